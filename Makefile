@@ -1,0 +1,39 @@
+# linecompress: the whole flow from one place. `make help` lists the targets.
+CARGO ?= cargo
+BIN := target/release/linecompress
+
+.PHONY: help setup build demo test lint fmt bench fuzz models clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+setup: ## install system packages (verilator, yosys, nextpnr, fashion-mnist)
+	./scripts/setup.sh
+
+build: ## build the CLI (release)
+	$(CARGO) build --release
+
+demo: build ## the main job on the built-in default model
+	$(BIN) demo
+
+test: ## every test of the workspace
+	$(CARGO) test --workspace --release
+
+lint: ## formatting and clippy, warnings are errors
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --release -- -D warnings
+
+fmt: ## format the code
+	$(CARGO) fmt --all
+
+bench: ## codec throughput against zstd (criterion)
+	$(CARGO) bench -p lc-sw --bench codec
+
+fuzz: ## fuzz the decoder for FUZZ_SECONDS (needs cargo-fuzz and a nightly toolchain)
+	cd fuzz && $(CARGO) fuzz run container -- -max_total_time=$${FUZZ_SECONDS:-600}
+
+models: ## fetch pretrained ONNX models into ~/.cache/linecompress
+	./models/fetch.sh
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,1 @@
+//! LineCompress hardware designs.

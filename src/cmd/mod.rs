@@ -1,0 +1,30 @@
+//! One module per subcommand.
+
+pub mod compress;
+pub mod decompress;
+pub mod inspect;
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use lc_sw::container::Container;
+
+/// Read and validate a container file.
+pub fn read_container(path: &Path) -> Result<Container> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Container::from_bytes(&bytes)
+        .with_context(|| format!("{} is not a valid container", path.display()))
+}
+
+/// A progress bar on stderr (hidden when stderr is not a terminal).
+pub fn progress(len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(what.to_string());
+    bar
+}

@@ -1,0 +1,37 @@
+//! `linecompress`: compress CNN weights with LineCompress, inspect and decompress containers.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+
+/// LineCompress: line-segment compression of CNN weights for small accelerators, from the
+/// software codec to bit-exact RTL.
+#[derive(Parser)]
+#[command(name = "linecompress", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Quantize and compress the weights of an ONNX model into a .lcw container.
+    Compress(cmd::compress::Args),
+    /// Decode a .lcw container to integer weights (JSON) or to an ONNX model.
+    Decompress(cmd::decompress::Args),
+    /// Print a per-layer table of a .lcw container.
+    Inspect(cmd::inspect::Args),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Compress(a) => cmd::compress::run(a),
+        Command::Decompress(a) => cmd::decompress::run(a),
+        Command::Inspect(a) => cmd::inspect::run(a),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,197 @@
+//! Encoders: plan segments for a lane (greedy or optimal), serialize them, and choose a layer's
+//! parameters.
+
+mod lines;
+mod rice;
+
+use super::bits::BitWriter;
+use super::params::{LayerParams, Mode, K_BITS, Q_ESC};
+use super::segment::{reconstruct, zigzag, Segment};
+
+/// How segment boundaries are chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// Longest (lines) or cheapest-per-weight (rice) segment first: fast.
+    Greedy,
+    /// Fewest total bits by dynamic programming; never worse than greedy.
+    Optimal,
+}
+
+/// An encoded lane: the packed bits, their exact length and the number of weights.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LaneStream {
+    /// Bits packed LSB first (FORMAT.md section 3), last byte zero-padded.
+    pub bytes: Vec<u8>,
+    /// Exact stream length in bits.
+    pub length_bits: u64,
+    /// Number of weights.
+    pub count: u64,
+}
+
+/// Why a lane could not be encoded.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum EncodeError {
+    /// The parameters are outside the format's ranges.
+    #[error("invalid layer parameters: {0}")]
+    BadParams(String),
+    /// The planned segments miss the bound (an encoder defect, reported rather than hidden).
+    #[error("internal error: reconstruction of weight {index} is outside eps")]
+    Bound {
+        /// Position in the lane.
+        index: usize,
+    },
+    /// A value does not fit in B bits.
+    #[error("weight {index} = {value} does not fit in {bits} bits")]
+    OutOfRange {
+        /// Position in the lane.
+        index: usize,
+        /// The value.
+        value: i32,
+        /// B.
+        bits: u8,
+    },
+}
+
+/// Plan the segments of one lane under `params` (checks every value fits in B bits).
+pub fn plan_lane(
+    q: &[i32],
+    params: &LayerParams,
+    strategy: Strategy,
+) -> Result<Vec<Segment>, EncodeError> {
+    params.validate().map_err(EncodeError::BadParams)?;
+    if let Some((index, &value)) = q
+        .iter()
+        .enumerate()
+        .find(|(_, &v)| (v as i64) < params.min_value() || (v as i64) > params.max_value())
+    {
+        return Err(EncodeError::OutOfRange {
+            index,
+            value,
+            bits: params.bits,
+        });
+    }
+    Ok(match (params.mode, strategy) {
+        (Mode::Lines, Strategy::Greedy) => lines::greedy(params, q),
+        (Mode::Lines, Strategy::Optimal) => lines::optimal(params, q),
+        (Mode::Rice, Strategy::Greedy) => rice::greedy(params, q),
+        (Mode::Rice, Strategy::Optimal) => rice::optimal(params, q),
+    })
+}
+
+/// Encode one lane: plan, serialize, and check the reconstruction is within eps of `q`.
+pub fn encode_lane(
+    q: &[i32],
+    params: &LayerParams,
+    strategy: Strategy,
+) -> Result<LaneStream, EncodeError> {
+    let segments = plan_lane(q, params, strategy)?;
+    let mut check = Vec::with_capacity(q.len());
+    for seg in &segments {
+        reconstruct(params, seg, &mut check);
+    }
+    let eps = params.eps as i64;
+    if let Some(index) = (0..q.len()).find(|&i| (check[i] as i64 - q[i] as i64).abs() > eps) {
+        return Err(EncodeError::Bound { index });
+    }
+    Ok(write(params, &segments, q.len() as u64))
+}
+
+/// Serialize planned segments (FORMAT.md section 4).
+fn write(params: &LayerParams, segments: &[Segment], count: u64) -> LaneStream {
+    let mut w = BitWriter::new();
+    for seg in segments {
+        w.put(seg.len as u64 - 1, params.len_bits as u32);
+        w.put_signed(seg.start, params.bits as u32);
+        w.put_signed(seg.slope, params.slope_bits as u32);
+        if params.mode == Mode::Rice {
+            w.put(seg.rice_k as u64, K_BITS);
+            for &e in &seg.residuals {
+                let u = zigzag(e);
+                let q = u >> seg.rice_k;
+                if q < Q_ESC as u64 {
+                    w.put(0, q as u32);
+                    w.put_bit(true);
+                    w.put(u, seg.rice_k);
+                } else {
+                    w.put(0, Q_ESC);
+                    w.put(u, params.escape_bits());
+                }
+            }
+        }
+    }
+    let length_bits = w.len_bits();
+    LaneStream {
+        bytes: w.into_bytes(),
+        length_bits,
+        count,
+    }
+}
+
+/// Bits a set of lanes takes under `params` with the greedy planner.
+fn greedy_bits(lanes: &[&[i32]], params: &LayerParams) -> u64 {
+    lanes
+        .iter()
+        .map(|q| plan_lane(q, params, Strategy::Greedy).map_or(u64::MAX / 4, |s| size(params, &s)))
+        .sum()
+}
+
+/// Size in bits of planned segments.
+pub fn size(params: &LayerParams, segments: &[Segment]) -> u64 {
+    segments
+        .iter()
+        .map(|seg| {
+            params.header_bits()
+                + seg
+                    .residuals
+                    .iter()
+                    .map(|&e| rice::code_bits(params, zigzag(e), seg.rice_k))
+                    .sum::<u64>()
+        })
+        .sum()
+}
+
+/// Choose F, LB and MB for a layer by trying a small grid with the greedy planner on a sample of
+/// the lanes (at most 16 Ki weights); B, mode and eps are given.
+pub fn choose_params(lanes: &[&[i32]], bits: u8, mode: Mode, eps: u16) -> LayerParams {
+    const SAMPLE: usize = 16 * 1024;
+    let per_lane = (SAMPLE / lanes.len().max(1)).max(64);
+    let sample: Vec<&[i32]> = lanes.iter().map(|q| &q[..q.len().min(per_lane)]).collect();
+    let shift = match mode {
+        Mode::Lines => 0,
+        Mode::Rice => LayerParams::shift_for_eps(bits, eps),
+    };
+    let (fracs, slopes, lens): (&[u8], &[u8], &[u8]) = match mode {
+        Mode::Lines => (
+            &[2, 4, 6, 8],
+            &[0, 2, 4, 6, 8, 10],
+            &[0, 1, 2, 3, 4, 5, 6, 8],
+        ),
+        Mode::Rice => (&[4, 8], &[0, 4, 8], &[3, 4, 5, 6, 7, 8]),
+    };
+    let mut best: Option<(u64, LayerParams)> = None;
+    for &frac_bits in fracs {
+        for &slope_bits in slopes {
+            if slope_bits == 0 && frac_bits != fracs[0] {
+                // Without a slope field F has no effect: one F suffices.
+                continue;
+            }
+            for &len_bits in lens {
+                let params = LayerParams {
+                    bits,
+                    mode,
+                    eps,
+                    frac_bits,
+                    len_bits,
+                    slope_bits,
+                    shift,
+                };
+                let bits = greedy_bits(&sample, &params);
+                if best.as_ref().is_none_or(|(b, _)| bits < *b) {
+                    best = Some((bits, params));
+                }
+            }
+        }
+    }
+    best.expect("the grid is not empty").1
+}

@@ -1,0 +1,10 @@
+//! LineCompress software reference: per-channel quantization, the LineCompress v1 codec and
+//! container (specified in `docs/FORMAT.md`), and model import.
+//!
+//! The reference decoder [`codec::decode_lane`] is the single source of truth for the hardware.
+
+pub mod codec;
+pub mod container;
+pub mod model;
+pub mod quant;
+pub mod report;

@@ -1,0 +1,3 @@
+//! Model import.
+
+pub mod onnx;

@@ -1,0 +1,258 @@
+//! Reading ONNX models: the f32 weight tensors of every Conv, Gemm and MatMul, from initializers
+//! and `Constant` nodes alike, and writing them back after compression.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use onnx_protobuf::{Message, ModelProto, TensorProto};
+
+/// ONNX `TensorProto.DataType.FLOAT`.
+const FLOAT: i32 = 1;
+
+/// Operators whose second input is a weight tensor that LineCompress compresses.
+const WEIGHT_OPS: [&str; 4] = ["Conv", "ConvTranspose", "Gemm", "MatMul"];
+
+/// A weight tensor with the output channel first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WeightTensor {
+    /// Tensor name in the graph.
+    pub name: String,
+    /// Shape, `dims[0]` = output channels.
+    pub dims: Vec<usize>,
+    /// Values in row-major order.
+    pub data: Vec<f32>,
+    /// True when the stored tensor is `[K, N]` (MatMul, Gemm without transB) and was transposed
+    /// to put the output channel first.
+    pub transposed: bool,
+}
+
+/// Why a model could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// The file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The bytes are not an ONNX model.
+    #[error("{path}: not an ONNX model ({detail})")]
+    Parse {
+        /// The path.
+        path: String,
+        /// Parser message.
+        detail: String,
+    },
+    /// A tensor that cannot be used.
+    #[error("tensor '{name}': {detail}")]
+    Tensor {
+        /// Tensor name.
+        name: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The model has no weights to compress.
+    #[error("{0}: no f32 Conv/Gemm/MatMul weights found")]
+    NoWeights(String),
+    /// An operator the importer does not support.
+    #[error("unsupported operator {op} in node '{node}'")]
+    Unsupported {
+        /// Operator type.
+        op: String,
+        /// Node name.
+        node: String,
+    },
+}
+
+/// Read and parse an ONNX file.
+pub fn load_model(path: &Path) -> Result<ModelProto, ModelError> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| ModelError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    let model = ModelProto::parse_from_bytes(&bytes).map_err(|e| ModelError::Parse {
+        path: shown.clone(),
+        detail: e.to_string(),
+    })?;
+    if model.graph.as_ref().is_none_or(|g| g.node.is_empty()) {
+        return Err(ModelError::Parse {
+            path: shown,
+            detail: "no graph nodes".into(),
+        });
+    }
+    Ok(model)
+}
+
+/// Values of an f32 tensor (raw_data or float_data) with its shape.
+pub fn tensor_f32(t: &TensorProto) -> Result<(Vec<usize>, Vec<f32>), ModelError> {
+    let bad = |detail: String| ModelError::Tensor {
+        name: t.name.clone(),
+        detail,
+    };
+    if t.data_type != FLOAT {
+        return Err(bad(format!("data type {} is not f32", t.data_type)));
+    }
+    if !t.external_data.is_empty() {
+        return Err(bad("external data files are not supported".into()));
+    }
+    let dims: Vec<usize> = t
+        .dims
+        .iter()
+        .map(|&d| usize::try_from(d).map_err(|_| bad(format!("negative dimension {d}"))))
+        .collect::<Result<_, _>>()?;
+    let count = dims
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or_else(|| bad("shape overflows".into()))?;
+    let data: Vec<f32> = if !t.raw_data.is_empty() {
+        t.raw_data
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    } else {
+        t.float_data.clone()
+    };
+    if data.len() != count {
+        return Err(bad(format!(
+            "shape {dims:?} needs {count} values, found {}",
+            data.len()
+        )));
+    }
+    Ok((dims, data))
+}
+
+/// Every named f32 tensor of the graph: initializers and `Constant` node values.
+fn constants(model: &ModelProto) -> HashMap<String, &TensorProto> {
+    let graph = model.graph.as_ref().expect("checked by load_model");
+    let mut map: HashMap<String, &TensorProto> = graph
+        .initializer
+        .iter()
+        .map(|t| (t.name.clone(), t))
+        .collect();
+    for node in graph.node.iter().filter(|n| n.op_type == "Constant") {
+        let value = node
+            .attribute
+            .iter()
+            .find(|a| a.name == "value")
+            .and_then(|a| a.t.as_ref());
+        if let (Some(t), Some(out)) = (value, node.output.first()) {
+            map.insert(out.clone(), t);
+        }
+    }
+    map
+}
+
+/// Is the weight input of this node stored `[K, N]` (input channel first)?
+fn input_major(node: &onnx_protobuf::NodeProto) -> bool {
+    match node.op_type.as_str() {
+        "MatMul" => true,
+        "Gemm" => !node
+            .attribute
+            .iter()
+            .any(|a| a.name == "transB" && a.i != 0),
+        _ => false,
+    }
+}
+
+/// Transpose a row-major `[rows, cols]` matrix.
+pub fn transpose(data: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    (0..cols)
+        .flat_map(|c| (0..rows).map(move |r| data[r * cols + c]))
+        .collect()
+}
+
+/// The weight tensors of every Conv, ConvTranspose, Gemm and MatMul, in graph order, output
+/// channel first.
+pub fn weights(model: &ModelProto) -> Result<Vec<WeightTensor>, ModelError> {
+    let graph = model.graph.as_ref().expect("checked by load_model");
+    let consts = constants(model);
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for node in graph
+        .node
+        .iter()
+        .filter(|n| WEIGHT_OPS.contains(&n.op_type.as_str()))
+    {
+        let Some(name) = node.input.get(1) else {
+            continue;
+        };
+        let Some(t) = consts.get(name) else { continue };
+        if t.data_type != FLOAT || !seen.insert(name.clone()) {
+            continue;
+        }
+        let (mut dims, mut data) = tensor_f32(t)?;
+        let transposed = input_major(node) && dims.len() == 2;
+        if transposed {
+            data = transpose(&data, dims[0], dims[1]);
+            dims.swap(0, 1);
+        }
+        if dims.is_empty() || data.is_empty() {
+            continue;
+        }
+        out.push(WeightTensor {
+            name: name.clone(),
+            dims,
+            data,
+            transposed,
+        });
+    }
+    Ok(out)
+}
+
+/// Load the weight tensors of an ONNX file (see [`weights`]).
+pub fn load_weights(path: &Path) -> Result<Vec<WeightTensor>, ModelError> {
+    let model = load_model(path)?;
+    let w = weights(&model)?;
+    if w.is_empty() {
+        return Err(ModelError::NoWeights(path.display().to_string()));
+    }
+    Ok(w)
+}
+
+/// Replace the named weight tensors of `model` (as returned by [`weights`], output channel
+/// first) with new values, restoring the stored layout.
+pub fn replace_weights(model: &mut ModelProto, tensors: &[WeightTensor]) -> Result<(), ModelError> {
+    let by_name: HashMap<&str, &WeightTensor> =
+        tensors.iter().map(|t| (t.name.as_str(), t)).collect();
+    let graph = model.graph.as_mut().expect("checked by load_model");
+    let replace = |key: &str, t: &mut TensorProto| {
+        if let Some(w) = by_name.get(key) {
+            let data = if w.transposed {
+                transpose(&w.data, w.dims[0], w.dims[1])
+            } else {
+                w.data.clone()
+            };
+            t.raw_data = data.iter().flat_map(|v| v.to_le_bytes()).collect();
+            t.float_data.clear();
+        }
+    };
+    for t in graph.initializer.iter_mut() {
+        let key = t.name.clone();
+        replace(&key, t);
+    }
+    for node in graph.node.iter_mut().filter(|n| n.op_type == "Constant") {
+        let key = node.output.first().cloned().unwrap_or_default();
+        for a in node.attribute.iter_mut().filter(|a| a.name == "value") {
+            if let Some(t) = a.t.as_mut() {
+                replace(&key, t);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Write a model to a file.
+pub fn save_model(model: &ModelProto, path: &Path) -> Result<(), ModelError> {
+    let shown = path.display().to_string();
+    let bytes = model.write_to_bytes().map_err(|e| ModelError::Parse {
+        path: shown.clone(),
+        detail: e.to_string(),
+    })?;
+    std::fs::write(path, bytes).map_err(|source| ModelError::Io {
+        path: shown,
+        source,
+    })
+}

@@ -1,0 +1,170 @@
+//! Property tests of the codec: decode(encode(q)) stays within eps of q, equals q at eps = 0,
+//! and the optimal planner never uses more bits than the greedy one.
+
+use lc_sw::codec::{
+    choose_params, decode_lane, encode_lane, LayerParams, Mode, Strategy as Planner,
+};
+use proptest::prelude::*;
+
+/// Pieces that a weight stream is built from: the shapes that stress a segmenter.
+#[derive(Clone, Debug)]
+enum Piece {
+    Random(Vec<i64>),
+    Constant(i64, usize),
+    Ramp(i64, i64, usize),
+    Alternating(usize),
+    Extreme(bool, usize),
+}
+
+fn piece(max_len: usize) -> impl Strategy<Value = Piece> {
+    prop_oneof![
+        prop::collection::vec(any::<i64>(), 1..max_len).prop_map(Piece::Random),
+        (any::<i64>(), 1..max_len).prop_map(|(v, n)| Piece::Constant(v, n)),
+        (any::<i64>(), -40i64..40, 1..max_len).prop_map(|(v, d, n)| Piece::Ramp(v, d, n)),
+        (1..max_len).prop_map(Piece::Alternating),
+        (any::<bool>(), 1..max_len).prop_map(|(hi, n)| Piece::Extreme(hi, n)),
+    ]
+}
+
+/// Render pieces as B-bit values (`Random` is centred and narrowed like real weights).
+fn render(pieces: &[Piece], bits: u8) -> Vec<i32> {
+    let lo = -(1i64 << (bits - 1));
+    let hi = (1i64 << (bits - 1)) - 1;
+    let wrap = |v: i64| lo + v.rem_euclid(hi - lo + 1);
+    let mut out = Vec::new();
+    for p in pieces {
+        match p {
+            Piece::Random(v) => out.extend(v.iter().map(|&x| wrap(x >> (x & 3)))),
+            Piece::Constant(v, n) => out.extend(std::iter::repeat_n(wrap(*v), *n)),
+            Piece::Ramp(v, d, n) => {
+                out.extend((0..*n as i64).map(|i| (wrap(*v) + i * d).clamp(lo, hi)))
+            }
+            Piece::Alternating(n) => out.extend((0..*n).map(|i| if i % 2 == 0 { lo } else { hi })),
+            Piece::Extreme(up, n) => out.extend(std::iter::repeat_n(if *up { hi } else { lo }, *n)),
+        }
+    }
+    out.into_iter().map(|v| v as i32).collect()
+}
+
+fn mode() -> impl Strategy<Value = Mode> {
+    prop_oneof![Just(Mode::Lines), Just(Mode::Rice)]
+}
+
+fn strategy() -> impl Strategy<Value = Planner> {
+    prop_oneof![Just(Planner::Greedy), Just(Planner::Optimal)]
+}
+
+/// Encode with the parameters the encoder would choose, decode, and check the bound.
+fn check_roundtrip(
+    q: &[i32],
+    bits: u8,
+    mode: Mode,
+    eps: u16,
+    strategy: Planner,
+) -> Result<(), TestCaseError> {
+    let params = choose_params(&[q], bits, mode, eps);
+    let stream =
+        encode_lane(q, &params, strategy).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let w = decode_lane(&params, &stream.bytes, stream.length_bits, stream.count)
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert_eq!(w.len(), q.len());
+    for (i, (&a, &b)) in w.iter().zip(q).enumerate() {
+        prop_assert!(
+            (a - b).abs() <= eps as i32,
+            "weight {} decoded {} for {} (eps {}, {:?})",
+            i,
+            a,
+            b,
+            eps,
+            params
+        );
+    }
+    if eps == 0 {
+        prop_assert_eq!(&w[..], q);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(192))]
+
+    #[test]
+    fn roundtrip_within_eps(
+        pieces in prop::collection::vec(piece(400), 1..8),
+        bits in 4u8..=16,
+        eps in prop_oneof![Just(0u16), 0u16..=12],
+        mode in mode(),
+        strategy in strategy(),
+    ) {
+        check_roundtrip(&render(&pieces, bits), bits, mode, eps, strategy)?;
+    }
+
+    #[test]
+    fn optimal_never_larger_than_greedy(
+        pieces in prop::collection::vec(piece(300), 1..6),
+        bits in 4u8..=16,
+        eps in 0u16..=8,
+        mode in mode(),
+        frac_bits in 1u8..=10,
+        len_bits in 0u8..=8,
+        slope_bits in 0u8..=10,
+    ) {
+        let q = render(&pieces, bits);
+        let shift = if mode == Mode::Rice { LayerParams::shift_for_eps(bits, eps) } else { 0 };
+        let params = LayerParams { bits, mode, eps, frac_bits, len_bits, slope_bits, shift };
+        let greedy = encode_lane(&q, &params, Planner::Greedy).unwrap();
+        let optimal = encode_lane(&q, &params, Planner::Optimal).unwrap();
+        prop_assert!(optimal.length_bits <= greedy.length_bits,
+            "optimal {} > greedy {} bits", optimal.length_bits, greedy.length_bits);
+    }
+}
+
+proptest! {
+    // Long streams (up to 100k values) are few: each case encodes a whole layer's worth.
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    #[test]
+    fn long_streams_roundtrip(
+        pieces in prop::collection::vec(piece(25_000), 1..8),
+        bits in 4u8..=16,
+        eps in 0u16..=8,
+        mode in mode(),
+        strategy in strategy(),
+    ) {
+        let mut q = render(&pieces, bits);
+        q.truncate(100_000);
+        check_roundtrip(&q, bits, mode, eps, strategy)?;
+    }
+}
+
+/// On a stream where the greedy choice is provably suboptimal, the optimal planner is strictly
+/// smaller (the test fails if the two planners were the same).
+#[test]
+fn optimal_beats_greedy_somewhere() {
+    let mut rng = 0x2545F4914F6CDD1Du64;
+    let mut better = 0;
+    for _ in 0..200 {
+        let q: Vec<i32> = (0..64)
+            .map(|_| {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                (rng % 9) as i32 - 4
+            })
+            .collect();
+        let params = LayerParams {
+            bits: 8,
+            mode: Mode::Lines,
+            eps: 1,
+            frac_bits: 4,
+            len_bits: 3,
+            slope_bits: 6,
+            shift: 0,
+        };
+        let g = encode_lane(&q, &params, Planner::Greedy).unwrap();
+        let o = encode_lane(&q, &params, Planner::Optimal).unwrap();
+        assert!(o.length_bits <= g.length_bits);
+        better += (o.length_bits < g.length_bits) as usize;
+    }
+    assert!(better > 0, "the optimal planner never improved on greedy");
+}
