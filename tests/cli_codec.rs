@@ -15,8 +15,23 @@ fn compress_inspect_decompress() {
     let model = write_tiny_model(dir.path());
     let lcw = dir.path().join("m.lcw");
     for mode in ["lines", "rice"] {
-        let out = cli(&["compress", path(&model), "-o", path(&lcw), "--mode", mode, "--eps", "3", "--lanes", "4"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = cli(&[
+            "compress",
+            path(&model),
+            "-o",
+            path(&lcw),
+            "--mode",
+            mode,
+            "--eps",
+            "3",
+            "--lanes",
+            "4",
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
 
         let out = cli(&["inspect", path(&lcw), "--json"]);
         assert!(out.status.success());
@@ -42,12 +57,21 @@ fn compress_inspect_decompress() {
         // Integer weights: within eps of the quantized originals.
         let json = dir.path().join("w.json");
         let out = cli(&["decompress", path(&lcw), "-o", path(&json)]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let w: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
         let conv = &w["layers"][0];
         let original = common::weights(72, 7);
         let q = lc_sw::quant::quantize_per_channel(&original, &[8, 1, 3, 3], 8).unwrap();
-        let values: Vec<i64> = conv["values"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+        let values: Vec<i64> = conv["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect();
         assert_eq!(values.len(), 72);
         for (a, b) in values.iter().zip(&q.values) {
             assert!((a - *b as i64).abs() <= 3);
@@ -55,14 +79,30 @@ fn compress_inspect_decompress() {
 
         // ONNX output: the same graph, weights replaced by the dequantized decoded ones.
         let onnx = dir.path().join("out.onnx");
-        let out = cli(&["decompress", path(&lcw), "-o", path(&onnx), "--model", path(&model)]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = cli(&[
+            "decompress",
+            path(&lcw),
+            "-o",
+            path(&onnx),
+            "--model",
+            path(&model),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let back = lc_sw::model::onnx::load_weights(&onnx).unwrap();
         let orig = lc_sw::model::onnx::load_weights(&model).unwrap();
         assert_eq!(back.len(), 2);
         for (b, o) in back.iter().zip(&orig) {
             assert_eq!(b.dims, o.dims);
-            let scale_max = b.data.iter().zip(&o.data).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+            let scale_max = b
+                .data
+                .iter()
+                .zip(&o.data)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0f32, f32::max);
             // |w - q| <= eps LSB plus half an LSB of quantization; an LSB is at most 1/127.
             assert!(scale_max <= 3.5 / 127.0 + 1e-6, "max deviation {scale_max}");
         }
@@ -74,15 +114,23 @@ fn bad_inputs_fail_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let model = write_tiny_model(dir.path());
     let lcw = dir.path().join("m.lcw");
-    assert!(cli(&["compress", path(&model), "-o", path(&lcw)]).status.success());
+    assert!(cli(&["compress", path(&model), "-o", path(&lcw)])
+        .status
+        .success());
     let good = std::fs::read(&lcw).unwrap();
 
     let missing = dir.path().join("missing.onnx");
-    assert_clean_failure(&cli(&["compress", path(&missing), "-o", path(&lcw)]), "missing.onnx");
+    assert_clean_failure(
+        &cli(&["compress", path(&missing), "-o", path(&lcw)]),
+        "missing.onnx",
+    );
 
     let not_onnx = dir.path().join("junk.onnx");
     std::fs::write(&not_onnx, b"\xff\xff\xff definitely not protobuf").unwrap();
-    assert_clean_failure(&cli(&["compress", path(&not_onnx), "-o", path(&lcw)]), "not an ONNX model");
+    assert_clean_failure(
+        &cli(&["compress", path(&not_onnx), "-o", path(&lcw)]),
+        "not an ONNX model",
+    );
 
     let corrupt = dir.path().join("corrupt.lcw");
     let mut v = good.clone();
@@ -90,7 +138,10 @@ fn bad_inputs_fail_cleanly() {
     v[mid] ^= 0x5a;
     std::fs::write(&corrupt, &v).unwrap();
     assert_clean_failure(&cli(&["inspect", path(&corrupt)]), "Checksum");
-    assert_clean_failure(&cli(&["decompress", path(&corrupt), "-o", "x.json"]), "Checksum");
+    assert_clean_failure(
+        &cli(&["decompress", path(&corrupt), "-o", "x.json"]),
+        "Checksum",
+    );
 
     let truncated = dir.path().join("truncated.lcw");
     std::fs::write(&truncated, &good[..good.len() / 3]).unwrap();

@@ -1,17 +1,27 @@
 //! The container and the reference decoder reject every kind of damage with a typed error and
 //! never panic.
 
-use lc_sw::codec::{decode_lane, encode_lane, LayerParams, Mode, StreamErrorKind, Strategy};
+use lc_sw::codec::{decode_lane, encode_lane, LayerParams, Mode, Strategy, StreamErrorKind};
 use lc_sw::container::{compress_layer, CompressOptions, Container, ContainerErrorKind};
 use lc_sw::quant::quantize_per_channel;
 use proptest::prelude::*;
 
 fn sample_container(mode: Mode) -> Container {
     let dims = [6usize, 3, 3, 3];
-    let data: Vec<f32> = (0..162).map(|i| ((i * 37 % 101) as f32 - 50.0) / 40.0).collect();
+    let data: Vec<f32> = (0..162)
+        .map(|i| ((i * 37 % 101) as f32 - 50.0) / 40.0)
+        .collect();
     let q = quantize_per_channel(&data, &dims, 8).unwrap();
-    let opts = CompressOptions { mode, eps: 1, lanes: 4, strategy: Strategy::Optimal };
-    Container { word_bits: 32, layers: vec![compress_layer("conv1.weight", &q, &opts).unwrap()] }
+    let opts = CompressOptions {
+        mode,
+        eps: 1,
+        lanes: 4,
+        strategy: Strategy::Optimal,
+    };
+    Container {
+        word_bits: 32,
+        layers: vec![compress_layer("conv1.weight", &q, &opts).unwrap()],
+    }
 }
 
 /// Re-seal a modified file with a valid CRC so the damage reaches the field checks.
@@ -37,7 +47,10 @@ fn header_damage_is_named() {
     let kind = |b: &[u8]| Container::from_bytes(b).unwrap_err().kind;
     assert_eq!(kind(b""), ContainerErrorKind::Truncated);
     assert_eq!(kind(&good[..2]), ContainerErrorKind::Truncated);
-    assert_eq!(kind(b"PK\x03\x04 not a container at all"), ContainerErrorKind::BadMagic);
+    assert_eq!(
+        kind(b"PK\x03\x04 not a container at all"),
+        ContainerErrorKind::BadMagic
+    );
     let mut v = good.clone();
     v[4] = 2;
     assert_eq!(kind(&v), ContainerErrorKind::BadVersion);
@@ -59,20 +72,44 @@ fn header_damage_is_named() {
 fn lane(mode: Mode) -> (LayerParams, Vec<i32>) {
     let q: Vec<i32> = (0..500).map(|i| ((i * 7919) % 61) - 30).collect();
     let shift = if mode == Mode::Rice { 1 } else { 0 };
-    (LayerParams { bits: 8, mode, eps: 1, frac_bits: 4, len_bits: 4, slope_bits: 4, shift }, q)
+    (
+        LayerParams {
+            bits: 8,
+            mode,
+            eps: 1,
+            frac_bits: 4,
+            len_bits: 4,
+            slope_bits: 4,
+            shift,
+        },
+        q,
+    )
 }
 
 #[test]
 fn stream_damage_is_named() {
     let (p, q) = lane(Mode::Rice);
     let s = encode_lane(&q, &p, Strategy::Greedy).unwrap();
-    let kind = |bytes: &[u8], len: u64, count: u64| decode_lane(&p, bytes, len, count).unwrap_err().kind;
-    assert_eq!(kind(&s.bytes, s.length_bits - 3, s.count), StreamErrorKind::Truncated);
+    let kind =
+        |bytes: &[u8], len: u64, count: u64| decode_lane(&p, bytes, len, count).unwrap_err().kind;
+    assert_eq!(
+        kind(&s.bytes, s.length_bits - 3, s.count),
+        StreamErrorKind::Truncated
+    );
     let mut padded = s.bytes.clone();
     padded.push(0);
-    assert_eq!(kind(&padded, s.length_bits + 8, s.count), StreamErrorKind::TrailingBits);
-    assert_eq!(kind(&s.bytes, s.length_bits, s.count + 1), StreamErrorKind::Truncated);
-    assert_eq!(kind(&s.bytes[..s.bytes.len() / 2], s.length_bits, s.count), StreamErrorKind::Truncated);
+    assert_eq!(
+        kind(&padded, s.length_bits + 8, s.count),
+        StreamErrorKind::TrailingBits
+    );
+    assert_eq!(
+        kind(&s.bytes, s.length_bits, s.count + 1),
+        StreamErrorKind::Truncated
+    );
+    assert_eq!(
+        kind(&s.bytes[..s.bytes.len() / 2], s.length_bits, s.count),
+        StreamErrorKind::Truncated
+    );
     // A first segment longer than the lane: length field all ones, count 1.
     assert_eq!(kind(&[0xff; 8], 64, 1), StreamErrorKind::SegmentOverrun);
     // Length 1, start 0, slope 0, k = 15 > B.
@@ -81,14 +118,20 @@ fn stream_damage_is_named() {
     bad_k.put(15, 4);
     bad_k.put(1, 1);
     let n = bad_k.len_bits();
-    assert_eq!(kind(&bad_k.into_bytes(), n, 1), StreamErrorKind::RiceParameter);
+    assert_eq!(
+        kind(&bad_k.into_bytes(), n, 1),
+        StreamErrorKind::RiceParameter
+    );
     // k = 0 and an escape carrying u = 3, which has a regular code.
     let mut esc = lc_sw::codec::BitWriter::new();
     esc.put(0, 4 + 8 + 4 + 4);
     esc.put(0, lc_sw::codec::Q_ESC);
     esc.put(3, 9);
     let n = esc.len_bits();
-    assert_eq!(kind(&esc.into_bytes(), n, 1), StreamErrorKind::EscapeOutOfRange);
+    assert_eq!(
+        kind(&esc.into_bytes(), n, 1),
+        StreamErrorKind::EscapeOutOfRange
+    );
 }
 
 #[test]
@@ -99,7 +142,11 @@ fn container_stream_error_carries_file_offset() {
     let e = broken.decode().unwrap_err();
     assert_eq!(e.kind, ContainerErrorKind::Stream);
     let table = c.to_bytes().len() as u64 - 4 - c.data_area().0.len() as u64;
-    assert!(e.offset >= table, "offset {} inside the table ({table} bytes)", e.offset);
+    assert!(
+        e.offset >= table,
+        "offset {} inside the table ({table} bytes)",
+        e.offset
+    );
 }
 
 proptest! {

@@ -43,7 +43,8 @@ fn node(op: &str, name: &str, inputs: &[&str], output: &str) -> NodeProto {
 pub fn tiny_model() -> ModelProto {
     let mut g = GraphProto::new();
     g.name = "tiny".into();
-    g.initializer.push(tensor("conv.w", &[8, 1, 3, 3], &weights(72, 7)));
+    g.initializer
+        .push(tensor("conv.w", &[8, 1, 3, 3], &weights(72, 7)));
     let mut c = node("Constant", "fc_weight", &[], "fc.w");
     let mut a = AttributeProto::new();
     a.name = "value".into();
