@@ -13,7 +13,7 @@ setup: ## install system packages (verilator, yosys, nextpnr, fashion-mnist)
 build: ## build the CLI (release)
 	$(CARGO) build --release
 
-demo: build ## the main job on the built-in default model
+demo: setup build ## the main job on the built-in default model
 	$(BIN) demo
 
 test: ## every test of the workspace

@@ -48,20 +48,19 @@ impl Fit {
         let k = self.len as i64;
         let f = params.frac_bits;
         let (a, b) = target(params, q);
-        let narrowed: Vec<(i64, i64, i64)> = self
-            .lines
-            .iter()
-            .filter_map(|&(s, mlo, mhi)| {
-                let base = (s << f) + (1i64 << (f - 1));
-                let lo = a.map_or(mlo, |a| mlo.max(ceil_div((a << f) - base, k)));
-                let hi = b.map_or(mhi, |b| mhi.min(floor_div(((b + 1) << f) - 1 - base, k)));
-                (lo <= hi).then_some((s, lo, hi))
-            })
-            .collect();
-        if narrowed.is_empty() {
+        let narrow = |&(s, mlo, mhi): &(i64, i64, i64)| {
+            let base = (s << f) + (1i64 << (f - 1));
+            let lo = a.map_or(mlo, |a| mlo.max(ceil_div((a << f) - base, k)));
+            let hi = b.map_or(mhi, |b| mhi.min(floor_div(((b + 1) << f) - 1 - base, k)));
+            (s, lo, hi)
+        };
+        if !self.lines.iter().map(narrow).any(|(_, lo, hi)| lo <= hi) {
             return false;
         }
-        self.lines = narrowed;
+        for line in self.lines.iter_mut() {
+            *line = narrow(line);
+        }
+        self.lines.retain(|&(_, lo, hi)| lo <= hi);
         self.len += 1;
         true
     }
