@@ -30,7 +30,8 @@ bench: ## codec throughput against zstd (criterion)
 	$(CARGO) bench -p lc-sw --bench codec
 
 fuzz: ## fuzz the decoder for FUZZ_SECONDS (needs cargo-fuzz and a nightly toolchain)
-	cd fuzz && $(CARGO) fuzz run container -- -max_total_time=$${FUZZ_SECONDS:-600}
+	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O container -- -max_total_time=$${FUZZ_SECONDS:-600} -max_len=16384
+	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O lane -- -max_total_time=$${FUZZ_SECONDS:-600}
 
 models: ## fetch pretrained ONNX models into ~/.cache/linecompress
 	./models/fetch.sh
