@@ -29,7 +29,7 @@ fmt: ## format the code
 bench: ## codec throughput against zstd (criterion)
 	$(CARGO) bench -p lc-sw --bench codec
 
-fuzz: ## fuzz the decoder for FUZZ_SECONDS (needs cargo-fuzz and a nightly toolchain)
+fuzz: ## fuzz the decoder for FUZZ_SECONDS each target (needs `cargo install cargo-fuzz`)
 	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O container -- -max_total_time=$${FUZZ_SECONDS:-600} -max_len=16384
 	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O lane -- -max_total_time=$${FUZZ_SECONDS:-600}
 

@@ -15,6 +15,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The main job on the built-in default model: compress at several settings, print tables.
+    Demo(cmd::demo::Args),
     /// Quantize and compress the weights of an ONNX model into a .lcw container.
     Compress(cmd::compress::Args),
     /// Decode a .lcw container to integer weights (JSON) or to an ONNX model.
@@ -26,6 +28,7 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     let result = match &cli.command {
+        Command::Demo(a) => cmd::demo::run(a),
         Command::Compress(a) => cmd::compress::run(a),
         Command::Decompress(a) => cmd::decompress::run(a),
         Command::Inspect(a) => cmd::inspect::run(a),

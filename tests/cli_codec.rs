@@ -152,3 +152,21 @@ fn bad_inputs_fail_cleanly() {
 
     assert_clean_failure(&cli(&["decompress", path(&lcw), "-o", "x.onnx"]), "--model");
 }
+
+#[test]
+fn demo_runs_on_the_built_in_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cli(&["demo", "--out", path(dir.path())]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in ["lines", "rice", "total"] {
+        assert!(text.contains(needle), "'{needle}' missing from:\n{text}");
+    }
+    let c = std::fs::read(dir.path().join("model.lcw")).unwrap();
+    let c = lc_sw::container::Container::from_bytes(&c).unwrap();
+    assert!(c.decode().is_ok());
+}

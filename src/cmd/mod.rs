@@ -2,6 +2,7 @@
 
 pub mod compress;
 pub mod decompress;
+pub mod demo;
 pub mod inspect;
 
 use std::path::Path;
