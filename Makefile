@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIN := target/release/linecompress
 
-.PHONY: help setup build demo test lint fmt bench fuzz models clean
+.PHONY: help setup build demo test lint fmt bench fuzz models rtl synth clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -32,6 +32,12 @@ bench: ## codec throughput against zstd (criterion)
 fuzz: ## fuzz the decoder for FUZZ_SECONDS each target (needs `cargo install cargo-fuzz`)
 	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O container -- -max_total_time=$${FUZZ_SECONDS:-600} -max_len=16384
 	cd fuzz && RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run -O lane -- -max_total_time=$${FUZZ_SECONDS:-600}
+
+rtl: build ## emit the 4-lane decompressor Verilog into out/rtl
+	$(BIN) rtl --lanes 4 --out out/rtl
+
+synth: setup ## Yosys (synth_ice40, generic) and nextpnr Fmax for the decompressor; report in out/synth
+	$(CARGO) run --release -p lc-sim --bin lc-synth -- --lanes 4 --out out/synth
 
 models: ## fetch pretrained ONNX models into ~/.cache/linecompress
 	./models/fetch.sh

@@ -23,6 +23,12 @@ enum Command {
     Decompress(cmd::decompress::Args),
     /// Print a per-layer table of a .lcw container.
     Inspect(cmd::inspect::Args),
+    /// Emit the Verilog of the decompressor or the accelerator, with a port manifest.
+    Rtl(cmd::rtl::Args),
+    /// Verify a CNN on the accelerator RTL against the golden model.
+    Verify(cmd::verify::Args),
+    /// Study table and bandwidth sweep on the accelerator RTL.
+    Report(cmd::report::Args),
 }
 
 fn main() {
@@ -32,6 +38,9 @@ fn main() {
         Command::Compress(a) => cmd::compress::run(a),
         Command::Decompress(a) => cmd::decompress::run(a),
         Command::Inspect(a) => cmd::inspect::run(a),
+        Command::Rtl(a) => cmd::rtl::run(a),
+        Command::Verify(a) => cmd::verify::run(a),
+        Command::Report(a) => cmd::report::run(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

@@ -1,1 +1,17 @@
-//! LineCompress hardware designs.
+//! LineCompress hardware: the streaming decompressor of LineCompress v1 (`docs/FORMAT.md`) written
+//! in rust-hdl, and its Verilog emission.
+//!
+//! * [`config::LayerConfig`] latches a layer's parameters and derives the per-layer constants.
+//! * [`core::LaneCore`] decodes one lane stream: memory words in, one weight per clock out.
+//! * [`lane::LaneDecompressor`] is one configuration block plus one lane, for rust-hdl simulation.
+//! * [`emit`] writes the Verilog of an N-lane decompressor and its JSON port manifest.
+//! * [`accel`] is the accelerator datapath (MAC lanes fed by decompressor lanes) and its Verilog.
+
+pub mod accel;
+pub mod config;
+pub mod core;
+pub mod emit;
+pub mod lane;
+pub mod rice;
+
+pub use emit::{emit_rtl, Manifest, Port, PortDirection, RtlOutput};

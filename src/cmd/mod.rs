@@ -4,6 +4,9 @@ pub mod compress;
 pub mod decompress;
 pub mod demo;
 pub mod inspect;
+pub mod report;
+pub mod rtl;
+pub mod verify;
 
 use std::path::Path;
 

@@ -5,6 +5,7 @@
 
 pub mod codec;
 pub mod container;
+pub mod data;
 pub mod model;
 pub mod quant;
 pub mod report;

@@ -1,3 +1,12 @@
-//! Model import.
+//! Model import and execution: ONNX weights and graphs, the float reference executor, activation
+//! calibration and the integer golden model the accelerator must reproduce bit for bit.
 
+pub mod calib;
+pub mod float_exec;
+pub mod fold;
+pub mod golden;
+pub mod graph;
+pub mod import;
+pub mod kernels;
 pub mod onnx;
+pub mod requant;

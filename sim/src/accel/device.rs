@@ -1,0 +1,318 @@
+//! The Verilator model of the accelerator behind a host-side API: reset, activation buffer
+//! access, parameter memory writes, and running one programmed layer with the weight streams
+//! served by the [`Dram`] model. Cycles are counted per call.
+
+use super::dram::{Dram, DramConfig};
+use super::job::{layer_registers, LayerJob};
+use crate::model::{Model, PortId};
+use anyhow::{anyhow, bail, Result};
+use std::path::Path;
+
+/// Names of the per-lane and shared ports the host drives.
+struct Ports {
+    reset: PortId,
+    start: PortId,
+    cfg: [PortId; 6],
+    prm_we: PortId,
+    prm_addr: PortId,
+    prm: [PortId; 5],
+    act_we: PortId,
+    act_waddr: PortId,
+    act_wdata: PortId,
+    act_raddr: PortId,
+    act_rdata: PortId,
+    done: PortId,
+    error: PortId,
+    length_bits: PortId,
+    count: PortId,
+    lane_channels: PortId,
+    in_data: PortId,
+    in_valid: PortId,
+    in_ready: PortId,
+    dec_error: PortId,
+}
+
+/// Counts of one layer run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+pub struct LayerRun {
+    /// Cycles from `start` until `done`.
+    pub cycles: u64,
+    /// Cycles the host spent on the activation and parameter ports for this layer.
+    pub io_cycles: u64,
+    /// DRAM bytes read for the weights.
+    pub dram_bytes: f64,
+    /// Weights that went through the decompressor lanes.
+    pub weights: u64,
+}
+
+/// The Verilator model of the P-lane accelerator.
+pub struct AccelDevice {
+    model: Model,
+    lanes: usize,
+    ports: Ports,
+}
+
+impl AccelDevice {
+    /// A fresh model of the `lanes`-lane accelerator (it must be compiled into this crate).
+    pub fn new(lanes: usize) -> Result<Self> {
+        let model = Model::new(&lc_hw::accel::accel_top_name(lanes))?;
+        let p = |n: &str| model.port(n);
+        let ports = Ports {
+            reset: p("reset")?,
+            start: p("start")?,
+            cfg: [
+                p("cfg_bits")?,
+                p("cfg_mode")?,
+                p("cfg_frac_bits")?,
+                p("cfg_len_bits")?,
+                p("cfg_slope_bits")?,
+                p("cfg_shift")?,
+            ],
+            prm_we: p("prm_we")?,
+            prm_addr: p("prm_addr")?,
+            prm: [
+                p("prm_bias")?,
+                p("prm_mult")?,
+                p("prm_shift")?,
+                p("prm_nmult")?,
+                p("prm_nshift")?,
+            ],
+            act_we: p("act_we")?,
+            act_waddr: p("act_waddr")?,
+            act_wdata: p("act_wdata")?,
+            act_raddr: p("act_raddr")?,
+            act_rdata: p("act_rdata")?,
+            done: p("done")?,
+            error: p("error")?,
+            length_bits: p("length_bits")?,
+            count: p("count")?,
+            lane_channels: p("lane_channels")?,
+            in_data: p("in_data")?,
+            in_valid: p("in_valid")?,
+            in_ready: p("in_ready")?,
+            dec_error: p("dec_error")?,
+        };
+        let mut dev = AccelDevice {
+            model,
+            lanes,
+            ports,
+        };
+        dev.reset()?;
+        Ok(dev)
+    }
+
+    /// Number of MAC lanes.
+    pub fn lanes(&self) -> usize {
+        self.lanes
+    }
+
+    /// Total clock cycles of the model so far.
+    pub fn cycle(&self) -> u64 {
+        self.model.cycle()
+    }
+
+    /// Synchronous reset (two cycles).
+    pub fn reset(&mut self) -> Result<()> {
+        self.set(self.ports.reset, 1)?;
+        self.model.tick();
+        self.model.tick();
+        self.set(self.ports.reset, 0)
+    }
+
+    fn set(&mut self, id: PortId, v: u64) -> Result<()> {
+        self.model.set_field(id, 0, v)
+    }
+
+    fn set_lane(&mut self, id: PortId, lane: usize, v: u64) -> Result<()> {
+        self.model.set_field(id, lane, v)
+    }
+
+    /// Start writing a VCD of everything that follows (until [`AccelDevice::trace_close`]).
+    pub fn trace_to(&mut self, path: &Path) -> Result<()> {
+        self.model.trace_to(path)
+    }
+
+    /// Close the VCD trace.
+    pub fn trace_close(&mut self) {
+        self.model.trace_close();
+    }
+
+    /// Write bytes into the activation buffer at `base` (one per cycle); returns the cycles.
+    pub fn write_activations(&mut self, base: usize, data: &[i8]) -> Result<u64> {
+        self.set(self.ports.act_we, 1)?;
+        for (i, &v) in data.iter().enumerate() {
+            self.set(self.ports.act_waddr, (base + i) as u64)?;
+            self.set(self.ports.act_wdata, v as u8 as u64)?;
+            self.model.tick();
+        }
+        self.set(self.ports.act_we, 0)?;
+        Ok(data.len() as u64)
+    }
+
+    /// Read `n` bytes of the activation buffer from `base` (one per cycle).
+    pub fn read_activations(&mut self, base: usize, n: usize) -> Result<Vec<i8>> {
+        let mut out = Vec::with_capacity(n);
+        for i in 0..n {
+            self.set(self.ports.act_raddr, (base + i) as u64)?;
+            self.model.tick();
+            out.push(self.model.get_field(self.ports.act_rdata, 0)? as u8 as i8);
+        }
+        Ok(out)
+    }
+
+    /// Program the layer (registers, parameters, streams), start it and run it to `done` with
+    /// the weights served from `dram_words` by a memory with `dram`. The input must already be
+    /// at `in_base`; the output is left at `out_base`.
+    pub fn run_layer(
+        &mut self,
+        job: &LayerJob,
+        dram_words: &[u64],
+        dram: DramConfig,
+        in_base: usize,
+        out_base: usize,
+    ) -> Result<LayerRun> {
+        let p = self.lanes;
+        let regs = layer_registers(job, p, in_base, out_base)?;
+        for (name, v) in regs {
+            let id = self.model.port(name)?;
+            self.set(id, v)?;
+        }
+        let c = &job.codec;
+        let cfg = [
+            c.bits as u64,
+            matches!(c.mode, lc_sw::codec::Mode::Rice) as u64,
+            c.frac_bits as u64,
+            c.len_bits as u64,
+            c.slope_bits as u64,
+            c.shift as u64,
+        ];
+        for (i, v) in cfg.into_iter().enumerate() {
+            self.set(self.ports.cfg[i], v)?;
+        }
+        // Parameter memory, one channel per cycle.
+        let mut run = LayerRun::default();
+        self.set(self.ports.prm_we, 1)?;
+        for (o, cp) in job.params.iter().enumerate() {
+            self.set(self.ports.prm_addr, o as u64)?;
+            let vals = [
+                cp.bias as u32 as u64,
+                cp.mult as u16 as u64,
+                cp.shift as u64,
+                cp.nmult as u16 as u64,
+                cp.nshift as u64,
+            ];
+            for (i, v) in vals.into_iter().enumerate() {
+                self.set(self.ports.prm[i], v)?;
+            }
+            self.model.tick();
+            run.io_cycles += 1;
+        }
+        self.set(self.ports.prm_we, 0)?;
+        // Lane streams and channel counts.
+        let o = job.geom.out_c;
+        let mut ranges = Vec::with_capacity(p);
+        for l in 0..p {
+            let (length, count, range) = match job.lanes.get(l) {
+                Some(s) => (s.length_bits, s.count, (s.first_word, s.words())),
+                None => (0, 0, (0, 0)),
+            };
+            let channels = if l < o { (o - l).div_ceil(p) } else { 0 };
+            if count != (channels * job.geom.k_len()) as u64 {
+                bail!(
+                    "layer {}: lane {l} holds {count} weights, the datapath needs {} x {}",
+                    job.name,
+                    channels,
+                    job.geom.k_len()
+                );
+            }
+            self.set_lane(self.ports.length_bits, l, length)?;
+            self.set_lane(self.ports.count, l, count)?;
+            self.set_lane(self.ports.lane_channels, l, channels as u64)?;
+            self.set_lane(self.ports.in_valid, l, 0)?;
+            ranges.push(range);
+            run.weights += count;
+        }
+        let mut mem = Dram::new(dram, dram_words, &ranges)?;
+        self.set(self.ports.start, 1)?;
+        self.model.tick();
+        self.set(self.ports.start, 0)?;
+
+        let budget = self.cycle_budget(job, &dram, run.weights);
+        let mut presented = vec![None; p];
+        let mut shown = vec![false; p];
+        let mut cycle = 0u64;
+        loop {
+            // `done`, `error` and `in_ready` come from flip-flops only (no combinational path from
+            // the memory inputs), so they are read from the settled state after the last clock.
+            if self.model.get_field(self.ports.done, 0)? == 1 {
+                break;
+            }
+            if self.model.get_field(self.ports.error, 0)? == 1 {
+                let lanes: Vec<usize> = (0..p)
+                    .filter(|&l| self.model.get_field(self.ports.dec_error, l).unwrap_or(0) == 1)
+                    .collect();
+                bail!(
+                    "layer {}: the datapath raised its error flag after {cycle} cycles \
+                     (decompressor lanes in error: {lanes:?})",
+                    job.name
+                );
+            }
+            mem.step(cycle, &mut presented);
+            for (l, w) in presented.iter().enumerate() {
+                if w.is_some() && self.model.get_field(self.ports.in_ready, l)? == 1 {
+                    mem.take(l);
+                }
+            }
+            for (l, w) in presented.iter().enumerate() {
+                if let Some(word) = w {
+                    self.set_lane(self.ports.in_data, l, *word)?;
+                }
+                if shown[l] != w.is_some() {
+                    self.set_lane(self.ports.in_valid, l, w.is_some() as u64)?;
+                    shown[l] = w.is_some();
+                }
+            }
+            self.model.tick();
+            cycle += 1;
+            if cycle > budget {
+                bail!(
+                    "layer {}: no done flag after {cycle} cycles (hung)",
+                    job.name
+                );
+            }
+        }
+        for l in 0..p {
+            self.set_lane(self.ports.in_valid, l, 0)?;
+            if mem.remaining(l) != 0 {
+                bail!(
+                    "layer {}: lane {l} left {} words of its stream unread",
+                    job.name,
+                    mem.remaining(l)
+                );
+            }
+        }
+        run.cycles = cycle;
+        run.dram_bytes = mem.bytes();
+        Ok(run)
+    }
+
+    /// Cycles no correct run can exceed.
+    fn cycle_budget(&self, job: &LayerJob, dram: &DramConfig, weights: u64) -> u64 {
+        let g = &job.geom;
+        let compute = (g.groups(self.lanes) * g.out_plane() * (g.k_len() + self.lanes + 4)) as u64;
+        let words: u64 = job.lanes.iter().map(|s| s.words() as u64).sum();
+        let memory = (words as f64 * 8.0 * dram.traffic_scale / dram.bytes_per_cycle).ceil() as u64;
+        10_000 + 4 * (compute + memory + weights + dram.latency as u64 * (words + 1))
+    }
+
+    /// The underlying model (for port-level access in tests).
+    pub fn model_mut(&mut self) -> &mut Model {
+        &mut self.model
+    }
+
+    /// Read a shared output port by name.
+    pub fn read_port(&mut self, name: &str) -> Result<u64> {
+        let id = self.model.port(name).map_err(|e| anyhow!("{e}"))?;
+        self.model.get_field(id, 0)
+    }
+}

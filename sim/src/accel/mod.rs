@@ -1,0 +1,24 @@
+//! The accelerator datapath under Verilator: a host driver that runs whole CNNs layer by layer
+//! against the golden model, a DRAM model for the weight streams, and the counts and energy of a
+//! run.
+//!
+//! * [`device::AccelDevice`]: the Verilator model with host-side access.
+//! * [`dram`]: bandwidth / latency model of the weight memory.
+//! * [`job`]: layer geometry and register values.
+//! * [`plan`]: a CNN's golden model and weight streams (compressed or raw INT8).
+//! * [`network`]: running an image, layer by layer, with bit-exact comparison.
+//! * [`energy`]: the energy model and its configuration.
+//! * [`verify`]: many images, both weight stores, totals and mismatches.
+//! * [`sweep`]: cycles against weight memory bandwidth.
+//! * [`report`]: the study table and the sweep as Markdown and HTML.
+
+pub mod dataset;
+pub mod device;
+pub mod dram;
+pub mod energy;
+pub mod job;
+pub mod network;
+pub mod plan;
+pub mod report;
+pub mod sweep;
+pub mod verify;

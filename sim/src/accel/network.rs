@@ -1,0 +1,281 @@
+//! Runs a whole CNN on the accelerator model, layer by layer: every Conv/Dense layer on the RTL
+//! (input written into the activation buffer, layer programmed, output read back), every other
+//! operator on the host with the golden model's own code. Each layer's output is compared bit for
+//! bit with the golden model; the RTL output feeds the next layer.
+
+use super::device::{AccelDevice, LayerRun};
+use super::dram::DramConfig;
+use super::plan::NetworkPlan;
+use anyhow::{anyhow, bail, Result};
+use lc_sw::model::golden::{QModel, QOp, QTensor};
+use std::path::PathBuf;
+
+/// The first output that differs from the golden model.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Mismatch {
+    /// Index of the layer in the model.
+    pub layer_index: usize,
+    /// Layer name.
+    pub layer: String,
+    /// Output channel.
+    pub channel: usize,
+    /// Index inside the channel (row-major position).
+    pub index: usize,
+    /// RTL value.
+    pub got: i8,
+    /// Golden value.
+    pub expected: i8,
+    /// VCD of the failing layer, when one was written.
+    pub vcd: Option<PathBuf>,
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "layer {} ('{}'): first mismatch at channel {}, index {}: RTL {}, golden {}",
+            self.layer_index, self.layer, self.channel, self.index, self.got, self.expected
+        )?;
+        if let Some(v) = &self.vcd {
+            write!(f, " (VCD: {})", v.display())?;
+        }
+        Ok(())
+    }
+}
+
+/// Per-layer record of one image.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct LayerRecord {
+    /// Layer name.
+    pub name: String,
+    /// Operator kind: `Conv`, `Dense` (on the RTL) or the host operator.
+    pub kind: String,
+    /// Counts of the RTL run (`None` for host operators).
+    pub run: Option<LayerRun>,
+    /// Useful MACs.
+    pub macs: u64,
+    /// MACs the lanes performed (including idle lanes of a partial group).
+    pub lane_macs: u64,
+    /// Activation buffer bytes read by the address generator.
+    pub act_reads: u64,
+    /// Activation buffer bytes written (outputs and host input).
+    pub act_writes: u64,
+    /// Requantized outputs.
+    pub outputs: u64,
+    /// Bytes read from the lanes' weight banks.
+    pub wbuf_reads: u64,
+    /// Bytes written into the weight banks.
+    pub wbuf_writes: u64,
+}
+
+/// What one image did.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ImageRun {
+    /// Per layer.
+    pub layers: Vec<LayerRecord>,
+    /// The first mismatch, if any.
+    pub mismatch: Option<Mismatch>,
+    /// The model outputs as the RTL produced them.
+    pub outputs: Vec<QTensor>,
+}
+
+impl ImageRun {
+    /// Datapath cycles of all RTL layers.
+    pub fn cycles(&self) -> u64 {
+        self.layers
+            .iter()
+            .filter_map(|l| l.run)
+            .map(|r| r.cycles)
+            .sum()
+    }
+}
+
+/// Options of [`run_image`].
+#[derive(Clone, Debug, Default)]
+pub struct RunImageOptions {
+    /// The weight memory.
+    pub dram: DramConfig,
+    /// Write a VCD of layer `.0` to `.1`.
+    pub trace_layer: Option<(usize, PathBuf)>,
+}
+
+/// Execute a non-weighted operator on the host with the golden model.
+pub fn host_op(q: &QModel, layer_index: usize, x: &QTensor) -> Result<QTensor> {
+    let l = &q.layers[layer_index];
+    if l.inputs.len() != 1 {
+        bail!(
+            "host operator '{}' with {} inputs is not supported",
+            l.name,
+            l.inputs.len()
+        );
+    }
+    let mut one = l.clone();
+    one.inputs = vec![0];
+    one.output = 1;
+    let m = QModel {
+        input_scale: q.input_scale,
+        input: 0,
+        input_shape: x.shape.clone(),
+        layers: vec![one],
+        outputs: vec![1],
+        output_scales: vec![l.out_scale],
+        num_values: 2,
+    };
+    let mut out = m
+        .run(x)
+        .map_err(|e| anyhow!("host operator '{}': {e}", l.name))?;
+    Ok(out.swap_remove(0))
+}
+
+/// Run one image through the accelerator and compare every layer with the golden model.
+pub fn run_image(
+    dev: &mut AccelDevice,
+    plan: &NetworkPlan,
+    input: &QTensor,
+    opts: &RunImageOptions,
+) -> Result<ImageRun> {
+    if dev.lanes() != plan.lanes {
+        bail!(
+            "the plan is for {} lanes, the device has {}",
+            plan.lanes,
+            dev.lanes()
+        );
+    }
+    let q = &plan.reference;
+    let golden = q.run_all(input).map_err(|e| anyhow!("golden model: {e}"))?;
+    let mut vals: Vec<Option<QTensor>> = vec![None; q.num_values];
+    vals[q.input] = Some(input.clone());
+    let mut records = Vec::new();
+    let mut wi = 0usize;
+    for (li, l) in q.layers.iter().enumerate() {
+        let x = l
+            .inputs
+            .first()
+            .and_then(|&v| vals.get(v).and_then(|t| t.clone()))
+            .ok_or_else(|| anyhow!("layer '{}': input not computed", l.name))?;
+        let weighted = matches!(l.op, QOp::Conv { .. } | QOp::Dense(_));
+        let (out, record) = if weighted {
+            let job = plan.job(wi, &l.name, &l.op, &x.shape)?;
+            wi += 1;
+            let g = job.geom;
+            let in_base = 0;
+            let out_base = g.in_len();
+            let mut io = dev.write_activations(in_base, &x.data)?;
+            let tracing = matches!(&opts.trace_layer, Some((t, _)) if *t == li);
+            if let Some((_, path)) = opts.trace_layer.as_ref().filter(|_| tracing) {
+                dev.trace_to(path)?;
+            }
+            let result = dev.run_layer(&job, &plan.words, opts.dram, in_base, out_base);
+            if tracing {
+                dev.trace_close();
+            }
+            let mut run = result?;
+            let data = dev.read_activations(out_base, g.out_len())?;
+            io += g.out_len() as u64;
+            run.io_cycles += io;
+            let shape = match l.op {
+                QOp::Dense(_) => vec![g.out_c],
+                _ => vec![g.out_c, g.out_h, g.out_w],
+            };
+            let groups = g.groups(plan.lanes) as u64;
+            let positions = g.out_plane() as u64;
+            let k = g.k_len() as u64;
+            let lane_macs = groups * plan.lanes as u64 * positions * k;
+            let record = LayerRecord {
+                name: l.name.clone(),
+                kind: if matches!(l.op, QOp::Dense(_)) {
+                    "Dense"
+                } else {
+                    "Conv"
+                }
+                .into(),
+                run: Some(run),
+                macs: g.macs(),
+                lane_macs,
+                act_reads: groups * positions * k + (g.in_len() + g.out_len()) as u64,
+                act_writes: (g.out_len() + g.in_len()) as u64,
+                outputs: g.out_len() as u64,
+                wbuf_reads: lane_macs,
+                wbuf_writes: run.weights,
+            };
+            (QTensor { shape, data }, record)
+        } else {
+            let out = host_op(q, li, &x)?;
+            let record = LayerRecord {
+                name: l.name.clone(),
+                kind: op_kind(&l.op).into(),
+                run: None,
+                macs: 0,
+                lane_macs: 0,
+                act_reads: 0,
+                act_writes: 0,
+                outputs: 0,
+                wbuf_reads: 0,
+                wbuf_writes: 0,
+            };
+            (out, record)
+        };
+        records.push(record);
+        let want = golden[l.output]
+            .as_ref()
+            .ok_or_else(|| anyhow!("golden model did not compute layer '{}'", l.name))?;
+        if let Some(m) = first_difference(li, &l.name, &out, want) {
+            return Ok(ImageRun {
+                layers: records,
+                mismatch: Some(m),
+                outputs: Vec::new(),
+            });
+        }
+        vals[l.output] = Some(out);
+    }
+    let outputs = q
+        .outputs
+        .iter()
+        .map(|&o| {
+            vals[o]
+                .clone()
+                .ok_or_else(|| anyhow!("output {o} not computed"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(ImageRun {
+        layers: records,
+        mismatch: None,
+        outputs,
+    })
+}
+
+/// The first element where `got` differs from `want` (shape differences count as index 0).
+pub fn first_difference(li: usize, name: &str, got: &QTensor, want: &QTensor) -> Option<Mismatch> {
+    let plane: usize = want.shape.iter().skip(1).product::<usize>().max(1);
+    let n = got.data.len().max(want.data.len());
+    let at = if got.shape != want.shape {
+        Some(0)
+    } else {
+        (0..n).find(|&i| got.data.get(i) != want.data.get(i))
+    }?;
+    Some(Mismatch {
+        layer_index: li,
+        layer: name.to_string(),
+        channel: at / plane,
+        index: at % plane,
+        got: got.data.get(at).copied().unwrap_or(0),
+        expected: want.data.get(at).copied().unwrap_or(0),
+        vcd: None,
+    })
+}
+
+fn op_kind(op: &QOp) -> &'static str {
+    match op {
+        QOp::Conv { .. } => "Conv",
+        QOp::Dense(_) => "Dense",
+        QOp::MaxPool(_) => "MaxPool",
+        QOp::AvgPool(_) => "AveragePool",
+        QOp::GlobalAvgPool => "GlobalAveragePool",
+        QOp::Add(_) => "Add",
+        QOp::Clamp { .. } => "Clamp",
+        QOp::PRelu(_) => "PRelu",
+        QOp::Flatten => "Flatten",
+        QOp::Reshape(_) => "Reshape",
+        QOp::Transpose(_) => "Transpose",
+    }
+}

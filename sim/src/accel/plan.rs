@@ -1,0 +1,229 @@
+//! A CNN prepared for the accelerator: the golden model it must match, and the weight streams of
+//! every Conv/Dense layer in one DRAM image. Two kinds of streams go through the same datapath:
+//! LineCompress streams (a `.lcw` container's data area), and the raw INT8 weights, which are the
+//! LineCompress stream with 1-weight segments, no slope and no residuals (`len_bits = 0`,
+//! `slope_bits = 0`, lines mode, B = 8): exactly one byte per weight.
+
+use super::job::{channel_params, Geometry, LaneStreamRef, LayerJob};
+use anyhow::{bail, Context, Result};
+use lc_sw::codec::{LaneStream, LayerParams, Mode, Strategy};
+use lc_sw::container::{compress_layer, split_lanes, CompressOptions, Container, Layer};
+use lc_sw::model::golden::{QModel, QOp, QWeighted};
+use lc_sw::quant::Quantized;
+
+/// How the weights are stored in the DRAM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WeightStore {
+    /// Raw INT8 weights, one byte each.
+    Int8,
+    /// LineCompress streams.
+    Compressed {
+        /// Residual mode.
+        mode: Mode,
+        /// Error bound in LSB.
+        eps: u16,
+    },
+}
+
+impl WeightStore {
+    /// Short label.
+    pub fn label(&self) -> String {
+        match self {
+            WeightStore::Int8 => "int8".into(),
+            WeightStore::Compressed { mode, eps } => format!("lc-{mode}-eps{eps}"),
+        }
+    }
+}
+
+/// The golden model and the DRAM image of one CNN for a P-lane datapath.
+#[derive(Clone, Debug)]
+pub struct NetworkPlan {
+    /// The integer model the RTL must reproduce (its weights are the ones the streams decode to).
+    pub reference: QModel,
+    /// The container whose data area is the DRAM image (one layer per Conv/Dense layer).
+    pub container: Container,
+    /// The DRAM image in 64-bit words.
+    pub words: Vec<u64>,
+    /// Per container layer, per lane: the stream in the DRAM image.
+    pub streams: Vec<Vec<LaneStreamRef>>,
+    /// MAC lanes the streams were split for.
+    pub lanes: usize,
+    /// How the weights are stored.
+    pub store: WeightStore,
+}
+
+/// The codec parameters of the raw INT8 stream.
+pub fn raw_int8_params() -> LayerParams {
+    LayerParams {
+        bits: 8,
+        mode: Mode::Lines,
+        eps: 0,
+        frac_bits: 1,
+        len_bits: 0,
+        slope_bits: 0,
+        shift: 0,
+    }
+}
+
+/// The weighted layers of a model, in order.
+pub fn weighted_layers(q: &QModel) -> Vec<&QWeighted> {
+    q.layers
+        .iter()
+        .filter_map(|l| match &l.op {
+            QOp::Conv { layer, .. } | QOp::Dense(layer) => Some(layer),
+            _ => None,
+        })
+        .collect()
+}
+
+fn quantized(l: &QWeighted) -> Quantized {
+    Quantized {
+        bits: l.bits,
+        dims: l.dims.clone(),
+        values: l.weights.clone(),
+        scales: l.weight_scales.clone(),
+    }
+}
+
+/// The raw INT8 layer: lanes split like a container's (channel `c` to lane `c mod N`).
+fn raw_layer(name: &str, l: &QWeighted, lanes: usize) -> Result<Layer> {
+    if l.bits > 8 || l.weights.iter().any(|&w| !(-128..=127).contains(&w)) {
+        bail!("layer {name}: weights do not fit int8");
+    }
+    let o = l.dims[0];
+    let n = lanes.min(o);
+    let streams = split_lanes(&l.weights, o, n)
+        .into_iter()
+        .map(|v| LaneStream {
+            bytes: v.iter().map(|&w| w as i8 as u8).collect(),
+            length_bits: 8 * v.len() as u64,
+            count: v.len() as u64,
+        })
+        .collect();
+    Ok(Layer {
+        name: name.to_string(),
+        dims: l.dims.clone(),
+        params: raw_int8_params(),
+        order: 0,
+        max_error: 0,
+        scales: l.weight_scales.clone(),
+        lanes: streams,
+    })
+}
+
+impl NetworkPlan {
+    /// Prepare `model` (built with INT8 weights) for a `lanes`-lane datapath with `store`. For
+    /// compressed storage the reference model gets the decoded weights.
+    pub fn new(model: &QModel, lanes: usize, store: WeightStore) -> Result<Self> {
+        if lanes == 0 {
+            bail!("at least one lane");
+        }
+        let mut reference = model.clone();
+        let mut layers = Vec::new();
+        for ql in reference.layers.iter_mut() {
+            let name = ql.name.clone();
+            let layer = match &mut ql.op {
+                QOp::Conv { layer, .. } | QOp::Dense(layer) => layer,
+                _ => continue,
+            };
+            let c = match store {
+                WeightStore::Int8 => raw_layer(&name, layer, lanes)?,
+                WeightStore::Compressed { mode, eps } => {
+                    let opts = CompressOptions {
+                        mode,
+                        eps,
+                        lanes,
+                        strategy: Strategy::Optimal,
+                    };
+                    let c = compress_layer(&name, &quantized(layer), &opts)
+                        .with_context(|| format!("compressing layer {name}"))?;
+                    layer.weights = c
+                        .decode()
+                        .map_err(|(lane, e)| anyhow::anyhow!("layer {name} lane {lane}: {e}"))?;
+                    c
+                }
+            };
+            layers.push(c);
+        }
+        let container = Container {
+            word_bits: 64,
+            layers,
+        };
+        let (bytes, offsets) = container.data_area();
+        let words: Vec<u64> = bytes
+            .chunks(8)
+            .map(|c| {
+                let mut w = [0u8; 8];
+                w[..c.len()].copy_from_slice(c);
+                u64::from_le_bytes(w)
+            })
+            .collect();
+        let streams = container
+            .layers
+            .iter()
+            .zip(&offsets)
+            .map(|(l, offs)| {
+                l.lanes
+                    .iter()
+                    .zip(offs)
+                    .map(|(s, &o)| LaneStreamRef {
+                        first_word: o as usize,
+                        length_bits: s.length_bits,
+                        count: s.count,
+                    })
+                    .collect()
+            })
+            .collect();
+        Ok(NetworkPlan {
+            reference,
+            container,
+            words,
+            streams,
+            lanes,
+            store,
+        })
+    }
+
+    /// Total weight bits stored (sum of the lane streams).
+    pub fn weight_bits(&self) -> u64 {
+        self.container.layers.iter().map(|l| l.total_bits()).sum()
+    }
+
+    /// The job of weighted layer `wi` (its index among the Conv/Dense layers) on an input shape.
+    pub fn job(&self, wi: usize, name: &str, op: &QOp, in_shape: &[usize]) -> Result<LayerJob> {
+        let (layer, geom) = match op {
+            QOp::Conv {
+                layer,
+                window,
+                groups,
+            } => (
+                layer,
+                Geometry::conv(in_shape, window, *groups, layer.dims[0])?,
+            ),
+            QOp::Dense(layer) => {
+                let inputs: usize = in_shape.iter().product();
+                if layer.dims.len() != 2 || layer.dims[1] != inputs {
+                    bail!("layer {name}: {inputs} inputs for weights {:?}", layer.dims);
+                }
+                (layer, Geometry::dense(inputs, layer.dims[0]))
+            }
+            _ => bail!("layer {name} is not a Conv or Dense layer"),
+        };
+        let (params, prelu) = channel_params(layer).with_context(|| format!("layer {name}"))?;
+        let c = self
+            .container
+            .layers
+            .get(wi)
+            .ok_or_else(|| anyhow::anyhow!("no weight streams for layer {name}"))?;
+        Ok(LayerJob {
+            name: name.to_string(),
+            geom,
+            params,
+            lo: layer.lo,
+            hi: layer.hi,
+            prelu,
+            codec: c.params,
+            lanes: self.streams[wi].clone(),
+        })
+    }
+}

@@ -1,0 +1,224 @@
+//! Verification of a CNN on the accelerator: load the model and data, build the golden model,
+//! prepare the raw INT8 and the LineCompress weight stores, run N images through the RTL for
+//! both, and total the mismatches, cycles, DRAM bytes and energy.
+
+pub use super::dataset::{prepare, PreparedModel};
+use super::device::AccelDevice;
+use super::dram::DramConfig;
+use super::energy::{EnergyBreakdown, EnergyModel};
+use super::network::{run_image, ImageRun, LayerRecord, Mismatch, RunImageOptions};
+use super::plan::{NetworkPlan, WeightStore};
+use anyhow::{anyhow, bail, Context, Result};
+use lc_sw::model::golden::{QModel, QTensor};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// The images a verification runs: an INT8 golden model, its quantized inputs and labels.
+#[derive(Clone, Copy)]
+pub struct Workload<'a> {
+    /// The INT8 golden model (the plan swaps in decoded weights for compressed storage).
+    pub qmodel: &'a QModel,
+    /// Quantized inputs.
+    pub inputs: &'a [QTensor],
+    /// Labels (may be empty).
+    pub labels: &'a [usize],
+}
+
+/// Options of a verification run.
+#[derive(Clone, Debug)]
+pub struct VerifyOptions {
+    /// MAC lanes of the datapath (a compiled model must exist).
+    pub lanes: usize,
+    /// The weight memory.
+    pub dram: DramConfig,
+    /// Energy constants.
+    pub energy: EnergyModel,
+    /// Where VCDs of failing layers go.
+    pub vcd_dir: PathBuf,
+    /// Worker threads (each with its own model).
+    pub threads: usize,
+}
+
+/// What a worker thread returns: its (image index, run) pairs and the cycles it simulated.
+type WorkerResult = (Vec<(usize, ImageRun)>, u64);
+
+/// Totals of one weight store over all images.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct StoreSummary {
+    /// Store label (`int8`, `lc-rice-eps2`, ...).
+    pub store: String,
+    /// Images run.
+    pub images: usize,
+    /// Images with a mismatch.
+    pub mismatches: usize,
+    /// The first mismatch found (lowest image index).
+    pub first_mismatch: Option<(usize, Mismatch)>,
+    /// Correct top-1 classifications (of the RTL outputs) among the images without mismatch.
+    pub correct: usize,
+    /// Mean datapath cycles per image.
+    pub cycles_per_image: f64,
+    /// Mean host I/O cycles per image (activation and parameter ports).
+    pub io_cycles_per_image: f64,
+    /// Mean DRAM bytes per image.
+    pub dram_bytes_per_image: f64,
+    /// Mean energy per image.
+    pub energy_per_image: EnergyBreakdown,
+    /// Weight bits stored.
+    pub weight_bits: u64,
+    /// Layers of the first image (per-layer cycles and counts).
+    pub layers: Vec<LayerRecord>,
+    /// Simulated clock cycles (datapath + I/O) per wall-clock second.
+    pub sim_cycles_per_second: f64,
+    /// Wall-clock seconds per image.
+    pub wall_seconds_per_image: f64,
+}
+
+impl StoreSummary {
+    /// Mean energy per image, pJ.
+    pub fn energy_pj(&self) -> f64 {
+        self.energy_per_image.total()
+    }
+}
+
+/// Run `images` images of `m` through the datapath with weights stored as `store`.
+pub fn verify_store(
+    m: Workload<'_>,
+    store: WeightStore,
+    opts: &VerifyOptions,
+) -> Result<StoreSummary> {
+    let plan = NetworkPlan::new(m.qmodel, opts.lanes, store)?;
+    let n = m.inputs.len();
+    if n == 0 {
+        bail!("no images to verify");
+    }
+    let threads = opts.threads.clamp(1, n);
+    let run_opts = RunImageOptions {
+        dram: opts.dram,
+        trace_layer: None,
+    };
+    let start = Instant::now();
+    let chunk = n.div_ceil(threads);
+    let parts: Vec<Result<WorkerResult>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let plan = &plan;
+                let run_opts = &run_opts;
+                s.spawn(move || -> Result<WorkerResult> {
+                    let mut dev = AccelDevice::new(opts.lanes)?;
+                    let mut out = Vec::new();
+                    for i in (t * chunk)..((t + 1) * chunk).min(n) {
+                        let r = run_image(&mut dev, plan, &m.inputs[i], run_opts)
+                            .with_context(|| format!("image {i}"))?;
+                        out.push((i, r));
+                    }
+                    Ok((out, dev.cycle()))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(anyhow!("worker panicked"))))
+            .collect()
+    });
+    let wall = start.elapsed().as_secs_f64();
+    let mut runs = Vec::with_capacity(n);
+    let mut sim_cycles = 0u64;
+    for p in parts {
+        let (r, c) = p?;
+        runs.extend(r);
+        sim_cycles += c;
+    }
+    runs.sort_by_key(|(i, _)| *i);
+
+    let mut s = StoreSummary {
+        store: store.label(),
+        images: n,
+        mismatches: 0,
+        first_mismatch: None,
+        correct: 0,
+        cycles_per_image: 0.0,
+        io_cycles_per_image: 0.0,
+        dram_bytes_per_image: 0.0,
+        energy_per_image: EnergyBreakdown::default(),
+        weight_bits: plan.weight_bits(),
+        layers: runs
+            .first()
+            .map(|(_, r)| r.layers.clone())
+            .unwrap_or_default(),
+        sim_cycles_per_second: sim_cycles as f64 / wall.max(1e-9),
+        wall_seconds_per_image: wall * threads as f64 / n as f64,
+    };
+    for (i, r) in &runs {
+        let runs_of = || r.layers.iter().filter_map(|l| l.run);
+        s.cycles_per_image += r.cycles() as f64;
+        s.io_cycles_per_image += runs_of().map(|x| x.io_cycles).sum::<u64>() as f64;
+        s.dram_bytes_per_image += runs_of().map(|x| x.dram_bytes).sum::<f64>();
+        s.energy_per_image.add(&opts.energy.total(&r.layers));
+        match &r.mismatch {
+            Some(mm) => {
+                s.mismatches += 1;
+                if s.first_mismatch.is_none() {
+                    let mut mm = mm.clone();
+                    mm.vcd = trace_failure(&plan, &m.inputs[*i], mm.layer_index, opts, &store, *i);
+                    s.first_mismatch = Some((*i, mm));
+                }
+            }
+            None => {
+                let logits = r.outputs.first().map(|t| t.data.as_slice()).unwrap_or(&[]);
+                if m.labels.get(*i).is_some_and(|&l| argmax(logits) == Some(l)) {
+                    s.correct += 1;
+                }
+            }
+        }
+    }
+    let k = 1.0 / n as f64;
+    s.cycles_per_image *= k;
+    s.io_cycles_per_image *= k;
+    s.dram_bytes_per_image *= k;
+    let e = &mut s.energy_per_image;
+    for v in [
+        &mut e.mac_pj,
+        &mut e.decoder_pj,
+        &mut e.requant_pj,
+        &mut e.sram_pj,
+        &mut e.dram_pj,
+    ] {
+        *v *= k;
+    }
+    Ok(s)
+}
+
+/// Re-run a failing image with a VCD of the failing layer; returns the path when written.
+fn trace_failure(
+    plan: &NetworkPlan,
+    input: &QTensor,
+    layer: usize,
+    opts: &VerifyOptions,
+    store: &WeightStore,
+    image: usize,
+) -> Option<PathBuf> {
+    let path = opts
+        .vcd_dir
+        .join(format!("{}_image{image}_layer{layer}.vcd", store.label()));
+    let run = || -> Result<()> {
+        let mut dev = AccelDevice::new(opts.lanes)?;
+        let o = RunImageOptions {
+            dram: opts.dram,
+            trace_layer: Some((layer, path.clone())),
+        };
+        run_image(&mut dev, plan, input, &o)?;
+        Ok(())
+    };
+    run().ok().map(|_| path)
+}
+
+/// Index of the largest value (first on ties).
+pub fn argmax(v: &[i8]) -> Option<usize> {
+    v.iter()
+        .enumerate()
+        .fold(None, |best: Option<(usize, i8)>, (i, &x)| match best {
+            Some((_, b)) if b >= x => best,
+            _ => Some((i, x)),
+        })
+        .map(|(i, _)| i)
+}

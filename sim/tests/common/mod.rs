@@ -1,0 +1,46 @@
+//! Helpers shared by the regression tests.
+#![allow(dead_code)]
+
+use lc_sim::check::{CaseReport, LaneBytes};
+use lc_sw::codec::LaneStream;
+use std::sync::Mutex;
+
+/// Running totals of a test, printed at its end (`cargo test -- --nocapture` shows them).
+#[derive(Debug, Default)]
+pub struct Tally {
+    pub vectors: u64,
+    pub lanes_accepted: u64,
+    pub lanes_rejected: u64,
+    pub weights: u64,
+    pub cycles: u64,
+}
+
+impl Tally {
+    pub fn add(&mut self, r: &CaseReport) {
+        self.vectors += 1;
+        self.lanes_accepted += r.accepted_lanes as u64;
+        self.lanes_rejected += r.rejected_lanes as u64;
+        self.weights += r.weights;
+        self.cycles += r.cycles;
+    }
+
+    pub fn print(&self, what: &str) {
+        eprintln!(
+            "[{what}] vectors={} lanes_accepted={} lanes_rejected={} weights_compared={} cycles={} mismatches=0",
+            self.vectors, self.lanes_accepted, self.lanes_rejected, self.weights, self.cycles
+        );
+    }
+}
+
+/// A tally shared by the threads of one proptest run.
+pub fn shared_tally() -> Mutex<Tally> {
+    Mutex::new(Tally::default())
+}
+
+pub fn lane_bytes(s: LaneStream) -> LaneBytes {
+    LaneBytes {
+        bytes: s.bytes,
+        length_bits: s.length_bits,
+        count: s.count,
+    }
+}

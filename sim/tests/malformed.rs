@@ -1,0 +1,148 @@
+//! Malformed streams: random bit flips, truncation and trailing bits. Whatever the damage, the
+//! hardware agrees with the reference decoder: weights identical where it accepts, error flag where
+//! it rejects, never more than `count` weights, never a hang, and (at full speed) the flag rises
+//! within a fixed number of cycles of the work done.
+
+mod common;
+
+use common::Tally;
+use lc_sim::check::{check_case, Case, ErrorBound, LaneBytes};
+use lc_sim::driver::{Pressure, RunOptions};
+use lc_sim::stimulus::{damage, random_lane, random_params, Damage, SegmentShape};
+use lc_sw::codec::Mode;
+use rand::{rngs::StdRng, Rng, SeedableRng};
+
+/// Vectors per (mode, lane count).
+const VECTORS: u64 = 600;
+/// Cycles the error flag may lag behind the words taken plus weights emitted.
+const SLACK: u64 = 8;
+
+fn damaged(rng: &mut StdRng, lane: &LaneBytes) -> LaneBytes {
+    let len = lane.length_bits.max(1);
+    match rng.gen_range(0..4) {
+        0 => damage(lane, Damage::FlipBit(rng.gen_range(0..len))),
+        1 => {
+            let a = damage(lane, Damage::FlipBit(rng.gen_range(0..len)));
+            damage(&a, Damage::FlipBit(rng.gen_range(0..len)))
+        }
+        2 => damage(lane, Damage::Truncate(rng.gen_range(0..len))),
+        _ => damage(lane, Damage::Extend(rng.gen_range(1..100))),
+    }
+}
+
+fn run(mode: Mode, lanes: usize) {
+    let mut tally = Tally::default();
+    let mut rng = StdRng::seed_from_u64(0x5eed + lanes as u64);
+    for v in 0..VECTORS {
+        let params = random_params(&mut rng, mode);
+        let shape = SegmentShape {
+            max_len: rng.gen_range(1..40),
+            escape_rate: 0.1,
+        };
+        let streams = (0..lanes)
+            .map(|_| {
+                let count = rng.gen_range(1..200);
+                let clean = random_lane(&mut rng, &params, count, shape);
+                // Damage most lanes; leave some intact so lanes also differ from each other.
+                if rng.gen_bool(0.8) {
+                    damaged(&mut rng, &clean)
+                } else {
+                    clean
+                }
+            })
+            .collect();
+        let case = Case {
+            name: format!("malformed_{mode}_x{lanes}"),
+            params,
+            lanes: streams,
+        };
+        let full_speed = v % 2 == 0;
+        let (pressure, bound) = if full_speed {
+            (Pressure::FULL_SPEED, Some(ErrorBound { slack: SLACK }))
+        } else {
+            (Pressure::random(&mut rng), None)
+        };
+        let opts = RunOptions {
+            pressure,
+            seed: v,
+            record: false,
+            max_cycles: None,
+        };
+        let report =
+            check_case(&case, &opts, bound).unwrap_or_else(|e| panic!("vector {v}: {e:#}"));
+        tally.add(&report);
+    }
+    assert!(
+        tally.lanes_rejected > VECTORS / 2,
+        "most damaged streams must be rejected"
+    );
+    tally.print(&format!("malformed {mode} x{lanes}"));
+}
+
+#[test]
+fn lines_one_lane() {
+    run(Mode::Lines, 1);
+}
+
+#[test]
+fn rice_one_lane() {
+    run(Mode::Rice, 1);
+}
+
+#[test]
+fn lines_four_lanes() {
+    run(Mode::Lines, 4);
+}
+
+#[test]
+fn rice_four_lanes() {
+    run(Mode::Rice, 4);
+}
+
+/// Parameters outside the format's ranges are rejected by the reference and flagged by the RTL.
+#[test]
+fn bad_parameters() {
+    let mut rng = StdRng::seed_from_u64(3);
+    for (i, mode) in [Mode::Lines, Mode::Rice].into_iter().enumerate() {
+        let good = random_params(&mut rng, mode);
+        let lane = random_lane(&mut rng, &good, 20, SegmentShape::default());
+        let mut variants = vec![];
+        variants.push(lc_sw::codec::LayerParams { bits: 3, ..good });
+        variants.push(lc_sw::codec::LayerParams { bits: 17, ..good });
+        variants.push(lc_sw::codec::LayerParams {
+            frac_bits: 0,
+            ..good
+        });
+        variants.push(lc_sw::codec::LayerParams {
+            frac_bits: 17,
+            ..good
+        });
+        variants.push(lc_sw::codec::LayerParams {
+            len_bits: 13,
+            ..good
+        });
+        variants.push(lc_sw::codec::LayerParams {
+            slope_bits: 17,
+            ..good
+        });
+        variants.push(lc_sw::codec::LayerParams {
+            shift: if mode == Mode::Lines { 1 } else { good.bits },
+            ..good
+        });
+        for (j, params) in variants.into_iter().enumerate() {
+            let case = Case {
+                name: format!("bad_params_{i}_{j}"),
+                params,
+                lanes: vec![lane.clone()],
+            };
+            let opts = RunOptions {
+                pressure: Pressure::FULL_SPEED,
+                seed: 1,
+                record: false,
+                max_cycles: None,
+            };
+            let report = check_case(&case, &opts, Some(ErrorBound { slack: SLACK })).unwrap();
+            assert_eq!(report.rejected_lanes, 1, "{params:?}");
+        }
+    }
+}

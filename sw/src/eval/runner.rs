@@ -1,0 +1,180 @@
+//! Running the float reference and the integer golden model over many inputs, on all cores.
+
+use crate::model::calib::Calibration;
+use crate::model::float_exec::{self, ExecError};
+use crate::model::golden::QModel;
+use crate::model::graph::{Graph, Op, Tensor, ValueId};
+
+/// Number of worker threads: the machine's parallelism (at least 1).
+pub fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Apply `f` to every item on `threads()` threads, keeping the order; the first error wins.
+pub fn par_map<T: Sync, R: Send, E: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> Result<R, E> + Sync,
+) -> Result<Vec<R>, E> {
+    let n = threads().min(items.len().max(1));
+    let chunk = items.len().div_ceil(n).max(1);
+    let parts: Vec<Result<Vec<R>, E>> = std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|c| s.spawn(|| c.iter().map(&f).collect::<Result<Vec<R>, E>>()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut out = Vec::with_capacity(items.len());
+    for p in parts {
+        out.extend(p?);
+    }
+    Ok(out)
+}
+
+/// Index (into the graph outputs) of the classification output: the first output produced by a
+/// Softmax, else output 0.
+pub fn classifier_output(graph: &Graph) -> usize {
+    graph
+        .outputs
+        .iter()
+        .position(|&o| {
+            graph
+                .nodes
+                .iter()
+                .any(|n| n.output == o && matches!(n.op, Op::Softmax))
+        })
+        .unwrap_or(0)
+}
+
+/// The value whose argmax classifies: the classification output, or the input of its Softmax
+/// (which the integer model drops).
+pub fn logits_value(graph: &Graph) -> ValueId {
+    let out = graph.outputs[classifier_output(graph)];
+    graph
+        .nodes
+        .iter()
+        .find(|n| n.output == out && matches!(n.op, Op::Softmax))
+        .map_or(out, |n| n.inputs[0])
+}
+
+/// Float logits (see [`logits_value`]) for every input.
+pub fn float_logits(graph: &Graph, inputs: &[Tensor]) -> Result<Vec<Vec<f32>>, ExecError> {
+    let v = logits_value(graph);
+    par_map(inputs, |x| {
+        let mut vals = float_exec::run_all(graph, x)?;
+        vals[v]
+            .take()
+            .map(|t| t.data)
+            .ok_or_else(|| ExecError::new("output", "Output", "logits not computed"))
+    })
+}
+
+/// Dequantized integer-model values of output `index` for every input.
+pub fn golden_logits(
+    q: &QModel,
+    index: usize,
+    inputs: &[Tensor],
+) -> Result<Vec<Vec<f32>>, ExecError> {
+    par_map(inputs, |x| {
+        let mut outs = q.run_float(x)?;
+        if index >= outs.len() {
+            return Err(ExecError::new(
+                "output",
+                "Output",
+                format!("no output {index}"),
+            ));
+        }
+        Ok(outs.swap_remove(index).data)
+    })
+}
+
+/// Calibrate activation ranges on `inputs`, in parallel.
+pub fn calibrate(graph: &Graph, inputs: &[Tensor]) -> Result<Calibration, ExecError> {
+    let chunk = inputs.len().div_ceil(threads()).max(1);
+    let chunks: Vec<&[Tensor]> = inputs.chunks(chunk).collect();
+    let parts = par_map(&chunks, |c| crate::model::calib::calibrate(graph, c))?;
+    let mut total = Calibration::new(graph.num_values);
+    for p in &parts {
+        total.merge(p);
+    }
+    Ok(total)
+}
+
+/// Quality of one weight representation, measured against the labels and the float model.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Score {
+    /// Top-1 accuracy (when labels exist).
+    pub accuracy: Option<f64>,
+    /// Top-1 agreement with the float model.
+    pub agreement: f64,
+    /// Output SQNR against the float model, dB.
+    pub sqnr_db: f64,
+}
+
+impl Score {
+    /// The number budgets are measured in: accuracy when labelled, else agreement with float.
+    pub fn quality(&self) -> f64 {
+        self.accuracy.unwrap_or(self.agreement)
+    }
+}
+
+/// A model, its evaluation inputs, its calibration and its float reference outputs.
+pub struct Evaluator<'g> {
+    /// The float graph.
+    pub graph: &'g Graph,
+    /// Inputs and labels.
+    pub set: super::inputs::EvalSet,
+    /// Activation ranges.
+    pub calib: Calibration,
+    /// Float logits on `set`.
+    pub float_logits: Vec<Vec<f32>>,
+}
+
+impl<'g> Evaluator<'g> {
+    /// Calibrate on `calib_inputs` and run the float model on `set`.
+    pub fn new(
+        graph: &'g Graph,
+        set: super::inputs::EvalSet,
+        calib_inputs: &[Tensor],
+    ) -> Result<Self, ExecError> {
+        let calib = calibrate(graph, calib_inputs)?;
+        let float_logits = float_logits(graph, &set.inputs)?;
+        Ok(Self {
+            graph,
+            set,
+            calib,
+            float_logits,
+        })
+    }
+
+    /// The float model's score.
+    pub fn float_score(&self) -> Score {
+        Score {
+            accuracy: self
+                .set
+                .labels
+                .as_ref()
+                .map(|l| super::metrics::accuracy(&self.float_logits, l)),
+            agreement: 1.0,
+            sqnr_db: f64::INFINITY,
+        }
+    }
+
+    /// Build the integer model with `weights` (one per weight layer) and score it.
+    pub fn score(&self, weights: &[crate::quant::Quantized]) -> Result<Score, super::EvalError> {
+        let q = QModel::build(self.graph, &self.calib, weights)?;
+        let logits = golden_logits(&q, classifier_output(self.graph), &self.set.inputs)?;
+        Ok(Score {
+            accuracy: self
+                .set
+                .labels
+                .as_ref()
+                .map(|l| super::metrics::accuracy(&logits, l)),
+            agreement: super::metrics::agreement(&self.float_logits, &logits),
+            sqnr_db: super::metrics::sqnr_db(&self.float_logits, &logits),
+        })
+    }
+}

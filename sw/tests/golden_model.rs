@@ -1,0 +1,236 @@
+//! The integer golden model against the float reference, and against the spec written out by
+//! hand for one layer.
+
+mod common;
+
+use common::*;
+use lc_sw::model::calib::calibrate;
+use lc_sw::model::float_exec;
+use lc_sw::model::golden::{QModel, QOp};
+use lc_sw::model::graph::{Graph, Tensor};
+use lc_sw::model::import::graph_from_bytes;
+use lc_sw::quant::{quantize_per_channel, Quantized};
+
+fn small_cnn(r: &mut Rng) -> Graph {
+    let nodes = vec![
+        node(
+            "Conv",
+            "c1",
+            &["input", "w1", "b1"],
+            "a",
+            vec![ints("pads", &[1, 1, 1, 1])],
+        ),
+        node("Relu", "r1", &["a"], "a1", vec![]),
+        node(
+            "MaxPool",
+            "p1",
+            &["a1"],
+            "p",
+            vec![ints("kernel_shape", &[2, 2]), ints("strides", &[2, 2])],
+        ),
+        node(
+            "Conv",
+            "c2",
+            &["p", "w2", "b2"],
+            "c",
+            vec![ints("pads", &[1, 1, 1, 1])],
+        ),
+        node("PRelu", "pr", &["c", "slope"], "c1", vec![]),
+        node(
+            "Conv",
+            "c3",
+            &["c1", "w3", "b3"],
+            "d",
+            vec![ints("pads", &[1, 1, 1, 1])],
+        ),
+        node("Add", "res", &["d", "c1"], "e", vec![]),
+        node("Clip", "r6", &["e", "lo", "hi"], "e1", vec![]),
+        node(
+            "AveragePool",
+            "ap",
+            &["e1"],
+            "f",
+            vec![ints("kernel_shape", &[2, 2]), ints("strides", &[2, 2])],
+        ),
+        node("Flatten", "fl", &["f"], "g", vec![int("axis", 1)]),
+        node(
+            "Gemm",
+            "fc",
+            &["g", "wf", "bf"],
+            "h",
+            vec![int("transB", 1)],
+        ),
+        node("Softmax", "sm", &["h"], "out", vec![]),
+    ];
+    let inits = vec![
+        tensor("w1", &[8, 1, 3, 3], &r.vec(72, 0.6)),
+        tensor("b1", &[8], &r.vec(8, 0.1)),
+        tensor("w2", &[8, 8, 3, 3], &r.vec(576, 0.25)),
+        tensor("b2", &[8], &r.vec(8, 0.1)),
+        tensor(
+            "slope",
+            &[8, 1, 1],
+            &r.vec(8, 0.3).iter().map(|v| v.abs()).collect::<Vec<_>>(),
+        ),
+        tensor("w3", &[8, 8, 3, 3], &r.vec(576, 0.2)),
+        tensor("b3", &[8], &r.vec(8, 0.1)),
+        tensor("lo", &[], &[0.0]),
+        tensor("hi", &[], &[6.0]),
+        tensor("wf", &[10, 8 * 2 * 2], &r.vec(320, 0.4)),
+        tensor("bf", &[10], &r.vec(10, 0.1)),
+    ];
+    graph_from_bytes(&model_bytes(nodes, inits, &[1, 1, 8, 8], "out")).unwrap()
+}
+
+fn quantize_all(g: &Graph, bits: u8) -> Vec<Quantized> {
+    g.weight_layers()
+        .iter()
+        .map(|l| quantize_per_channel(&l.weight.data, &l.weight.shape, bits).unwrap())
+        .collect()
+}
+
+fn sqnr_db(reference: &[f32], test: &[f32]) -> f64 {
+    let s: f64 = reference.iter().map(|&v| (v as f64).powi(2)).sum();
+    let n: f64 = reference
+        .iter()
+        .zip(test)
+        .map(|(&a, &b)| (a as f64 - b as f64).powi(2))
+        .sum();
+    10.0 * (s / n.max(1e-30)).log10()
+}
+
+#[test]
+fn golden_tracks_float_on_a_small_cnn() {
+    let mut r = Rng(99);
+    let g = small_cnn(&mut r);
+    let inputs: Vec<Tensor> = (0..64)
+        .map(|_| Tensor::new(vec![1, 8, 8], r.vec(64, 1.0)).unwrap())
+        .collect();
+    let calib = calibrate(&g, &inputs[..32]).unwrap();
+    let q = QModel::build(&g, &calib, &quantize_all(&g, 8)).unwrap();
+    // Conv+Relu, Conv+PRelu, Conv (Add reads it twice? no: once) ... fused layers leave fewer steps.
+    assert!(
+        q.layers.iter().all(|l| l.name != "r1" && l.name != "pr"),
+        "activations should be fused"
+    );
+    let mut agree = 0;
+    let mut worst = f64::INFINITY;
+    for x in &inputs[32..] {
+        // Compare pre-softmax logits: the integer model drops the final Softmax.
+        let vals = float_exec::run_all(&g, x).unwrap();
+        let logits = vals[g.nodes[g.nodes.len() - 1].inputs[0]].as_ref().unwrap();
+        let qo = q.run_float(x).unwrap();
+        worst = worst.min(sqnr_db(&logits.data, &qo[0].data));
+        let am = |v: &[f32]| {
+            v.iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1))
+                .unwrap()
+                .0
+        };
+        agree += (am(&logits.data) == am(&qo[0].data)) as usize;
+    }
+    assert!(worst > 20.0, "worst logit SQNR {worst:.1} dB");
+    assert!(agree >= 30, "top-1 agreement {agree}/32");
+}
+
+#[test]
+fn golden_is_deterministic_and_sensitive_to_weights() {
+    let mut r = Rng(5);
+    let g = small_cnn(&mut r);
+    let x = Tensor::new(vec![1, 8, 8], r.vec(64, 1.0)).unwrap();
+    let calib = calibrate(&g, std::slice::from_ref(&x)).unwrap();
+    let qw = quantize_all(&g, 8);
+    let q = QModel::build(&g, &calib, &qw).unwrap();
+    let xi = q.quantize_input(&x);
+    let a = q.run_all(&xi).unwrap();
+    assert_eq!(a, q.run_all(&xi).unwrap());
+    let mut qw2 = qw.clone();
+    qw2[0].values.iter_mut().for_each(|v| *v = -*v);
+    let q2 = QModel::build(&g, &calib, &qw2).unwrap();
+    assert_ne!(q.run(&xi).unwrap(), q2.run(&xi).unwrap());
+}
+
+/// One dense layer computed from the spec in docs/GOLDEN_MODEL.md, independently of the model.
+#[test]
+fn dense_layer_follows_the_spec() {
+    let mut r = Rng(1234);
+    let (i_n, o_n) = (16, 6);
+    let w = r.vec(o_n * i_n, 0.8);
+    let b = r.vec(o_n, 0.5);
+    let nodes = vec![
+        node(
+            "Gemm",
+            "fc",
+            &["input", "w", "b"],
+            "h",
+            vec![int("transB", 1)],
+        ),
+        node("Relu", "r", &["h"], "out", vec![]),
+    ];
+    let g = graph_from_bytes(&model_bytes(
+        nodes,
+        vec![tensor("w", &[o_n, i_n], &w), tensor("b", &[o_n], &b)],
+        &[1, 16],
+        "out",
+    ))
+    .unwrap();
+    let xs: Vec<Tensor> = (0..8)
+        .map(|_| Tensor::new(vec![16], r.vec(16, 1.0)).unwrap())
+        .collect();
+    let calib = calibrate(&g, &xs).unwrap();
+    let qw = quantize_all(&g, 8);
+    let q = QModel::build(&g, &calib, &qw).unwrap();
+    let QOp::Dense(layer) = &q.layers[0].op else {
+        panic!("expected a dense layer")
+    };
+    let s_in = q.input_scale as f64;
+    let s_out = q.layers[0].out_scale as f64;
+    for x in &xs {
+        let xq: Vec<i32> = x
+            .data
+            .iter()
+            .map(|&v| (v / q.input_scale).round().clamp(-128.0, 127.0) as i32)
+            .collect();
+        let got = q.run(&q.quantize_input(x)).unwrap();
+        for (o, &bo) in b.iter().enumerate() {
+            let sw = qw[0].scales[o] as f64;
+            let bias = (bo as f64 / (s_in * sw)).round() as i64;
+            let acc: i64 = (0..i_n)
+                .map(|k| xq[k] as i64 * qw[0].values[o * i_n + k] as i64)
+                .sum::<i64>()
+                + bias;
+            let m = s_in * sw / s_out;
+            // Normalise m into [2^14, 2^15) / 2^shift.
+            let mut shift = 15i32;
+            let mut f = m;
+            while f >= 1.0 {
+                f /= 2.0;
+                shift -= 1;
+            }
+            while f < 0.5 {
+                f *= 2.0;
+                shift += 1;
+            }
+            let mult = (m * 2f64.powi(shift)).round() as i64;
+            assert_eq!(
+                (mult, shift as u32),
+                (layer.requant[o].mult as i64, layer.requant[o].shift),
+                "channel {o}"
+            );
+            let y = ((acc * mult + (1i64 << (shift - 1))) >> shift).clamp(0, 127);
+            assert_eq!(got[0].data[o] as i64, y, "channel {o}");
+        }
+    }
+}
+
+#[test]
+fn weights_of_the_wrong_shape_are_rejected() {
+    let mut r = Rng(8);
+    let g = small_cnn(&mut r);
+    let calib = calibrate(&g, &[Tensor::new(vec![1, 8, 8], r.vec(64, 1.0)).unwrap()]).unwrap();
+    let mut qw = quantize_all(&g, 8);
+    assert!(QModel::build(&g, &calib, &qw[1..]).is_err());
+    qw[0].values.pop();
+    assert!(QModel::build(&g, &calib, &qw).is_err());
+}
