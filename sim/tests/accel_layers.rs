@@ -116,6 +116,7 @@ fn check(model: &QModel, input: &QTensor, dram: DramConfig) -> Vec<u64> {
         let opts = RunImageOptions {
             dram,
             trace_layer: None,
+            trace_window: None,
         };
         let run = run_image(&mut dev, &plan, input, &opts).unwrap();
         assert!(
@@ -255,6 +256,7 @@ fn a_wrong_reference_weight_is_reported_with_layer_channel_and_index() {
     let opts = RunImageOptions {
         dram: DramConfig::default(),
         trace_layer: Some((0, vcd.clone())),
+        trace_window: Some((100, 400)),
     };
     let run = run_image(&mut dev, &plan, &x, &opts).unwrap();
     let m = run.mismatch.expect("the changed weight must be detected");

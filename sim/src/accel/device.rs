@@ -6,7 +6,7 @@ use super::dram::{Dram, DramConfig};
 use super::job::{layer_registers, LayerJob};
 use crate::model::{Model, PortId};
 use anyhow::{anyhow, bail, Result};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Names of the per-lane and shared ports the host drives.
 struct Ports {
@@ -50,6 +50,7 @@ pub struct AccelDevice {
     model: Model,
     lanes: usize,
     ports: Ports,
+    window: Option<(PathBuf, u64, u64)>,
 }
 
 impl AccelDevice {
@@ -96,6 +97,7 @@ impl AccelDevice {
             model,
             lanes,
             ports,
+            window: None,
         };
         dev.reset()?;
         Ok(dev)
@@ -135,6 +137,11 @@ impl AccelDevice {
     /// Close the VCD trace.
     pub fn trace_close(&mut self) {
         self.model.trace_close();
+    }
+
+    /// Trace cycles `start..end` (counted from `start` of the next layer) into a VCD at `path`.
+    pub fn trace_window(&mut self, path: &Path, start: u64, end: u64) {
+        self.window = Some((path.to_path_buf(), start, end));
     }
 
     /// Write bytes into the activation buffer at `base` (one per cycle); returns the cycles.
@@ -238,10 +245,48 @@ impl AccelDevice {
         self.set(self.ports.start, 0)?;
 
         let budget = self.cycle_budget(job, &dram, run.weights);
+        let window = self.window.take();
+        let result = self.run_loop(job, &mut mem, budget, window.as_ref());
+        if window.is_some() {
+            self.model.trace_close();
+        }
+        let cycle = result?;
+        for l in 0..p {
+            self.set_lane(self.ports.in_valid, l, 0)?;
+            if mem.remaining(l) != 0 {
+                bail!(
+                    "layer {}: lane {l} left {} words of its stream unread",
+                    job.name,
+                    mem.remaining(l)
+                );
+            }
+        }
+        run.cycles = cycle;
+        run.dram_bytes = mem.bytes();
+        Ok(run)
+    }
+
+    /// Clock the started layer until `done`, serving the memory; returns the cycles.
+    fn run_loop(
+        &mut self,
+        job: &LayerJob,
+        mem: &mut Dram<'_>,
+        budget: u64,
+        window: Option<&(PathBuf, u64, u64)>,
+    ) -> Result<u64> {
+        let p = self.lanes;
         let mut presented = vec![None; p];
         let mut shown = vec![false; p];
         let mut cycle = 0u64;
         loop {
+            if let Some((path, start, end)) = window {
+                if cycle == *start {
+                    self.model.trace_to(path)?;
+                }
+                if cycle == *end {
+                    self.model.trace_close();
+                }
+            }
             // `done`, `error` and `in_ready` come from flip-flops only (no combinational path from
             // the memory inputs), so they are read from the settled state after the last clock.
             if self.model.get_field(self.ports.done, 0)? == 1 {
@@ -281,19 +326,7 @@ impl AccelDevice {
                 );
             }
         }
-        for l in 0..p {
-            self.set_lane(self.ports.in_valid, l, 0)?;
-            if mem.remaining(l) != 0 {
-                bail!(
-                    "layer {}: lane {l} left {} words of its stream unread",
-                    job.name,
-                    mem.remaining(l)
-                );
-            }
-        }
-        run.cycles = cycle;
-        run.dram_bytes = mem.bytes();
-        Ok(run)
+        Ok(cycle)
     }
 
     /// Cycles no correct run can exceed.

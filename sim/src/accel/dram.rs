@@ -184,7 +184,10 @@ mod tests {
     fn bandwidth_and_latency_bound_the_delivery() {
         let n = 200;
         // A queue deeper than the latency, so that only the bandwidth limits the rate.
-        let base = DramConfig { queue_words: 16, ..Default::default() };
+        let base = DramConfig {
+            queue_words: 16,
+            ..Default::default()
+        };
         let fast = drain(
             DramConfig {
                 bytes_per_cycle: 8.0,

@@ -66,6 +66,10 @@ pub struct LayerRecord {
     pub wbuf_reads: u64,
     /// Bytes written into the weight banks.
     pub wbuf_writes: u64,
+    /// Weights per output channel (K).
+    pub k_len: u64,
+    /// Output positions per channel.
+    pub positions: u64,
 }
 
 /// What one image did.
@@ -97,6 +101,8 @@ pub struct RunImageOptions {
     pub dram: DramConfig,
     /// Write a VCD of layer `.0` to `.1`.
     pub trace_layer: Option<(usize, PathBuf)>,
+    /// Restrict that VCD to these datapath cycles of the layer (`None`: the whole layer).
+    pub trace_window: Option<(u64, u64)>,
 }
 
 /// Execute a non-weighted operator on the host with the golden model.
@@ -163,7 +169,10 @@ pub fn run_image(
             let mut io = dev.write_activations(in_base, &x.data)?;
             let tracing = matches!(&opts.trace_layer, Some((t, _)) if *t == li);
             if let Some((_, path)) = opts.trace_layer.as_ref().filter(|_| tracing) {
-                dev.trace_to(path)?;
+                match opts.trace_window {
+                    Some((start, end)) => dev.trace_window(path, start, end),
+                    None => dev.trace_to(path)?,
+                }
             }
             let result = dev.run_layer(&job, &plan.words, opts.dram, in_base, out_base);
             if tracing {
@@ -197,6 +206,8 @@ pub fn run_image(
                 outputs: g.out_len() as u64,
                 wbuf_reads: lane_macs,
                 wbuf_writes: run.weights,
+                k_len: k,
+                positions,
             };
             (QTensor { shape, data }, record)
         } else {
@@ -212,6 +223,8 @@ pub fn run_image(
                 outputs: 0,
                 wbuf_reads: 0,
                 wbuf_writes: 0,
+                k_len: 0,
+                positions: 0,
             };
             (out, record)
         };

@@ -85,12 +85,20 @@ fn quantized(l: &QWeighted) -> Quantized {
     }
 }
 
+/// Output channels of a weighted layer.
+fn out_channels(l: &QWeighted) -> Result<usize> {
+    match l.dims.first() {
+        Some(&o) if o > 0 => Ok(o),
+        _ => bail!("weight shape {:?} has no output channels", l.dims),
+    }
+}
+
 /// The raw INT8 layer: lanes split like a container's (channel `c` to lane `c mod N`).
 fn raw_layer(name: &str, l: &QWeighted, lanes: usize) -> Result<Layer> {
     if l.bits > 8 || l.weights.iter().any(|&w| !(-128..=127).contains(&w)) {
         bail!("layer {name}: weights do not fit int8");
     }
-    let o = l.dims[0];
+    let o = out_channels(l)?;
     let n = lanes.min(o);
     let streams = split_lanes(&l.weights, o, n)
         .into_iter()
@@ -126,6 +134,14 @@ impl NetworkPlan {
                 QOp::Conv { layer, .. } | QOp::Dense(layer) => layer,
                 _ => continue,
             };
+            let n: usize = layer.dims.iter().product();
+            if !matches!(layer.dims.first(), Some(&o) if o > 0) || n != layer.weights.len() {
+                bail!(
+                    "layer {name}: weight shape {:?} does not match {} weights",
+                    layer.dims,
+                    layer.weights.len()
+                );
+            }
             let c = match store {
                 WeightStore::Int8 => raw_layer(&name, layer, lanes)?,
                 WeightStore::Compressed { mode, eps } => {
@@ -198,14 +214,14 @@ impl NetworkPlan {
                 groups,
             } => (
                 layer,
-                Geometry::conv(in_shape, window, *groups, layer.dims[0])?,
+                Geometry::conv(in_shape, window, *groups, out_channels(layer)?)?,
             ),
             QOp::Dense(layer) => {
                 let inputs: usize = in_shape.iter().product();
                 if layer.dims.len() != 2 || layer.dims[1] != inputs {
                     bail!("layer {name}: {inputs} inputs for weights {:?}", layer.dims);
                 }
-                (layer, Geometry::dense(inputs, layer.dims[0]))
+                (layer, Geometry::dense(inputs, out_channels(layer)?))
             }
             _ => bail!("layer {name} is not a Conv or Dense layer"),
         };

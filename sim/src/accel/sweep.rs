@@ -44,6 +44,7 @@ pub fn bandwidth_sweep(
                 &RunImageOptions {
                     dram,
                     trace_layer: None,
+                    trace_window: None,
                 },
             )?;
             if let Some(m) = run.mismatch {

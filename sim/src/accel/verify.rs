@@ -95,6 +95,7 @@ pub fn verify_store(
     let run_opts = RunImageOptions {
         dram: opts.dram,
         trace_layer: None,
+        trace_window: None,
     };
     let start = Instant::now();
     let chunk = n.div_ceil(threads);
@@ -159,7 +160,8 @@ pub fn verify_store(
                 s.mismatches += 1;
                 if s.first_mismatch.is_none() {
                     let mut mm = mm.clone();
-                    mm.vcd = trace_failure(&plan, &m.inputs[*i], mm.layer_index, opts, &store, *i);
+                    let record = r.layers.get(mm.layer_index);
+                    mm.vcd = trace_failure(&plan, &m.inputs[*i], &mm, record, opts, &store, *i);
                     s.first_mismatch = Some((*i, mm));
                 }
             }
@@ -188,15 +190,32 @@ pub fn verify_store(
     Ok(s)
 }
 
-/// Re-run a failing image with a VCD of the failing layer; returns the path when written.
+/// The datapath cycles of a layer around the moment output `(channel, index)` is produced:
+/// outputs are produced group by group (P channels), position by position, so the failing one
+/// sits at about `(group * positions + index + 1) / (groups * positions)` of the layer's cycles.
+pub fn failure_window(r: &LayerRecord, m: &Mismatch, lanes: usize) -> Option<(u64, u64)> {
+    let run = r.run?;
+    let lanes = lanes.max(1) as u64;
+    let groups = (r.lane_macs / (lanes * r.k_len.max(1) * r.positions.max(1))).max(1);
+    let total = groups * r.positions.max(1);
+    let ordinal = (m.channel as u64 / lanes) * r.positions + m.index as u64 + 1;
+    let at = run.cycles.saturating_mul(ordinal.min(total)) / total;
+    let half = (4 * (r.k_len + lanes + 8)).max(run.cycles / 50);
+    Some((at.saturating_sub(half), at + half))
+}
+
+/// Re-run a failing image with a VCD of the window of the failing layer where the first
+/// differing output is produced; returns the path when written.
 fn trace_failure(
     plan: &NetworkPlan,
     input: &QTensor,
-    layer: usize,
+    m: &Mismatch,
+    record: Option<&LayerRecord>,
     opts: &VerifyOptions,
     store: &WeightStore,
     image: usize,
 ) -> Option<PathBuf> {
+    let layer = m.layer_index;
     let path = opts
         .vcd_dir
         .join(format!("{}_image{image}_layer{layer}.vcd", store.label()));
@@ -205,6 +224,7 @@ fn trace_failure(
         let o = RunImageOptions {
             dram: opts.dram,
             trace_layer: Some((layer, path.clone())),
+            trace_window: record.and_then(|r| failure_window(r, m, opts.lanes)),
         };
         run_image(&mut dev, plan, input, &o)?;
         Ok(())
@@ -221,4 +241,63 @@ pub fn argmax(v: &[i8]) -> Option<usize> {
             _ => Some((i, x)),
         })
         .map(|(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accel::device::LayerRun;
+
+    #[test]
+    fn the_failure_window_follows_the_output_order() {
+        // 2 groups of 4 lanes, 100 positions, K = 25, 10,000 cycles.
+        let record = LayerRecord {
+            name: "conv".into(),
+            kind: "Conv".into(),
+            run: Some(LayerRun {
+                cycles: 10_000,
+                ..Default::default()
+            }),
+            macs: 0,
+            lane_macs: 2 * 4 * 100 * 25,
+            act_reads: 0,
+            act_writes: 0,
+            outputs: 0,
+            wbuf_reads: 0,
+            wbuf_writes: 0,
+            k_len: 25,
+            positions: 100,
+        };
+        let at = |channel, index| {
+            let m = Mismatch {
+                layer_index: 0,
+                layer: "conv".into(),
+                channel,
+                index,
+                got: 0,
+                expected: 1,
+                vcd: None,
+            };
+            failure_window(&record, &m, 4).unwrap()
+        };
+        let (a0, b0) = at(0, 10);
+        let (a1, b1) = at(5, 10);
+        // Channel 5 is in the second group: its window comes half a layer later.
+        assert!(a0 < 600 && b0 > 600 && b0 - a0 < 1000, "{a0}..{b0}");
+        assert!(a1 < 5600 && b1 > 5600 && a1 > b0, "{a1}..{b1}");
+        let none = LayerRecord {
+            run: None,
+            ..record.clone()
+        };
+        let m = Mismatch {
+            layer_index: 0,
+            layer: String::new(),
+            channel: 0,
+            index: 0,
+            got: 0,
+            expected: 0,
+            vcd: None,
+        };
+        assert!(failure_window(&none, &m, 4).is_none());
+    }
 }
