@@ -352,3 +352,26 @@ fn requantization_edge_cases_are_bit_exact() {
         check(&model, &x, DramConfig::default());
     }
 }
+
+#[test]
+fn random_memory_latency_and_slow_memory_keep_the_outputs() {
+    let mut rng = StdRng::seed_from_u64(5);
+    let conv = conv_op(&mut rng, 3, 7, [3, 3], [1, 2], [1, 0, 1, 2]);
+    let conv_model = one_layer(conv, vec![3, 9, 10]);
+    let conv_x = random_input(&mut rng, &[3, 9, 10]);
+    let dense = QOp::Dense(weighted(&mut rng, vec![9, 120], Act::Clamp, 0, 127));
+    let dense_model = one_layer(dense, vec![120]);
+    let dense_x = random_input(&mut rng, &[120]);
+    for seed in 0..4u64 {
+        let dram = DramConfig {
+            bytes_per_cycle: [0.3, 1.0, 3.0, 9.0][seed as usize],
+            latency: 5 + 7 * seed as u32,
+            queue_words: 1 + seed as usize * 3,
+            jitter: 40,
+            seed,
+            ..Default::default()
+        };
+        check(&conv_model, &conv_x, dram);
+        check(&dense_model, &dense_x, dram);
+    }
+}

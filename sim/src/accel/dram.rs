@@ -1,5 +1,5 @@
 //! A DRAM model for the weight streams: one shared channel with a bandwidth in bytes per cycle
-//! (fractional allowed) and a fixed latency, serving the lanes round-robin in 64-bit words, each
+//! (fractional allowed) and a latency (fixed, or with seeded random jitter), serving the lanes round-robin in 64-bit words, each
 //! lane with a small prefetch queue. It holds the whole data area (the `.lcw` data area, or the raw
 //! INT8 weights packed the same way) and each lane reads its words from its offset.
 
@@ -21,6 +21,11 @@ pub struct DramConfig {
     /// DRAM bytes that one delivered word costs in bandwidth and energy, divided by 8: 1 for the
     /// stored streams; 4 models FP32 weight storage converted to INT8 at the memory interface.
     pub traffic_scale: f64,
+    /// Extra latency drawn uniformly from `0..=jitter` cycles per request (words still arrive in
+    /// order per lane); 0 for a fixed latency.
+    pub jitter: u32,
+    /// Seed of the jitter.
+    pub seed: u64,
 }
 
 impl Default for DramConfig {
@@ -30,6 +35,8 @@ impl Default for DramConfig {
             latency: 32,
             queue_words: 8,
             traffic_scale: 1.0,
+            jitter: 0,
+            seed: 1,
         }
     }
 }
@@ -70,6 +77,7 @@ pub struct Dram<'a> {
     rr: usize,
     /// Words delivered to the lanes.
     pub words_read: u64,
+    rng: u64,
 }
 
 impl<'a> Dram<'a> {
@@ -98,6 +106,7 @@ impl<'a> Dram<'a> {
             words,
             lanes,
             credit: 0.0,
+            rng: cfg.seed | 1,
             rr: 0,
             words_read: 0,
         })
@@ -116,8 +125,19 @@ impl<'a> Dram<'a> {
                 lane.next_request < lane.end && lane.arrivals.len() < self.cfg.queue_words
             });
             let Some(l) = pick else { break };
+            let extra = if self.cfg.jitter == 0 {
+                0
+            } else {
+                // xorshift64: deterministic per seed.
+                self.rng ^= self.rng << 13;
+                self.rng ^= self.rng >> 7;
+                self.rng ^= self.rng << 17;
+                self.rng % (self.cfg.jitter as u64 + 1)
+            };
             let lane = &mut self.lanes[l];
-            lane.arrivals.push_back(cycle + self.cfg.latency as u64);
+            let arrival = cycle + self.cfg.latency as u64 + extra;
+            let arrival = lane.arrivals.back().map_or(arrival, |&b| arrival.max(b));
+            lane.arrivals.push_back(arrival);
             lane.next_request += 1;
             self.credit -= word_cost;
             self.rr = (l + 1) % n;
@@ -228,6 +248,18 @@ mod tests {
             n,
         );
         assert!(queued >= 10 * n as u64 / 4, "{queued}");
+        // Random extra latency: still every word, in order (checked by `drain`), and slower.
+        let jittered = drain(
+            DramConfig {
+                bytes_per_cycle: 8.0,
+                latency: 10,
+                jitter: 30,
+                seed: 3,
+                ..base
+            },
+            n,
+        );
+        assert!(jittered > fast, "{jittered} vs {fast}");
     }
 
     #[test]
