@@ -156,14 +156,14 @@ fn bad_inputs_fail_cleanly() {
 #[test]
 fn demo_runs_on_the_built_in_model() {
     let dir = tempfile::tempdir().unwrap();
-    let out = cli(&["demo", "--out", path(dir.path())]);
+    let out = cli(&["demo", "--out", path(dir.path()), "--images", "2"]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    for needle in ["lines", "rice", "total"] {
+    for needle in ["lines", "rice", "total", "lc_accel_p4.v", "LineCompress vs INT8"] {
         assert!(text.contains(needle), "'{needle}' missing from:\n{text}");
     }
     let c = std::fs::read(dir.path().join("model.lcw")).unwrap();

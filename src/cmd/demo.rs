@@ -1,4 +1,6 @@
-//! `linecompress demo`: the main job on the built-in default model.
+//! `linecompress demo`: the main job on the built-in default model. Compress the weights at
+//! several settings, emit the RTL, run test images on the accelerator RTL under Verilator with raw
+//! INT8 and with LineCompress weights, compare every layer with the golden model, print tables.
 
 use std::path::PathBuf;
 
@@ -6,6 +8,7 @@ use anyhow::{Context, Result};
 use lc_sw::report::{inspect, table};
 
 use crate::cmd::compress::{compress_model, CodecArgs, ModeArg, StrategyArg};
+use crate::cmd::verify::{verify_model, AccelArgs};
 
 /// The shipped default model (LeNet-5 trained on Fashion-MNIST, see models/README.md).
 const DEFAULT_MODEL: &[u8] =
@@ -14,12 +17,17 @@ const DEFAULT_MODEL: &[u8] =
 /// Arguments of `demo`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Model to use instead of the built-in LeNet-5.
+    /// Model to use instead of the built-in LeNet-5 (Fashion-MNIST input, 1x28x28).
     #[arg(long)]
     pub model: Option<PathBuf>,
-    /// Directory for the outputs (containers).
+    /// Directory for the outputs (containers, RTL, VCDs of failures).
     #[arg(long, default_value = "out/demo")]
     pub out: PathBuf,
+    /// Test images run on the accelerator RTL (0 skips the RTL run).
+    #[arg(long, default_value_t = 20)]
+    pub images: usize,
+    #[command(flatten)]
+    pub accel: AccelArgs,
 }
 
 /// Run `demo`.
@@ -36,7 +44,8 @@ pub fn run(args: &Args) -> Result<()> {
         }
     };
     println!("model: {}", model.display());
-    println!("\nfootprint of all Conv/Gemm weights (B = 8, per-channel quantization, optimal segmentation):");
+
+    println!("\n1. Footprint of all Conv/Gemm weights (B = 8, per-channel quantization, optimal segmentation)");
     println!(
         "{:<6} {:>4} {:>10} {:>6} {:>8} {:>8} {:>7}",
         "mode", "eps", "bits", "b/w", "x fp32", "x int8", "maxerr"
@@ -51,8 +60,7 @@ pub fn run(args: &Args) -> Result<()> {
                 strategy: StrategyArg::Optimal,
                 word_bits: 64,
             };
-            let c = compress_model(&model, &codec)?;
-            let r = inspect(&c)?;
+            let r = inspect(&compress_model(&model, &codec)?)?;
             let maxerr = r.layers.iter().map(|l| l.max_abs_error).max().unwrap_or(0);
             println!(
                 "{:<6} {eps:>4} {:>10} {:>6.2} {:>8.2} {:>8.2} {maxerr:>7}",
@@ -64,18 +72,42 @@ pub fn run(args: &Args) -> Result<()> {
             );
         }
     }
+
+    let a = &args.accel;
     let codec = CodecArgs {
-        mode: ModeArg::Rice,
-        eps: 4,
+        mode: a.mode,
+        eps: a.eps,
         bits: 8,
-        lanes: 4,
+        lanes: a.lanes as u16,
         strategy: StrategyArg::Optimal,
         word_bits: 64,
     };
     let c = compress_model(&model, &codec)?;
     let path = args.out.join("model.lcw");
     std::fs::write(&path, c.to_bytes()).with_context(|| format!("writing {}", path.display()))?;
-    println!("\nper layer, rice eps 4, 4 lanes ({}):", path.display());
+    println!(
+        "\n2. Per layer, {:?} eps {}, {} lanes ({})",
+        a.mode,
+        a.eps,
+        a.lanes,
+        path.display()
+    );
     print!("{}", table(&inspect(&c)?));
-    Ok(())
+
+    let rtl_dir = args.out.join("rtl");
+    let dec = lc_hw::emit::emit_rtl(a.lanes, &rtl_dir)?;
+    let acc = lc_hw::accel::emit::emit_accel(a.lanes, &rtl_dir)?;
+    println!(
+        "\n3. RTL: {} and {}",
+        dec.verilog.display(),
+        acc.verilog.display()
+    );
+
+    if args.images == 0 {
+        return Ok(());
+    }
+    println!("\n4. Accelerator RTL under Verilator, every layer compared with the golden model");
+    let v = verify_model(&model, args.images, args.out.join("vcd"), a)?;
+    v.print_table();
+    v.check()
 }

@@ -2,7 +2,7 @@
 //! INT8 weights and with LineCompress weights, compare every Conv/Dense layer bit for bit with
 //! the golden model, and report cycles and energy per inference.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use lc_sim::accel::dataset::prepare;
@@ -111,39 +111,33 @@ pub struct Args {
     pub accel: AccelArgs,
 }
 
-/// Run `verify`: exits with an error unless every layer of every image matches.
-pub fn run(args: &Args) -> Result<()> {
-    if args.images == 0 {
-        bail!("--images must be at least 1");
+/// The two weight stores of one model, run on the RTL and checked against the golden model.
+pub struct Verified {
+    /// Model name.
+    pub name: String,
+    /// Options used.
+    pub opts: VerifyOptions,
+    /// Raw INT8 weights streamed through the same datapath.
+    pub raw: StoreSummary,
+    /// LineCompress weights.
+    pub lc: StoreSummary,
+}
+
+impl Verified {
+    /// Images with a mismatch, over both stores.
+    pub fn mismatches(&self) -> usize {
+        self.raw.mismatches + self.lc.mismatches
     }
-    let opts = args.accel.options(args.vcd_dir.clone())?;
-    let m = prepare(
-        &args.model,
-        &args.accel.data_dir,
-        args.images,
-        args.accel.calib,
-    )?;
-    let raw = verify_store(m.workload(), WeightStore::Int8, &opts)?;
-    let lc = verify_store(m.workload(), args.accel.store(), &opts)?;
-    let mismatches = raw.mismatches + lc.mismatches;
-    if args.json {
-        let j = serde_json::json!({
-            "images": m.inputs.len(),
-            "mismatches": mismatches,
-            "cycles_uncompressed": raw.cycles_per_image,
-            "cycles_compressed": lc.cycles_per_image,
-            "energy_uncompressed_pj": raw.energy_pj(),
-            "energy_compressed_pj": lc.energy_pj(),
-        });
-        println!("{j}");
-    } else {
+
+    /// The table printed by `verify` (and `demo`).
+    pub fn print_table(&self) {
         println!(
             "{}: {} images, {} MAC lanes, weight memory {} B/cycle, latency {} cycles",
-            m.name,
-            m.inputs.len(),
-            opts.lanes,
-            opts.dram.bytes_per_cycle,
-            opts.dram.latency
+            self.name,
+            self.lc.images,
+            self.opts.lanes,
+            self.opts.dram.bytes_per_cycle,
+            self.opts.dram.latency
         );
         println!(
             "{:<14} {:>10} {:>12} {:>12} {:>14} {:>12} {:>9}",
@@ -155,24 +149,78 @@ pub fn run(args: &Args) -> Result<()> {
             "energy nJ",
             "correct"
         );
-        for s in [&raw, &lc] {
+        for s in [&self.raw, &self.lc] {
             print_row(s);
         }
         println!(
+            "LineCompress vs INT8: footprint {:.2}x smaller, latency {:.2}x lower, energy {:.2}x lower",
+            self.raw.weight_bits as f64 / self.lc.weight_bits.max(1) as f64,
+            self.raw.cycles_per_image / self.lc.cycles_per_image.max(1.0),
+            self.raw.energy_pj() / self.lc.energy_pj().max(f64::MIN_POSITIVE)
+        );
+        println!(
             "simulation: {:.2} Mcycles/s, {:.1} ms wall per inference",
-            lc.sim_cycles_per_second / 1e6,
-            lc.wall_seconds_per_image * 1e3
+            self.lc.sim_cycles_per_second / 1e6,
+            self.lc.wall_seconds_per_image * 1e3
         );
     }
-    for s in [&raw, &lc] {
-        if let Some((image, mm)) = &s.first_mismatch {
-            eprintln!("{}: image {image}: {mm}", s.store);
+
+    /// Name the first mismatch of each store on stderr and fail if there is any.
+    pub fn check(&self) -> Result<()> {
+        for s in [&self.raw, &self.lc] {
+            if let Some((image, mm)) = &s.first_mismatch {
+                eprintln!("{}: image {image}: {mm}", s.store);
+            }
         }
+        if self.mismatches() != 0 {
+            bail!(
+                "{} image(s) differ from the golden model",
+                self.mismatches()
+            );
+        }
+        Ok(())
     }
-    if mismatches != 0 {
-        bail!("{mismatches} image(s) differ from the golden model");
+}
+
+/// Run `images` test images of `model` on the RTL with raw INT8 and with LineCompress weights.
+pub fn verify_model(
+    model: &Path,
+    images: usize,
+    vcd_dir: PathBuf,
+    accel: &AccelArgs,
+) -> Result<Verified> {
+    if images == 0 {
+        bail!("--images must be at least 1");
     }
-    Ok(())
+    let opts = accel.options(vcd_dir)?;
+    let m = prepare(model, &accel.data_dir, images, accel.calib)?;
+    let raw = verify_store(m.workload(), WeightStore::Int8, &opts)?;
+    let lc = verify_store(m.workload(), accel.store(), &opts)?;
+    Ok(Verified {
+        name: m.name.clone(),
+        opts,
+        raw,
+        lc,
+    })
+}
+
+/// Run `verify`: exits with an error unless every layer of every image matches.
+pub fn run(args: &Args) -> Result<()> {
+    let v = verify_model(&args.model, args.images, args.vcd_dir.clone(), &args.accel)?;
+    if args.json {
+        let j = serde_json::json!({
+            "images": v.lc.images,
+            "mismatches": v.mismatches(),
+            "cycles_uncompressed": v.raw.cycles_per_image,
+            "cycles_compressed": v.lc.cycles_per_image,
+            "energy_uncompressed_pj": v.raw.energy_pj(),
+            "energy_compressed_pj": v.lc.energy_pj(),
+        });
+        println!("{j}");
+    } else {
+        v.print_table();
+    }
+    v.check()
 }
 
 fn print_row(s: &StoreSummary) {
