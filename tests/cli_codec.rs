@@ -163,7 +163,13 @@ fn demo_runs_on_the_built_in_model() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    for needle in ["lines", "rice", "total", "lc_accel_p4.v", "LineCompress vs INT8"] {
+    for needle in [
+        "lines",
+        "rice",
+        "total",
+        "lc_accel_p4.v",
+        "LineCompress vs INT8",
+    ] {
         assert!(text.contains(needle), "'{needle}' missing from:\n{text}");
     }
     let c = std::fs::read(dir.path().join("model.lcw")).unwrap();
