@@ -23,6 +23,10 @@ enum Command {
     Decompress(cmd::decompress::Args),
     /// Print a per-layer table of a .lcw container.
     Inspect(cmd::inspect::Args),
+    /// Accuracy with float, INT8 and LineCompress weights, and the footprint ratios.
+    Eval(cmd::eval::Args),
+    /// Accuracy against bits/weight for LineCompress and the baselines: CSV and plots.
+    Sweep(cmd::sweep::Args),
     /// Emit the Verilog of the decompressor or the accelerator, with a port manifest.
     Rtl(cmd::rtl::Args),
     /// Verify a CNN on the accelerator RTL against the golden model.
@@ -38,6 +42,8 @@ fn main() {
         Command::Compress(a) => cmd::compress::run(a),
         Command::Decompress(a) => cmd::decompress::run(a),
         Command::Inspect(a) => cmd::inspect::run(a),
+        Command::Eval(a) => cmd::eval::run(a),
+        Command::Sweep(a) => cmd::sweep::run(a),
         Command::Rtl(a) => cmd::rtl::run(a),
         Command::Verify(a) => cmd::verify::run(a),
         Command::Report(a) => cmd::report::run(a),

@@ -3,9 +3,11 @@
 pub mod compress;
 pub mod decompress;
 pub mod demo;
+pub mod eval;
 pub mod inspect;
 pub mod report;
 pub mod rtl;
+pub mod sweep;
 pub mod verify;
 
 use std::path::Path;

@@ -168,3 +168,17 @@ fn optimal_beats_greedy_somewhere() {
     }
     assert!(better > 0, "the optimal planner never improved on greedy");
 }
+
+/// Rice-mode residuals are unbiased: over weights spread evenly across the residual step, the
+/// mean reconstruction error is zero (rounding every tie up would make it +1/2 LSB).
+#[test]
+fn rice_reconstruction_is_unbiased() {
+    for eps in [1u16, 2, 4, 8] {
+        let q: Vec<i32> = (0..4096).map(|i| ((i * 37) % 201) - 100).collect();
+        let params = choose_params(&[&q], 8, Mode::Rice, eps);
+        let s = encode_lane(&q, &params, Planner::Optimal).unwrap();
+        let w = decode_lane(&params, &s.bytes, s.length_bits, s.count).unwrap();
+        let bias = w.iter().zip(&q).map(|(&a, &b)| (a - b) as f64).sum::<f64>() / q.len() as f64;
+        assert!(bias.abs() < 0.1, "eps {eps}: mean error {bias:+.3} LSB");
+    }
+}

@@ -214,7 +214,7 @@ pub fn run_image(
             let out = host_op(q, li, &x)?;
             let record = LayerRecord {
                 name: l.name.clone(),
-                kind: op_kind(&l.op).into(),
+                kind: l.op.kind().into(),
                 run: None,
                 macs: 0,
                 lane_macs: 0,
@@ -275,20 +275,4 @@ pub fn first_difference(li: usize, name: &str, got: &QTensor, want: &QTensor) ->
         expected: want.data.get(at).copied().unwrap_or(0),
         vcd: None,
     })
-}
-
-fn op_kind(op: &QOp) -> &'static str {
-    match op {
-        QOp::Conv { .. } => "Conv",
-        QOp::Dense(_) => "Dense",
-        QOp::MaxPool(_) => "MaxPool",
-        QOp::AvgPool(_) => "AveragePool",
-        QOp::GlobalAvgPool => "GlobalAveragePool",
-        QOp::Add(_) => "Add",
-        QOp::Clamp { .. } => "Clamp",
-        QOp::PRelu(_) => "PRelu",
-        QOp::Flatten => "Flatten",
-        QOp::Reshape(_) => "Reshape",
-        QOp::Transpose(_) => "Transpose",
-    }
 }

@@ -119,6 +119,25 @@ pub enum QOp {
     Transpose(Vec<usize>),
 }
 
+impl QOp {
+    /// The ONNX operator name this operation comes from.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            QOp::Conv { .. } => "Conv",
+            QOp::Dense(_) => "Dense",
+            QOp::MaxPool(_) => "MaxPool",
+            QOp::AvgPool(_) => "AveragePool",
+            QOp::GlobalAvgPool => "GlobalAveragePool",
+            QOp::Add(_) => "Add",
+            QOp::Clamp { .. } => "Clamp",
+            QOp::PRelu(_) => "PRelu",
+            QOp::Flatten => "Flatten",
+            QOp::Reshape(_) => "Reshape",
+            QOp::Transpose(_) => "Transpose",
+        }
+    }
+}
+
 /// One integer layer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QLayer {
@@ -410,7 +429,7 @@ impl QModel {
         let mut vals: Vec<Option<QTensor>> = vec![None; self.num_values];
         vals[self.input] = Some(input.clone());
         for l in &self.layers {
-            let kind = qop_kind(&l.op);
+            let kind = l.op.kind();
             let err = |r: String| ExecError::new(&l.name, kind, r);
             let get = |i: usize| -> Result<&QTensor, ExecError> {
                 l.inputs
@@ -625,20 +644,4 @@ fn finish(acc: &[i32], plane: usize, l: &QWeighted) -> Vec<i8> {
             sat8(r.apply(a), l.lo, l.hi)
         })
         .collect()
-}
-
-fn qop_kind(op: &QOp) -> &'static str {
-    match op {
-        QOp::Conv { .. } => "Conv",
-        QOp::Dense(_) => "Dense",
-        QOp::MaxPool(_) => "MaxPool",
-        QOp::AvgPool(_) => "AveragePool",
-        QOp::GlobalAvgPool => "GlobalAveragePool",
-        QOp::Add(_) => "Add",
-        QOp::Clamp { .. } => "Clamp",
-        QOp::PRelu(_) => "PRelu",
-        QOp::Flatten => "Flatten",
-        QOp::Reshape(_) => "Reshape",
-        QOp::Transpose(_) => "Transpose",
-    }
 }

@@ -75,11 +75,12 @@ impl Requant {
         })
     }
 
-    /// `floor((acc * mult + 2^(shift-1)) / 2^shift)`, computed exactly (no saturation).
+    /// `floor((acc * mult + 2^(shift-1)) / 2^shift)`, computed exactly and saturated to the i32
+    /// range, so a later clamp to int8 bounds equals clamping the exact value (as the RTL does).
     #[inline]
     pub fn apply(self, acc: i32) -> i32 {
         let p = acc as i64 * self.mult as i64 + (1i64 << (self.shift - 1));
-        (p >> self.shift) as i32
+        saturate_i32(p >> self.shift)
     }
 
     /// The real value this multiplier represents.
@@ -121,14 +122,18 @@ impl AddRequant {
         }
     }
 
-    /// `floor((a * mult_a + b * mult_b + 2^(shift-1)) / 2^shift)` (no saturation).
+    /// `floor((a * mult_a + b * mult_b + 2^(shift-1)) / 2^shift)`, saturated to the i32 range.
     #[inline]
     pub fn apply(self, a: i32, b: i32) -> i32 {
         let p = a as i64 * self.mult_a as i64
             + b as i64 * self.mult_b as i64
             + (1i64 << (self.shift - 1));
-        (p >> self.shift) as i32
+        saturate_i32(p >> self.shift)
     }
+}
+
+fn saturate_i32(v: i64) -> i32 {
+    v.clamp(i32::MIN as i64, i32::MAX as i64) as i32
 }
 
 /// Round-half-up integer mean: `floor((2 * sum + n) / (2 * n))`, `n >= 1`.
@@ -177,5 +182,12 @@ mod tests {
         assert!((r.mult_a as f64 / (1u64 << r.shift) as f64 - 0.9).abs() < 1e-4);
         assert!((r.mult_b as f64 / (1u64 << r.shift) as f64 - 0.3).abs() < 1e-4);
         assert_eq!(r.apply(100, 100), 120);
+    }
+
+    #[test]
+    fn large_products_saturate_instead_of_wrapping() {
+        let r = Requant::from_real(8000.0).unwrap();
+        assert_eq!(r.apply(i32::MAX), i32::MAX);
+        assert_eq!(r.apply(i32::MIN), i32::MIN);
     }
 }

@@ -14,13 +14,21 @@ pub fn code_bits(params: &LayerParams, u: u64, k: u32) -> u64 {
     }
 }
 
-/// Residual that brings the prediction `p` to within `2^(r-1)` of `q` (round half up).
+/// Residual that brings the prediction `p` to within `2^(r-1)` of `q`: `(q - p) / 2^r` rounded to
+/// the nearest integer, ties to even. Ties must not all go one way: rounding them up would shift
+/// every reconstructed weight by +1/2 LSB on average, a bias that accumulates in dot products.
 fn residual(params: &LayerParams, q: i64, p: i64) -> i64 {
+    let d = q - p;
     let r = params.shift;
     if r == 0 {
-        q - p
-    } else {
-        (q - p + (1i64 << (r - 1))).div_euclid(1i64 << r)
+        return d;
+    }
+    let step = 1i64 << r;
+    let floor = d.div_euclid(step);
+    match (d - floor * step).cmp(&(step / 2)) {
+        std::cmp::Ordering::Less => floor,
+        std::cmp::Ordering::Greater => floor + 1,
+        std::cmp::Ordering::Equal => floor + (floor & 1),
     }
 }
 

@@ -1,0 +1,109 @@
+//! `linecompress sweep`: accuracy against bits per weight for LineCompress (lines, rice) and the
+//! baselines (INT8/6/5/4, k-means 16/32), written as CSV, an SVG + PNG plot and a Markdown
+//! summary of the best footprint within an accuracy budget.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use lc_sw::eval::plot::write_plot;
+use lc_sw::eval::sweep::{best_within, default_methods, sweep_model, write_csv, Point};
+
+use super::compress::CodecArgs;
+use super::eval::{codec_settings, load, prepare, DataArgs};
+
+/// Arguments of `sweep`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// ONNX models (each needs inputs from --dataset).
+    #[arg(long, num_args = 1.., default_values = ["models/lenet5.onnx", "models/vgg_small.onnx"])]
+    pub models: Vec<PathBuf>,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Lanes and strategy for LineCompress (--mode and --eps are ignored: both modes are swept).
+    #[command(flatten)]
+    pub codec: CodecArgs,
+    /// Output directory for sweep.csv, sweep.svg, sweep.png and sweep.md.
+    #[arg(long, default_value = "docs")]
+    pub out: PathBuf,
+    /// Accuracy budget (points below float) for the summary table.
+    #[arg(long, default_value_t = 1.0)]
+    pub max_drop: f64,
+}
+
+/// Run `sweep`.
+pub fn run(args: &Args) -> Result<()> {
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let methods = default_methods();
+    let codec = codec_settings(&args.codec);
+    let bar = super::progress((methods.len() * args.models.len()) as u64, "sweep");
+    let mut points: Vec<Point> = Vec::new();
+    let mut counts: Vec<String> = Vec::new();
+    for path in &args.models {
+        let name = path
+            .file_stem()
+            .map_or("model".into(), |s| s.to_string_lossy().into_owned());
+        let graph = load(path, &args.data)?;
+        bar.set_message(format!("{name}: calibrating"));
+        let (ev, _) = prepare(&graph, &args.data)?;
+        let what = if ev.set.labels.is_some() {
+            "labelled"
+        } else {
+            "unlabelled (agreement with float)"
+        };
+        counts.push(format!(
+            "{name}: {} {what} images, {} calibration",
+            ev.set.len(),
+            ev.calib.count
+        ));
+        points.extend(sweep_model(&name, &ev, &methods, codec, |m| {
+            bar.set_message(m.to_string());
+            bar.inc(1);
+        })?);
+    }
+    bar.finish_and_clear();
+    let csv = args.out.join("sweep.csv");
+    write_csv(&points, &csv)?;
+    write_plot(&points, &args.out.join("sweep"))?;
+    let best = best_within(&points, args.max_drop);
+    let mut md = String::new();
+    writeln!(
+        md,
+        "# Best footprint within {} point(s) of float accuracy\n",
+        args.max_drop
+    )?;
+    writeln!(
+        md,
+        "Measured by `linecompress sweep` (integer golden model, INT8 activations) on"
+    )?;
+    for c in &counts {
+        writeln!(md, "- {c}")?;
+    }
+    writeln!(md)?;
+    writeln!(md, "| model | method | best ratio vs FP32 | at |")?;
+    writeln!(md, "|---|---|---:|---|")?;
+    for (model, family, ratio, at) in &best {
+        writeln!(md, "| {model} | {family} | {ratio:.2}x | {at} |")?;
+    }
+    let mut families: Vec<&str> = best.iter().map(|b| b.1.as_str()).collect();
+    families.sort_unstable();
+    families.dedup();
+    let models = args.models.len() as f64;
+    writeln!(
+        md,
+        "\nAverage over models (a method with no point within budget on a model counts as 0):\n"
+    )?;
+    for f in families {
+        let avg = best.iter().filter(|b| b.1 == f).map(|b| b.2).sum::<f64>() / models;
+        writeln!(md, "- {f}: {avg:.2}x")?;
+    }
+    std::fs::write(args.out.join("sweep.md"), &md)?;
+    print!("{md}");
+    println!(
+        "\nwrote {}, sweep.svg, sweep.png, sweep.md in {}",
+        csv.display(),
+        args.out.display()
+    );
+    Ok(())
+}
