@@ -126,5 +126,10 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group! {
+    name = benches;
+    // Numbers only: criterion's plots need a system font and add nothing to the tables.
+    config = Criterion::default().without_plots();
+    targets = bench
+}
 criterion_main!(benches);
