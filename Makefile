@@ -16,10 +16,10 @@ build: ## build the CLI (release)
 demo: setup build ## the main job on the built-in default model
 	$(BIN) demo
 
-test: ## every test of the workspace
+test: setup ## every test of the workspace
 	$(CARGO) test --workspace --release
 
-lint: ## formatting and clippy, warnings are errors
+lint: setup ## formatting and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --release -- -D warnings
 
