@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use onnx_protobuf::{Message, ModelProto, TensorProto};
+use onnx_protobuf::{GraphProto, Message, ModelProto, TensorProto};
 
 /// ONNX `TensorProto.DataType.FLOAT`.
 const FLOAT: i32 = 1;
@@ -66,6 +66,13 @@ pub enum ModelError {
     },
 }
 
+fn no_graph() -> ModelError {
+    ModelError::Parse {
+        path: "model".into(),
+        detail: "no graph".into(),
+    }
+}
+
 /// Read and parse an ONNX file.
 pub fn load_model(path: &Path) -> Result<ModelProto, ModelError> {
     let shown = path.display().to_string();
@@ -125,8 +132,7 @@ pub fn tensor_f32(t: &TensorProto) -> Result<(Vec<usize>, Vec<f32>), ModelError>
 }
 
 /// Every named f32 tensor of the graph: initializers and `Constant` node values.
-fn constants(model: &ModelProto) -> HashMap<String, &TensorProto> {
-    let graph = model.graph.as_ref().expect("checked by load_model");
+fn constants(graph: &GraphProto) -> HashMap<String, &TensorProto> {
     let mut map: HashMap<String, &TensorProto> = graph
         .initializer
         .iter()
@@ -167,8 +173,8 @@ pub fn transpose(data: &[f32], rows: usize, cols: usize) -> Vec<f32> {
 /// The weight tensors of every Conv, ConvTranspose, Gemm and MatMul, in graph order, output
 /// channel first.
 pub fn weights(model: &ModelProto) -> Result<Vec<WeightTensor>, ModelError> {
-    let graph = model.graph.as_ref().expect("checked by load_model");
-    let consts = constants(model);
+    let graph = model.graph.as_ref().ok_or_else(no_graph)?;
+    let consts = constants(graph);
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
     for node in graph
@@ -217,7 +223,7 @@ pub fn load_weights(path: &Path) -> Result<Vec<WeightTensor>, ModelError> {
 pub fn replace_weights(model: &mut ModelProto, tensors: &[WeightTensor]) -> Result<(), ModelError> {
     let by_name: HashMap<&str, &WeightTensor> =
         tensors.iter().map(|t| (t.name.as_str(), t)).collect();
-    let graph = model.graph.as_mut().expect("checked by load_model");
+    let graph = model.graph.as_mut().ok_or_else(no_graph)?;
     let replace = |key: &str, t: &mut TensorProto| {
         if let Some(w) = by_name.get(key) {
             let data = if w.transposed {
