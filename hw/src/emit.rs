@@ -95,15 +95,25 @@ pub fn top_name(lanes: usize) -> String {
 /// Write `<top>.v`, `<top>.json` and the lint waivers for an N-lane decompressor into `out_dir` (created if needed).
 pub fn emit_rtl(lanes: usize, out_dir: &Path) -> anyhow::Result<RtlOutput> {
     let (verilog, manifest) = generate(lanes)?;
+    write_design(out_dir, &verilog, manifest, LINT_WAIVERS_FILE, LINT_WAIVERS)
+}
+
+/// Write `<top>.v`, `<top>.json` (the port manifest) and the lint waivers into `out_dir`.
+pub fn write_design(
+    out_dir: &Path,
+    verilog: &str,
+    manifest: Manifest,
+    waivers_file: &str,
+    waivers: &str,
+) -> anyhow::Result<RtlOutput> {
     std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let v_path = out_dir.join(format!("{}.v", manifest.top));
     let m_path = out_dir.join(format!("{}.json", manifest.top));
+    let w_path = out_dir.join(waivers_file);
     std::fs::write(&v_path, verilog).with_context(|| format!("writing {}", v_path.display()))?;
     std::fs::write(&m_path, serde_json::to_string_pretty(&manifest)?)
         .with_context(|| format!("writing {}", m_path.display()))?;
-    let w_path = out_dir.join(LINT_WAIVERS_FILE);
-    std::fs::write(&w_path, LINT_WAIVERS)
-        .with_context(|| format!("writing {}", w_path.display()))?;
+    std::fs::write(&w_path, waivers).with_context(|| format!("writing {}", w_path.display()))?;
     Ok(RtlOutput {
         verilog: v_path,
         manifest_path: m_path,
@@ -361,7 +371,8 @@ fn top_module(
     Ok((v, manifest))
 }
 
-fn range(width: usize) -> String {
+/// The Verilog range of a `width`-bit port (`[w-1:0] `, empty for one bit).
+pub(crate) fn range(width: usize) -> String {
     if width == 1 {
         String::new()
     } else {

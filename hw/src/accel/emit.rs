@@ -13,7 +13,9 @@ use super::ctrl::AccelCtrl;
 use super::lane::AccelLane;
 use crate::config::{LayerConfig, WORD_BITS};
 use crate::core::LaneCore;
-use crate::emit::{block_verilog, Manifest, Port, PortDirection, CONFIG_MODULE, LANE_MODULE};
+use crate::emit::{
+    block_verilog, range, write_design, Manifest, Port, PortDirection, CONFIG_MODULE, LANE_MODULE,
+};
 use anyhow::{bail, Result};
 use std::fmt::Write as _;
 
@@ -96,14 +98,6 @@ pub fn generate_accel(lanes: usize) -> Result<(String, Manifest)> {
         text.push_str(part);
     }
     Ok((text, manifest))
-}
-
-fn range(width: usize) -> String {
-    if width == 1 {
-        String::new()
-    } else {
-        format!("[{}:0] ", width - 1)
-    }
 }
 
 fn find<'a>(ports: &'a [Port], name: &str) -> Result<&'a Port> {
@@ -327,21 +321,12 @@ fn top_module(
 
 /// Write `<top>.v`, `<top>.json` and the lint waivers of a P-lane accelerator into `out_dir`.
 pub fn emit_accel(lanes: usize, out_dir: &std::path::Path) -> Result<crate::emit::RtlOutput> {
-    use anyhow::Context;
     let (verilog, manifest) = generate_accel(lanes)?;
-    std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
-    let v_path = out_dir.join(format!("{}.v", manifest.top));
-    let m_path = out_dir.join(format!("{}.json", manifest.top));
-    let w_path = out_dir.join(ACCEL_LINT_WAIVERS_FILE);
-    std::fs::write(&v_path, verilog).with_context(|| format!("writing {}", v_path.display()))?;
-    std::fs::write(&m_path, serde_json::to_string_pretty(&manifest)?)
-        .with_context(|| format!("writing {}", m_path.display()))?;
-    std::fs::write(&w_path, ACCEL_LINT_WAIVERS)
-        .with_context(|| format!("writing {}", w_path.display()))?;
-    Ok(crate::emit::RtlOutput {
-        verilog: v_path,
-        manifest_path: m_path,
-        waivers: w_path,
+    write_design(
+        out_dir,
+        &verilog,
         manifest,
-    })
+        ACCEL_LINT_WAIVERS_FILE,
+        ACCEL_LINT_WAIVERS,
+    )
 }
