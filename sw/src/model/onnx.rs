@@ -56,14 +56,6 @@ pub enum ModelError {
     /// The model has no weights to compress.
     #[error("{0}: no f32 Conv/Gemm/MatMul weights found")]
     NoWeights(String),
-    /// An operator the importer does not support.
-    #[error("unsupported operator {op} in node '{node}'")]
-    Unsupported {
-        /// Operator type.
-        op: String,
-        /// Node name.
-        node: String,
-    },
 }
 
 fn no_graph() -> ModelError {
