@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
+use lc_format::Profile;
 use lc_sw::codec::{Mode, Strategy};
 use lc_sw::container::{compress_layer, CompressOptions, Container};
 use lc_sw::model::onnx::load_weights;
@@ -27,6 +28,10 @@ pub struct CodecArgs {
     /// Segmentation: `greedy` (fast) or `optimal` (dynamic programming, never larger).
     #[arg(long, value_enum, default_value = "optimal")]
     pub strategy: StrategyArg,
+    /// Hardware profile the streams must decode on: a built-in name (`compact`, `compact-flat`,
+    /// `full`) or a profile TOML file. Parameters are chosen within it.
+    #[arg(long, default_value = lc_format::DEFAULT_PROFILE)]
+    pub profile: String,
     /// Memory word width the streams are packed for.
     #[arg(long, default_value_t = 64, value_parser = word_bits)]
     pub word_bits: u8,
@@ -59,9 +64,15 @@ pub enum StrategyArg {
 }
 
 impl CodecArgs {
+    /// The hardware profile these arguments select.
+    pub fn profile(&self) -> Result<&'static Profile> {
+        Ok(Profile::shared(&self.profile)?)
+    }
+
     /// The codec options these arguments select.
-    pub fn options(&self) -> CompressOptions {
-        CompressOptions {
+    pub fn options(&self) -> Result<CompressOptions> {
+        Ok(CompressOptions {
+            profile: self.profile()?.clone(),
             mode: match self.mode {
                 ModeArg::Lines => Mode::Lines,
                 ModeArg::Rice => Mode::Rice,
@@ -72,7 +83,7 @@ impl CodecArgs {
                 StrategyArg::Greedy => Strategy::Greedy,
                 StrategyArg::Optimal => Strategy::Optimal,
             },
-        }
+        })
     }
 }
 
@@ -94,7 +105,7 @@ pub struct Args {
 /// Quantize and compress every weight tensor of an ONNX model.
 pub fn compress_model(model: &std::path::Path, codec: &CodecArgs) -> Result<Container> {
     let tensors = load_weights(model)?;
-    let opts = codec.options();
+    let opts = codec.options()?;
     let progress = crate::cmd::progress(tensors.len() as u64, "compressing layers");
     let mut layers = Vec::new();
     for t in &tensors {

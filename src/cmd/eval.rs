@@ -170,13 +170,14 @@ impl From<LayoutArg> for Layout {
 }
 
 /// The LineCompress settings from the shared codec arguments.
-pub fn codec_settings(c: &CodecArgs) -> CodecSettings {
-    let o = c.options();
-    CodecSettings {
+pub fn codec_settings(c: &CodecArgs) -> Result<CodecSettings> {
+    let o = c.options()?;
+    Ok(CodecSettings {
+        profile: c.profile()?,
         bits: c.bits,
         lanes: o.lanes,
         strategy: o.strategy,
-    }
+    })
 }
 
 /// Load an ONNX graph, with the input normalisation overridden by `--mean` / `--std`.
@@ -195,8 +196,8 @@ pub fn load(path: &Path, data: &DataArgs) -> Result<Graph> {
 pub fn run(args: &Args) -> Result<()> {
     let graph = load(&args.model, &args.data)?;
     let (ev, train) = prepare(&graph, &args.data)?;
-    let codec = codec_settings(&args.codec);
-    let mode = args.codec.options().mode;
+    let codec = codec_settings(&args.codec)?;
+    let mode = args.codec.options()?.mode;
     let n_layers = graph.weight_layers().len();
     let n = weight_count(&graph);
 

@@ -36,7 +36,7 @@ pub fn run(args: &Args) -> Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let methods = default_methods();
-    let codec = codec_settings(&args.codec);
+    let codec = codec_settings(&args.codec)?;
     let bar = super::progress((methods.len() * args.models.len()) as u64, "sweep");
     let mut points: Vec<Point> = Vec::new();
     let mut counts: Vec<String> = Vec::new();

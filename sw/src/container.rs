@@ -2,10 +2,11 @@
 //! words, CRC-32; plus compression of a quantized layer into lanes.
 
 use crate::codec::{
-    choose_params, decode_lane, encode_lane, EncodeError, LaneStream, LayerParams, Mode, Strategy,
-    StreamError,
+    choose_params_for, decode_lane, encode_lane, EncodeError, LaneStream, LayerParams, Mode,
+    Strategy, StreamError,
 };
 use crate::quant::Quantized;
+use lc_format::{Profile, ProfileError};
 
 /// File magic.
 pub const MAGIC: [u8; 4] = *b"LCW1";
@@ -41,8 +42,10 @@ pub struct Container {
 }
 
 /// Options for [`compress_layer`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CompressOptions {
+    /// The hardware the streams are for: parameters are chosen only within it.
+    pub profile: Profile,
     /// Residual mode.
     pub mode: Mode,
     /// Error bound in LSB.
@@ -98,6 +101,9 @@ pub enum CompressError {
     /// Lanes must be at least 1.
     #[error("lane count must be at least 1")]
     NoLanes,
+    /// The hardware profile cannot decode what the layer needs.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
 }
 
 fn err(kind: ContainerErrorKind, offset: usize, detail: impl Into<String>) -> ContainerError {
@@ -143,7 +149,10 @@ pub fn compress_layer(
     let lanes = opts.lanes.min(q.channels());
     let split = split_lanes(&q.values, q.channels(), lanes);
     let views: Vec<&[i32]> = split.iter().map(|v| v.as_slice()).collect();
-    let params = choose_params(&views, q.bits, opts.mode, opts.eps);
+    let params = choose_params_for(&opts.profile, &views, q.bits, opts.mode, opts.eps)?;
+    for lane in &split {
+        opts.profile.check_lane_weights(lane.len() as u64)?;
+    }
     let streams = split
         .iter()
         .enumerate()

@@ -6,6 +6,7 @@
 
 use super::job::{channel_params, Geometry, LaneStreamRef, LayerJob};
 use anyhow::{bail, Context, Result};
+use lc_format::Profile;
 use lc_sw::codec::{LaneStream, LayerParams, Mode, Strategy};
 use lc_sw::container::{compress_layer, split_lanes, CompressOptions, Container, Layer};
 use lc_sw::model::golden::{QModel, QOp, QWeighted};
@@ -146,6 +147,7 @@ impl NetworkPlan {
                 WeightStore::Int8 => raw_layer(&name, layer, lanes)?,
                 WeightStore::Compressed { mode, eps } => {
                     let opts = CompressOptions {
+                        profile: accel_profile().clone(),
                         mode,
                         eps,
                         lanes,
@@ -242,4 +244,9 @@ impl NetworkPlan {
             lanes: self.streams[wi].clone(),
         })
     }
+}
+
+/// The profile of the decompressor lanes inside the accelerator.
+pub fn accel_profile() -> &'static Profile {
+    Profile::shared("full").expect("the built-in full profile is valid")
 }

@@ -1,8 +1,8 @@
 //! The reference decoder of one lane stream (FORMAT.md section 4). Never panics.
 
 use super::bits::BitReader;
-use super::params::{LayerParams, Mode, K_BITS, Q_ESC};
 use super::segment::{reconstruct, unzigzag, Segment};
+use lc_format::{LayerParams, Mode, K_BITS, Q_ESC};
 
 /// Why a lane stream was rejected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,11 +4,13 @@
 mod bits;
 mod decode;
 mod encode;
-mod params;
 mod segment;
 
 pub use bits::{BitReader, BitWriter};
 pub use decode::{decode_lane, decode_lane_segments, StreamError, StreamErrorKind};
-pub use encode::{choose_params, encode_lane, plan_lane, size, EncodeError, LaneStream, Strategy};
-pub use params::{LayerParams, Mode, K_BITS, MAX_LEN_BITS, Q_ESC};
+pub use encode::{
+    choose_params, choose_params_for, encode_lane, plan_lane, size, EncodeError, LaneStream,
+    Strategy,
+};
+pub use lc_format::{LayerParams, Mode, K_BITS, MAX_LEN_BITS, Q_ESC};
 pub use segment::{reconstruct, unzigzag, zigzag, Segment};

@@ -1,6 +1,6 @@
 //! One segment and its reconstruction arithmetic (FORMAT.md section 4.1).
 
-use super::params::{LayerParams, Mode};
+use lc_format::{LayerParams, Mode};
 
 /// A decoded or planned segment: `len` weights on the line `(start, slope)`, plus residuals in
 /// rice mode (empty in lines mode).

@@ -8,6 +8,7 @@ use crate::codec::{Mode, Strategy};
 use crate::container::{compress_layer, CompressOptions};
 use crate::model::graph::Graph;
 use crate::quant::{quantize_per_channel, Quantized};
+use lc_format::{Profile, DEFAULT_PROFILE};
 
 use super::EvalError;
 
@@ -60,6 +61,8 @@ pub fn mode_name(m: Mode) -> &'static str {
 /// LineCompress settings besides mode and error bound.
 #[derive(Debug, Clone, Copy)]
 pub struct CodecSettings {
+    /// The hardware profile the streams must decode on.
+    pub profile: &'static Profile,
     /// Quantized width B before compression.
     pub bits: u8,
     /// Lanes per layer.
@@ -71,6 +74,8 @@ pub struct CodecSettings {
 impl Default for CodecSettings {
     fn default() -> Self {
         Self {
+            profile: Profile::shared(DEFAULT_PROFILE)
+                .expect("the built-in default profile is valid"),
             bits: 8,
             lanes: 1,
             strategy: Strategy::Optimal,
@@ -116,6 +121,7 @@ pub fn layer_variant(
         Method::LineCompress { mode, eps } => {
             let q = quantize_per_channel(data, dims, codec.bits)?;
             let opts = CompressOptions {
+                profile: codec.profile.clone(),
                 mode,
                 eps,
                 lanes: codec.lanes,

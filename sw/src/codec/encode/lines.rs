@@ -1,7 +1,7 @@
 //! Segmentation in lines mode: every weight must lie on the segment's line within eps.
 
-use crate::codec::params::LayerParams;
 use crate::codec::segment::Segment;
+use lc_format::LayerParams;
 
 /// Feasible lines for a segment that starts at a fixed index: for each admissible start value `s`,
 /// the interval of slopes that keeps every weight so far within eps.

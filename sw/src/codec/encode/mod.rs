@@ -5,8 +5,9 @@ mod lines;
 mod rice;
 
 use super::bits::BitWriter;
-use super::params::{LayerParams, Mode, K_BITS, Q_ESC};
 use super::segment::{reconstruct, zigzag, Segment};
+use lc_format::{LayerParams, Mode, K_BITS, Q_ESC};
+use lc_format::{Profile, ProfileError, Range};
 
 /// How segment boundaries are chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -152,14 +153,29 @@ pub fn size(params: &LayerParams, segments: &[Segment]) -> u64 {
 }
 
 /// Choose F, LB and MB for a layer by trying a small grid with the greedy planner on a sample of
-/// the lanes (at most 16 Ki weights); B, mode and eps are given.
+/// the lanes (at most 16 Ki weights); B, mode and eps are given. Every v1 parameter is allowed.
 pub fn choose_params(lanes: &[&[i32]], bits: u8, mode: Mode, eps: u16) -> LayerParams {
+    let full = Profile::load("full").expect("the built-in full profile is valid");
+    choose_params_for(&full, lanes, bits, mode, eps)
+        .expect("the full profile accepts every B and mode")
+}
+
+/// [`choose_params`] restricted to what `profile`'s hardware decodes: grid values outside a
+/// parameter's range move to its nearest end, and the residual shift is capped at the profile's.
+/// Fails, naming the field, when B or the mode is outside the profile.
+pub fn choose_params_for(
+    profile: &Profile,
+    lanes: &[&[i32]],
+    bits: u8,
+    mode: Mode,
+    eps: u16,
+) -> Result<LayerParams, ProfileError> {
     const SAMPLE: usize = 16 * 1024;
     let per_lane = (SAMPLE / lanes.len().max(1)).max(64);
     let sample: Vec<&[i32]> = lanes.iter().map(|q| &q[..q.len().min(per_lane)]).collect();
     let shift = match mode {
         Mode::Lines => 0,
-        Mode::Rice => LayerParams::shift_for_eps(bits, eps),
+        Mode::Rice => profile.shift.clamp(LayerParams::shift_for_eps(bits, eps)),
     };
     let (fracs, slopes, lens): (&[u8], &[u8], &[u8]) = match mode {
         Mode::Lines => (
@@ -169,14 +185,24 @@ pub fn choose_params(lanes: &[&[i32]], bits: u8, mode: Mode, eps: u16) -> LayerP
         ),
         Mode::Rice => (&[4, 8], &[0, 4, 8], &[3, 4, 5, 6, 7, 8]),
     };
+    let within = |grid: &[u8], range: &Range| {
+        let mut v: Vec<u8> = grid.iter().map(|&g| range.clamp(g)).collect();
+        v.dedup();
+        v
+    };
+    let (fracs, slopes, lens) = (
+        within(fracs, &profile.frac_bits),
+        within(slopes, &profile.slope_bits),
+        within(lens, &profile.len_bits),
+    );
     let mut best: Option<(u64, LayerParams)> = None;
-    for &frac_bits in fracs {
-        for &slope_bits in slopes {
+    for &frac_bits in &fracs {
+        for &slope_bits in &slopes {
             if slope_bits == 0 && frac_bits != fracs[0] {
                 // Without a slope field F has no effect: one F suffices.
                 continue;
             }
-            for &len_bits in lens {
+            for &len_bits in &lens {
                 let params = LayerParams {
                     bits,
                     mode,
@@ -186,6 +212,7 @@ pub fn choose_params(lanes: &[&[i32]], bits: u8, mode: Mode, eps: u16) -> LayerP
                     slope_bits,
                     shift,
                 };
+                profile.check(&params)?;
                 let bits = greedy_bits(&sample, &params);
                 if best.as_ref().is_none_or(|(b, _)| bits < *b) {
                     best = Some((bits, params));
@@ -193,5 +220,5 @@ pub fn choose_params(lanes: &[&[i32]], bits: u8, mode: Mode, eps: u16) -> LayerP
             }
         }
     }
-    best.expect("the grid is not empty").1
+    Ok(best.expect("the grid is not empty").1)
 }

@@ -1,8 +1,8 @@
 //! Segmentation in rice mode: a line predicts each weight and a Rice-coded residual, quantized to
 //! steps of `2^r`, corrects it to within eps.
 
-use crate::codec::params::{LayerParams, Q_ESC};
 use crate::codec::segment::{line, zigzag, Segment};
+use lc_format::{LayerParams, Q_ESC};
 
 /// Bits of one Rice code of `u` with parameter `k`.
 pub fn code_bits(params: &LayerParams, u: u64, k: u32) -> u64 {

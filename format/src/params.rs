@@ -1,51 +1,10 @@
 //! Layer parameters of a LineCompress v1 stream (FORMAT.md section 2).
 
+use crate::constants::{
+    Mode, BITS_RANGE, FRAC_BITS_RANGE, K_BITS, LEN_BITS_RANGE, SLOPE_BITS_RANGE,
+};
 use serde::{Deserialize, Serialize};
-
-/// Width of the Rice parameter field in rice mode.
-pub const K_BITS: u32 = 4;
-/// Number of leading zero bits that announces an escaped residual.
-pub const Q_ESC: u32 = 12;
-/// Largest supported segment length field width.
-pub const MAX_LEN_BITS: u8 = 12;
-
-/// Residual mode of a layer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Mode {
-    /// Pure line segments (the published form): `w = sat(p)`.
-    Lines,
-    /// Line prediction plus Rice-coded residuals: `w = sat(p + e * 2^r)`.
-    Rice,
-}
-
-impl Mode {
-    /// The code stored in the container.
-    pub fn code(self) -> u8 {
-        match self {
-            Mode::Lines => 0,
-            Mode::Rice => 1,
-        }
-    }
-
-    /// Parse the container code.
-    pub fn from_code(code: u8) -> Option<Mode> {
-        match code {
-            0 => Some(Mode::Lines),
-            1 => Some(Mode::Rice),
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for Mode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Mode::Lines => "lines",
-            Mode::Rice => "rice",
-        })
-    }
-}
+use std::ops::RangeInclusive;
 
 /// Parameters shared by every lane stream of one layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -69,20 +28,24 @@ pub struct LayerParams {
 impl LayerParams {
     /// Check every field against the ranges of FORMAT.md; the error names the field.
     pub fn validate(&self) -> Result<(), String> {
-        let in_range = |name: &str, v: u8, lo: u8, hi: u8| {
-            if (lo..=hi).contains(&v) {
+        let in_range = |name: &str, v: u8, range: RangeInclusive<u8>| {
+            if range.contains(&v) {
                 Ok(())
             } else {
-                Err(format!("{name} = {v} is outside {lo}..={hi}"))
+                Err(format!(
+                    "{name} = {v} is outside {}..={}",
+                    range.start(),
+                    range.end()
+                ))
             }
         };
-        in_range("bits", self.bits, 4, 16)?;
-        in_range("frac_bits", self.frac_bits, 1, 16)?;
-        in_range("len_bits", self.len_bits, 0, MAX_LEN_BITS)?;
-        in_range("slope_bits", self.slope_bits, 0, 16)?;
+        in_range("bits", self.bits, BITS_RANGE)?;
+        in_range("frac_bits", self.frac_bits, FRAC_BITS_RANGE)?;
+        in_range("len_bits", self.len_bits, LEN_BITS_RANGE)?;
+        in_range("slope_bits", self.slope_bits, SLOPE_BITS_RANGE)?;
         match self.mode {
-            Mode::Lines => in_range("shift", self.shift, 0, 0),
-            Mode::Rice => in_range("shift", self.shift, 0, self.bits - 1),
+            Mode::Lines => in_range("shift", self.shift, 0..=0),
+            Mode::Rice => in_range("shift", self.shift, 0..=self.bits - 1),
         }
     }
 
