@@ -6,14 +6,17 @@
 //! Finally the Rust bindings are rendered from `templates/verilator_models.rs.tera`.
 
 use anyhow::{bail, Context, Result};
+use lc_format::Profile;
 use lc_hw::accel::emit::{ACCEL_LINT_WAIVERS, ACCEL_LINT_WAIVERS_FILE};
-use lc_hw::emit::{generate, Manifest, PortDirection, LINT_WAIVERS, LINT_WAIVERS_FILE};
+use lc_hw::emit::{generate_for, Manifest, PortDirection, LINT_WAIVERS, LINT_WAIVERS_FILE};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Lane counts for which a model is built.
 const MODEL_LANES: [usize; 2] = [1, 4];
+/// Profiles for which decompressor models are built: the full v1 design and the shipped one.
+const MODEL_PROFILES: [&str; 2] = ["full", lc_format::DEFAULT_PROFILE];
 /// MAC lane counts for which an accelerator model is built.
 const ACCEL_LANES: [usize; 1] = [4];
 const RUNTIME_LIB: &str = "lc_verilated_runtime";
@@ -59,10 +62,14 @@ fn run() -> Result<()> {
     let include = root.join("include");
 
     let mut bindings = Vec::new();
-    for lanes in MODEL_LANES {
-        let (verilog, manifest) = generate(lanes)?;
+    for (profile, lanes) in MODEL_PROFILES
+        .iter()
+        .flat_map(|p| MODEL_LANES.iter().map(move |&l| (*p, l)))
+    {
+        let profile = Profile::load(profile)?;
+        let (verilog, manifest) = generate_for(&profile, lanes)?;
         let design = Design {
-            prefix: format!("lc_model_x{lanes}"),
+            prefix: format!("lc_model_{}", manifest.top),
             verilog,
             manifest,
             waivers: (LINT_WAIVERS_FILE, LINT_WAIVERS),

@@ -8,6 +8,7 @@
 //! * [`accel`] is the accelerator datapath (MAC lanes fed by decompressor lanes) and its Verilog.
 
 pub mod accel;
+pub mod compact;
 pub mod config;
 pub mod core;
 pub mod emit;

@@ -34,9 +34,10 @@ fn main() -> anyhow::Result<()> {
         }
         let inputs = streams
             .iter()
-            .map(|l| LaneInput::from_bytes(&l.bytes, l.length_bits, l.count))
+            .map(|l| LaneInput::from_bytes(&l.bytes, l.length_bits, l.count, 64))
             .collect::<anyhow::Result<Vec<_>>>()?;
         let case = Case {
+            profile: lc_format::Profile::shared("full").unwrap(),
             name: "bench".into(),
             params,
             lanes: streams,

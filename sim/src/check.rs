@@ -5,6 +5,7 @@
 use crate::driver::{run_layer, LaneInput, LayerOutcome, RunOptions};
 use crate::model::Model;
 use anyhow::{bail, Result};
+use lc_format::Profile;
 use lc_sw::codec::{decode_lane, LayerParams};
 use std::path::{Path, PathBuf};
 
@@ -27,10 +28,22 @@ pub struct LaneBytes {
 pub struct Case {
     /// Name used in reports and trace file names.
     pub name: String,
+    /// The profile whose decompressor decodes it.
+    pub profile: &'static Profile,
     /// Layer parameters.
     pub params: LayerParams,
     /// One stream per lane.
     pub lanes: Vec<LaneBytes>,
+}
+
+impl Case {
+    /// The lane streams as a memory of `word_bits`-bit words holds them.
+    pub fn inputs(&self, word_bits: u64) -> Result<Vec<LaneInput>> {
+        self.lanes
+            .iter()
+            .map(|l| LaneInput::from_bytes(&l.bytes, l.length_bits, l.count, word_bits))
+            .collect()
+    }
 }
 
 /// Bounds the hardware must meet on a rejected stream.
@@ -55,12 +68,8 @@ pub struct CaseReport {
 
 /// Decode `case` on a fresh model of its lane count and compare every lane with the reference.
 pub fn check_case(case: &Case, opts: &RunOptions, bound: Option<ErrorBound>) -> Result<CaseReport> {
-    let inputs = case
-        .lanes
-        .iter()
-        .map(|l| LaneInput::from_bytes(&l.bytes, l.length_bits, l.count))
-        .collect::<Result<Vec<_>>>()?;
-    let mut model = Model::decompressor(case.lanes.len())?;
+    let mut model = Model::decompressor_for(case.profile, case.lanes.len())?;
+    let inputs = case.inputs(model.manifest().word_bits as u64)?;
     if let Some(dir) = std::env::var_os(TRACE_DIR_ENV) {
         model.trace_to(&PathBuf::from(dir).join(format!("{}.vcd", case.name)))?;
     }
@@ -94,7 +103,7 @@ fn failure_trace(case: &Case, inputs: &[LaneInput], opts: &RunOptions) -> String
         .unwrap_or_else(default_failure_dir);
     let path = dir.join(format!("{}.vcd", case.name));
     let run = || -> Result<()> {
-        let mut model = Model::decompressor(case.lanes.len())?;
+        let mut model = Model::decompressor_for(case.profile, case.lanes.len())?;
         model.trace_to(&path)?;
         run_layer(&mut model, &case.params, inputs, opts)?;
         model.trace_close();

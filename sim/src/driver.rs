@@ -10,13 +10,10 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::VecDeque;
 
-/// Width of a memory word of the decompressor.
-pub const WORD_BITS: u64 = lc_hw::config::WORD_BITS as u64;
-
 /// One lane's stream as the memory holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LaneInput {
-    /// The stream packed into 64-bit words (FORMAT.md section 3).
+    /// The stream packed into `word_bits`-bit words (FORMAT.md section 3), one per `u64`.
     pub words: Vec<u64>,
     /// Exact length of the stream in bits.
     pub length_bits: u64,
@@ -25,20 +22,25 @@ pub struct LaneInput {
 }
 
 impl LaneInput {
-    /// Pack a byte stream into words; bits after `length_bits` are kept as the bytes hold them.
-    /// Fails if the bytes hold fewer than `length_bits` bits.
-    pub fn from_bytes(bytes: &[u8], length_bits: u64, count: u64) -> Result<Self> {
+    /// Pack a byte stream into `word_bits`-bit words (32 or 64, the width of the design's
+    /// `in_data`); bits after `length_bits` are kept as the bytes hold them. Fails if the bytes
+    /// hold fewer than `length_bits` bits.
+    pub fn from_bytes(bytes: &[u8], length_bits: u64, count: u64, word_bits: u64) -> Result<Self> {
         if length_bits > bytes.len() as u64 * 8 {
             bail!(
                 "stream declares {length_bits} bits but holds {}",
                 bytes.len() * 8
             );
         }
-        let n = length_bits.div_ceil(WORD_BITS) as usize;
+        if word_bits != 32 && word_bits != 64 {
+            bail!("memory words of {word_bits} bits are not supported");
+        }
+        let n = length_bits.div_ceil(word_bits) as usize;
+        let per = word_bits as usize / 8;
         let words = (0..n)
             .map(|i| {
                 let mut w = [0u8; 8];
-                let chunk = bytes.iter().skip(i * 8).take(8);
+                let chunk = bytes.iter().skip(i * per).take(per);
                 w.iter_mut().zip(chunk).for_each(|(d, s)| *d = *s);
                 u64::from_le_bytes(w)
             })
@@ -150,6 +152,10 @@ pub struct LaneOutcome {
     pub finish_cycle: Option<u64>,
     /// Memory words the lane took.
     pub words_taken: usize,
+    /// Cycle (after start) in which the first weight was taken.
+    pub first_weight_cycle: Option<u64>,
+    /// Cycle (after start) in which the last weight was taken.
+    pub last_weight_cycle: Option<u64>,
 }
 
 /// What a layer run did.
@@ -286,6 +292,8 @@ pub fn run_layer(
                     m.out.last_at.push(m.out.weights.len());
                 }
                 m.out.weights.push(weight as u16 as i16 as i32);
+                m.out.first_weight_cycle.get_or_insert(cycle);
+                m.out.last_weight_cycle = Some(cycle);
             }
             if error == 1 && m.out.error_cycle.is_none() {
                 m.out.error_cycle = Some(cycle);

@@ -113,9 +113,14 @@ impl Model {
         Ok(model)
     }
 
-    /// The model of the N-lane decompressor.
+    /// The model of the N-lane decompressor (full profile).
     pub fn decompressor(lanes: usize) -> Result<Self> {
         Self::new(&lc_hw::emit::top_name(lanes))
+    }
+
+    /// The model of the N-lane decompressor generated for `profile`.
+    pub fn decompressor_for(profile: &lc_format::Profile, lanes: usize) -> Result<Self> {
+        Self::new(&lc_hw::emit::top_name_for(profile, lanes))
     }
 
     /// The port manifest.

@@ -8,15 +8,14 @@
 
 mod common;
 
-use common::{lane_bytes, Tally};
+use common::{lane_bytes, model_layers, Tally};
+use lc_format::{Profile, DEFAULT_PROFILE};
 use lc_sim::check::{check_case, Case};
 use lc_sim::driver::{Pressure, RunOptions};
 use lc_sim::stimulus::{cnn_like_layer, split_lanes};
-use lc_sw::codec::{choose_params, encode_lane, Mode, Strategy};
-use lc_sw::model::onnx::load_weights;
-use lc_sw::quant::quantize_per_channel;
+use lc_sw::codec::{choose_params_for, encode_lane, Mode, Strategy};
 use rand::{rngs::StdRng, SeedableRng};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 const BITS: u8 = 8;
 
@@ -35,7 +34,7 @@ fn layers() -> Vec<(String, Vec<Vec<i32>>)> {
     }
     let mut out = Vec::new();
     for file in files.iter().filter(|f| f.exists()) {
-        out.extend(model_layers(file));
+        out.extend(model_layers(file, BITS));
     }
     let mut rng = StdRng::seed_from_u64(7);
     for (c, per) in [(6, 25), (16, 150), (64, 288), (10, 84)] {
@@ -47,23 +46,6 @@ fn layers() -> Vec<(String, Vec<Vec<i32>>)> {
     out
 }
 
-fn model_layers(file: &Path) -> Vec<(String, Vec<Vec<i32>>)> {
-    let stem = file
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tensors = load_weights(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-    tensors
-        .iter()
-        .map(|t| {
-            let q = quantize_per_channel(&t.data, &t.dims, BITS).expect("quantize");
-            let per = q.values.len() / t.dims[0];
-            let channels = q.values.chunks(per).map(|c| c.to_vec()).collect();
-            (format!("{stem}/{}", t.name), channels)
-        })
-        .collect()
-}
-
 #[test]
 fn every_layer_both_modes_one_and_four_lanes() {
     let layers = layers();
@@ -72,7 +54,13 @@ fn every_layer_both_modes_one_and_four_lanes() {
         "expected the LeNet-5 layers plus synthetic ones"
     );
     let mut rng = StdRng::seed_from_u64(11);
-    for mode in [Mode::Lines, Mode::Rice] {
+    let full = Profile::shared("full").unwrap();
+    let compact = Profile::shared(DEFAULT_PROFILE).unwrap();
+    for (profile, mode) in [
+        (full, Mode::Lines),
+        (full, Mode::Rice),
+        (compact, Mode::Rice),
+    ] {
         for lanes in [1usize, 4] {
             let mut tally = Tally::default();
             for (name, channels) in &layers {
@@ -86,14 +74,15 @@ fn every_layer_both_modes_one_and_four_lanes() {
                     (8, Strategy::Greedy),
                 ] {
                     let refs: Vec<&[i32]> = lane_q.iter().map(|l| l.as_slice()).collect();
-                    let params = choose_params(&refs, BITS, mode, eps);
+                    let params = choose_params_for(profile, &refs, BITS, mode, eps).unwrap();
                     let streams = lane_q
                         .iter()
                         .map(|q| encode_lane(q, &params, strategy).map(lane_bytes))
                         .collect::<Result<Vec<_>, _>>()
                         .unwrap_or_else(|e| panic!("{name}: encoder: {e}"));
                     let case = Case {
-                        name: format!("cnn_{mode}_x{lanes}_eps{eps}"),
+                        name: format!("cnn_{}_{mode}_x{lanes}_eps{eps}", profile.name),
+                        profile,
                         params,
                         lanes: streams,
                     };
@@ -112,7 +101,11 @@ fn every_layer_both_modes_one_and_four_lanes() {
                     tally.add(&report);
                 }
             }
-            tally.print(&format!("cnn {mode} x{lanes} ({} layers)", layers.len()));
+            tally.print(&format!(
+                "cnn {} {mode} x{lanes} ({} layers)",
+                profile.name,
+                layers.len()
+            ));
         }
     }
 }

@@ -19,7 +19,7 @@ fn compare(
     pressure: Pressure,
     seed: u64,
 ) -> u64 {
-    let input = LaneInput::from_bytes(&lane.bytes, lane.length_bits, lane.count).unwrap();
+    let input = LaneInput::from_bytes(&lane.bytes, lane.length_bits, lane.count, 64).unwrap();
     let opts = RunOptions {
         pressure,
         seed,

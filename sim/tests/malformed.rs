@@ -52,6 +52,7 @@ fn run(mode: Mode, lanes: usize) {
             })
             .collect();
         let case = Case {
+            profile: lc_format::Profile::shared("full").unwrap(),
             name: format!("malformed_{mode}_x{lanes}"),
             params,
             lanes: streams,
@@ -131,6 +132,7 @@ fn bad_parameters() {
         });
         for (j, params) in variants.into_iter().enumerate() {
             let case = Case {
+                profile: lc_format::Profile::shared("full").unwrap(),
                 name: format!("bad_params_{i}_{j}"),
                 params,
                 lanes: vec![lane.clone()],

@@ -5,6 +5,7 @@
 mod common;
 
 use common::{shared_tally, Tally};
+use lc_format::{Profile, DEFAULT_PROFILE};
 use lc_sim::check::{check_case, Case};
 use lc_sim::driver::{Pressure, RunOptions};
 use lc_sim::stimulus::{random_lane, SegmentShape};
@@ -27,18 +28,29 @@ struct Vector {
     seed: u64,
 }
 
-fn params(mode: Mode) -> impl Strategy<Value = LayerParams> {
-    (4u8..=16, 1u8..=16, 0u8..=12, 0u8..=16, any::<u8>()).prop_map(move |(bits, f, lb, mb, r)| {
-        LayerParams {
+/// Random layer parameters within `profile`'s ranges.
+fn params(profile: &'static Profile, mode: Mode) -> impl Strategy<Value = LayerParams> {
+    let range = |r: lc_format::Range| r.min..=r.max;
+    (
+        range(profile.bits),
+        range(profile.frac_bits),
+        range(profile.len_bits),
+        range(profile.slope_bits),
+        range(profile.shift),
+    )
+        .prop_map(move |(bits, f, lb, mb, r)| LayerParams {
             bits,
             mode,
             eps: 0,
             frac_bits: f,
             len_bits: lb,
             slope_bits: mb,
-            shift: if mode == Mode::Rice { r % bits } else { 0 },
-        }
-    })
+            shift: if mode == Mode::Rice {
+                r.min(bits - 1)
+            } else {
+                0
+            },
+        })
 }
 
 fn pressure() -> impl Strategy<Value = Pressure> {
@@ -52,9 +64,9 @@ fn pressure() -> impl Strategy<Value = Pressure> {
     )
 }
 
-fn vector(mode: Mode, lanes: usize) -> impl Strategy<Value = Vector> {
+fn vector(profile: &'static Profile, mode: Mode, lanes: usize) -> impl Strategy<Value = Vector> {
     (
-        params(mode),
+        params(profile, mode),
         prop::collection::vec(0u64..400, lanes),
         prop_oneof![Just(1u64), 1u64..8, 1u64..300],
         0.0..0.3f64,
@@ -73,7 +85,8 @@ fn vector(mode: Mode, lanes: usize) -> impl Strategy<Value = Vector> {
         )
 }
 
-fn run(mode: Mode, lanes: usize) {
+fn run(profile: &str, mode: Mode, lanes: usize) {
+    let profile = Profile::shared(profile).unwrap();
     let tally: Mutex<Tally> = shared_tally();
     let config = Config {
         cases: CASES,
@@ -83,7 +96,7 @@ fn run(mode: Mode, lanes: usize) {
     // A fixed seed keeps CI reproducible; shrinking still reports a minimal failing vector.
     let rng = TestRng::deterministic_rng(config.rng_algorithm);
     let mut runner = TestRunner::new_with_rng(config, rng);
-    let result = runner.run(&vector(mode, lanes), |v| {
+    let result = runner.run(&vector(profile, mode, lanes), |v| {
         let mut rng = StdRng::seed_from_u64(v.seed);
         let shape = SegmentShape {
             max_len: v.max_len,
@@ -95,7 +108,8 @@ fn run(mode: Mode, lanes: usize) {
             .map(|&n| random_lane(&mut rng, &v.params, n, shape))
             .collect();
         let case = Case {
-            name: format!("regression_{mode}_x{lanes}"),
+            name: format!("regression_{}_{mode}_x{lanes}", profile.name),
+            profile,
             params: v.params,
             lanes: streams,
         };
@@ -117,25 +131,35 @@ fn run(mode: Mode, lanes: usize) {
     tally
         .lock()
         .unwrap()
-        .print(&format!("regression {mode} x{lanes}"));
+        .print(&format!("regression {} {mode} x{lanes}", profile.name));
 }
 
 #[test]
 fn lines_one_lane() {
-    run(Mode::Lines, 1);
+    run("full", Mode::Lines, 1);
 }
 
 #[test]
 fn lines_four_lanes() {
-    run(Mode::Lines, 4);
+    run("full", Mode::Lines, 4);
 }
 
 #[test]
 fn rice_one_lane() {
-    run(Mode::Rice, 1);
+    run("full", Mode::Rice, 1);
 }
 
 #[test]
 fn rice_four_lanes() {
-    run(Mode::Rice, 4);
+    run("full", Mode::Rice, 4);
+}
+
+#[test]
+fn compact_one_lane() {
+    run(DEFAULT_PROFILE, Mode::Rice, 1);
+}
+
+#[test]
+fn compact_four_lanes() {
+    run(DEFAULT_PROFILE, Mode::Rice, 4);
 }

@@ -13,6 +13,7 @@ fn sample_container(mode: Mode) -> Container {
         .collect();
     let q = quantize_per_channel(&data, &dims, 8).unwrap();
     let opts = CompressOptions {
+        profile: lc_format::Profile::load("full").unwrap(),
         mode,
         eps: 1,
         lanes: 4,

@@ -44,3 +44,22 @@ pub fn lane_bytes(s: LaneStream) -> LaneBytes {
         count: s.count,
     }
 }
+
+/// (model/layer name, per-channel quantized weights) of every weight tensor of an ONNX file.
+pub fn model_layers(file: &std::path::Path, bits: u8) -> Vec<(String, Vec<Vec<i32>>)> {
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tensors = lc_sw::model::onnx::load_weights(file)
+        .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    tensors
+        .iter()
+        .map(|t| {
+            let q = lc_sw::quant::quantize_per_channel(&t.data, &t.dims, bits).expect("quantize");
+            let per = q.values.len() / t.dims[0];
+            let channels = q.values.chunks(per).map(|c| c.to_vec()).collect();
+            (format!("{stem}/{}", t.name), channels)
+        })
+        .collect()
+}

@@ -1,0 +1,624 @@
+//! One compact decompressor lane: 32-bit memory words in (valid/ready), one weight per clock out
+//! (valid/ready), an error flag on any stream the reference decoder rejects.
+//!
+//! Three word registers that each load from one source (`w2 <- memory`, `w1 <- w2`, `w0 <- w1`)
+//! hold the stream; a bit pointer into `w0` selects a 32-bit window from `{w1, w0}` through a
+//! five-stage funnel shifter, each stage only as wide as it must be. Every field offset of the
+//! segment header is a constant of the circuit, so a segment start reads the header from the
+//! window by wiring and, when the first residual code fits in the window behind the header,
+//! decodes it in the same clock; otherwise that clock consumes the header alone. Inside a segment
+//! one Rice code is decoded per clock. A second stage adds `e * 2^r` to the prediction and
+//! saturates into the output register.
+
+use super::rice::{CompactRice, CODE_WINDOW, U_BITS};
+use super::shape::{CompactShape, COUNT_BITS, WINDOW_BITS, WORDS_BITS, WORD_BITS};
+use crate::config::{COUNT_BITS as COUNT_PORT_BITS, LENGTH_BITS, WEIGHT_BITS};
+use crate::core::LaneState;
+use rust_hdl::prelude::*;
+
+/// Width of the line accumulator `acc` (B <= 8, F <= 8, MB <= 8, segments <= 256 weights).
+pub const ACC_BITS: usize = 16;
+/// Width of the reconstruction sum `p + e * 2^r`.
+const SUM_BITS: usize = 20;
+
+/// One lane of the compact decompressor.
+#[derive(LogicBlock)]
+pub struct CompactLane {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Synchronous reset to `Idle`.
+    pub reset: Signal<In, Bit>,
+    /// Start a layer: latch `length_bits` and `count`.
+    pub start: Signal<In, Bit>,
+    /// Exact length of the lane stream in bits.
+    pub length_bits: Signal<In, Bits<LENGTH_BITS>>,
+    /// Number of weights in the lane.
+    pub count: Signal<In, Bits<COUNT_PORT_BITS>>,
+    /// The layer parameters are the ones this lane decodes ([`super::CompactConfig`]).
+    pub lp_ok: Signal<In, Bit>,
+    /// Residual shift r.
+    pub lp_shift: Signal<In, Bits<3>>,
+    /// Next memory word of the lane stream (bit i of the stream is bit i mod 32 of word i div 32).
+    pub in_data: Signal<In, Bits<WORD_BITS>>,
+    /// `in_data` is valid.
+    pub in_valid: Signal<In, Bit>,
+    /// The lane takes `in_data` at this edge if `in_valid` is high (depends on flip-flops only).
+    pub in_ready: Signal<Out, Bit>,
+    /// Decoded weight, sign-extended to 16 bits.
+    pub out_weight: Signal<Out, Bits<WEIGHT_BITS>>,
+    /// `out_weight` is valid.
+    pub out_valid: Signal<Out, Bit>,
+    /// Downstream takes `out_weight` at this edge if `out_valid` is high.
+    pub out_ready: Signal<In, Bit>,
+    /// `out_weight` is the last weight of the lane.
+    pub out_last: Signal<Out, Bit>,
+    /// The lane rejected its stream or the layer parameters (sticky until `start` or `reset`).
+    pub error: Signal<Out, Bit>,
+    /// The lane decoded its stream completely and the stream ended exactly there.
+    pub done: Signal<Out, Bit>,
+
+    rice: CompactRice,
+
+    state: DFF<LaneState>,
+    w0: DFF<Bits<WORD_BITS>>,
+    w1: DFF<Bits<WORD_BITS>>,
+    w2: DFF<Bits<WORD_BITS>>,
+    v0: DFF<Bit>,
+    v1: DFF<Bit>,
+    v2: DFF<Bit>,
+    l0: DFF<Bit>,
+    l1: DFF<Bit>,
+    l2: DFF<Bit>,
+    ptr: DFF<Bits<5>>,
+    words_left: DFF<Bits<WORDS_BITS>>,
+    tail: DFF<Bits<6>>,
+    count_left: DFF<Bits<COUNT_BITS>>,
+    too_big: DFF<Bit>,
+    seg_left: DFF<Bits<9>>,
+    k: DFF<Bits<4>>,
+    acc: DFF<Bits<ACC_BITS>>,
+    slope: DFF<Bits<ACC_BITS>>,
+    stage_valid: DFF<Bit>,
+    stage_pred: DFF<Bits<ACC_BITS>>,
+    stage_u: DFF<Bits<U_BITS>>,
+    stage_last: DFF<Bit>,
+    weight: DFF<Bits<WEIGHT_BITS>>,
+    valid: DFF<Bit>,
+    last: DFF<Bit>,
+
+    pair: Signal<Local, Bits<64>>,
+    f16: Signal<Local, Bits<47>>,
+    f8: Signal<Local, Bits<39>>,
+    f4: Signal<Local, Bits<35>>,
+    f2: Signal<Local, Bits<33>>,
+    window: Signal<Local, Bits<WINDOW_BITS>>,
+    new_seg: Signal<Local, Bit>,
+    hdr_len: Signal<Local, Bits<9>>,
+    s_raw: Signal<Local, Bits<ACC_BITS>>,
+    m_raw: Signal<Local, Bits<ACC_BITS>>,
+    u_half: Signal<Local, Bits<U_BITS>>,
+    len_tail: Signal<Local, Bits<6>>,
+    hdr_s: Signal<Local, Bits<ACC_BITS>>,
+    hdr_m: Signal<Local, Bits<ACC_BITS>>,
+    hdr_k: Signal<Local, Bits<4>>,
+    fits: Signal<Local, Bit>,
+    emit: Signal<Local, Bit>,
+    consumed: Signal<Local, Bits<7>>,
+    avail: Signal<Local, Bits<7>>,
+    consumed6: Signal<Local, Bits<6>>,
+    in_window: Signal<Local, Bit>,
+    window_ok: Signal<Local, Bit>,
+    moving: Signal<Local, Bit>,
+    stage_free: Signal<Local, Bit>,
+    can_step: Signal<Local, Bit>,
+    final_weight: Signal<Local, Bit>,
+    bad: Signal<Local, Bit>,
+    step: Signal<Local, Bit>,
+    ptr_sum: Signal<Local, Bits<6>>,
+    advance: Signal<Local, Bit>,
+    m1: Signal<Local, Bit>,
+    m2: Signal<Local, Bit>,
+    fire: Signal<Local, Bit>,
+    acc_shr: Signal<Local, Bits<ACC_BITS>>,
+    pred: Signal<Local, Bits<ACC_BITS>>,
+    acc_base: Signal<Local, Bits<ACC_BITS>>,
+    acc_step: Signal<Local, Bits<ACC_BITS>>,
+    pred_wide: Signal<Local, Bits<SUM_BITS>>,
+    high: Signal<Local, Bits<SUM_BITS>>,
+    e: Signal<Local, Bits<SUM_BITS>>,
+    resid: Signal<Local, Bits<SUM_BITS>>,
+    sum: Signal<Local, Bits<SUM_BITS>>,
+    sat: Signal<Local, Bits<SUM_BITS>>,
+    len_words: Signal<Local, Bits<WORDS_BITS>>,
+
+    c16: Constant<Bits<5>>,
+    c8: Constant<Bits<5>>,
+    c4: Constant<Bits<5>>,
+    c2: Constant<Bits<5>>,
+    c1: Constant<Bits<5>>,
+    off_start: Constant<Bits<6>>,
+    off_slope: Constant<Bits<6>>,
+    off_k: Constant<Bits<6>>,
+    hdr_bits: Constant<Bits<7>>,
+    room: Constant<Bits<5>>,
+    len_mask: Constant<Bits<9>>,
+    val_mask: Constant<Bits<ACC_BITS>>,
+    val_sign: Constant<Bits<ACC_BITS>>,
+    slope_mask: Constant<Bits<ACC_BITS>>,
+    slope_sign: Constant<Bits<ACC_BITS>>,
+    k_max: Constant<Bits<4>>,
+    frac: Constant<Bits<5>>,
+    half: Constant<Bits<ACC_BITS>>,
+    sign_fill: Constant<Bits<ACC_BITS>>,
+    sat_max: Constant<Bits<SUM_BITS>>,
+    sat_min: Constant<Bits<SUM_BITS>>,
+    u_sign: Constant<Bits<SUM_BITS>>,
+    word_bits: Constant<Bits<7>>,
+    many: Constant<Bits<7>>,
+    word32: Constant<Bits<6>>,
+    zero9: Constant<Bits<9>>,
+    zero_acc: Constant<Bits<ACC_BITS>>,
+    zero_sum: Constant<Bits<SUM_BITS>>,
+    val_ext: Constant<Bits<ACC_BITS>>,
+    slope_ext: Constant<Bits<ACC_BITS>>,
+    pred_ext: Constant<Bits<SUM_BITS>>,
+    u_one: Constant<Bits<U_BITS>>,
+    zero5: Constant<Bits<5>>,
+    zero6: Constant<Bits<6>>,
+    tail_mask: Constant<Bits<6>>,
+    count_max: Constant<Bits<COUNT_PORT_BITS>>,
+    length_max: Constant<Bits<LENGTH_BITS>>,
+    one9: Constant<Bits<9>>,
+    zero_count: Constant<Bits<COUNT_BITS>>,
+    one_count: Constant<Bits<COUNT_BITS>>,
+    zero_words: Constant<Bits<WORDS_BITS>>,
+    one_words: Constant<Bits<WORDS_BITS>>,
+}
+
+impl CompactLane {
+    /// A lane that decodes streams of `shape`.
+    pub fn new(shape: &CompactShape) -> Self {
+        let b = shape.bits as u64;
+        let acc_mask = (1u64 << ACC_BITS) - 1;
+        let sum_mask = (1u64 << SUM_BITS) - 1;
+        let slope_sign = if shape.slope_bits == 0 {
+            0
+        } else {
+            1u64 << (shape.slope_bits - 1)
+        };
+        let f = shape.frac_bits as u64;
+        Self {
+            clock: Default::default(),
+            reset: Default::default(),
+            start: Default::default(),
+            length_bits: Default::default(),
+            count: Default::default(),
+            lp_ok: Default::default(),
+            lp_shift: Default::default(),
+            in_data: Default::default(),
+            in_valid: Default::default(),
+            in_ready: Default::default(),
+            out_weight: Default::default(),
+            out_valid: Default::default(),
+            out_ready: Default::default(),
+            out_last: Default::default(),
+            error: Default::default(),
+            done: Default::default(),
+            rice: CompactRice::new(shape),
+            state: Default::default(),
+            w0: Default::default(),
+            w1: Default::default(),
+            w2: Default::default(),
+            v0: Default::default(),
+            v1: Default::default(),
+            v2: Default::default(),
+            l0: Default::default(),
+            l1: Default::default(),
+            l2: Default::default(),
+            ptr: Default::default(),
+            words_left: Default::default(),
+            tail: Default::default(),
+            count_left: Default::default(),
+            too_big: Default::default(),
+            seg_left: Default::default(),
+            k: Default::default(),
+            acc: Default::default(),
+            slope: Default::default(),
+            stage_valid: Default::default(),
+            stage_pred: Default::default(),
+            stage_u: Default::default(),
+            stage_last: Default::default(),
+            weight: Default::default(),
+            valid: Default::default(),
+            last: Default::default(),
+            pair: Default::default(),
+            f16: Default::default(),
+            f8: Default::default(),
+            f4: Default::default(),
+            f2: Default::default(),
+            window: Default::default(),
+            new_seg: Default::default(),
+            hdr_len: Default::default(),
+            s_raw: Default::default(),
+            m_raw: Default::default(),
+            u_half: Default::default(),
+            len_tail: Default::default(),
+            u_one: Constant::new(1.into()),
+            hdr_s: Default::default(),
+            hdr_m: Default::default(),
+            hdr_k: Default::default(),
+            fits: Default::default(),
+            emit: Default::default(),
+            consumed: Default::default(),
+            avail: Default::default(),
+            consumed6: Default::default(),
+            in_window: Default::default(),
+            window_ok: Default::default(),
+            moving: Default::default(),
+            stage_free: Default::default(),
+            can_step: Default::default(),
+            final_weight: Default::default(),
+            bad: Default::default(),
+            step: Default::default(),
+            ptr_sum: Default::default(),
+            advance: Default::default(),
+            m1: Default::default(),
+            m2: Default::default(),
+            fire: Default::default(),
+            acc_shr: Default::default(),
+            pred: Default::default(),
+            acc_base: Default::default(),
+            acc_step: Default::default(),
+            pred_wide: Default::default(),
+            high: Default::default(),
+            zero_acc: Constant::new(0.into()),
+            zero_sum: Constant::new(0.into()),
+            val_ext: Constant::new((acc_mask & !((1u64 << b) - 1)).into()),
+            slope_ext: Constant::new((acc_mask & !((1u64 << shape.slope_bits) - 1)).into()),
+            pred_ext: Constant::new((sum_mask & !acc_mask).into()),
+            e: Default::default(),
+            resid: Default::default(),
+            sum: Default::default(),
+            sat: Default::default(),
+            len_words: Default::default(),
+            c16: Constant::new(16.into()),
+            c8: Constant::new(8.into()),
+            c4: Constant::new(4.into()),
+            c2: Constant::new(2.into()),
+            c1: Constant::new(1.into()),
+            off_start: Constant::new((shape.len_bits as u64).into()),
+            off_slope: Constant::new((shape.len_bits as u64 + b).into()),
+            off_k: Constant::new((shape.header_bits() as u64 - 4).into()),
+            hdr_bits: Constant::new((shape.header_bits() as u64).into()),
+            room: Constant::new((WINDOW_BITS as u64 - shape.header_bits() as u64).into()),
+            len_mask: Constant::new(((1u64 << shape.len_bits) - 1).into()),
+            val_mask: Constant::new(((1u64 << b) - 1).into()),
+            val_sign: Constant::new((1u64 << (b - 1)).into()),
+            slope_mask: Constant::new(((1u64 << shape.slope_bits) - 1).into()),
+            slope_sign: Constant::new(slope_sign.into()),
+            k_max: Constant::new(b.into()),
+            frac: Constant::new(f.into()),
+            half: Constant::new((1u64 << (f - 1)).into()),
+            sign_fill: Constant::new((acc_mask & !(acc_mask >> f)).into()),
+            sat_max: Constant::new(((1u64 << (b - 1)) - 1).into()),
+            sat_min: Constant::new((sum_mask & (sum_mask << (b - 1))).into()),
+            u_sign: Constant::new(sum_mask.into()),
+            word_bits: Constant::new((WORD_BITS as u64).into()),
+            many: Constant::new(127.into()),
+            word32: Constant::new(32.into()),
+            zero9: Constant::new(0.into()),
+            zero5: Constant::new(0.into()),
+            zero6: Constant::new(0.into()),
+            tail_mask: Constant::new(31.into()),
+            count_max: Constant::new(((1u64 << COUNT_BITS) - 1).into()),
+            length_max: Constant::new(((1u64 << (WORDS_BITS + 5)) - 1).into()),
+            one9: Constant::new(1.into()),
+            zero_count: Constant::new(0.into()),
+            one_count: Constant::new(1.into()),
+            zero_words: Constant::new(0.into()),
+            one_words: Constant::new(1.into()),
+        }
+    }
+}
+
+impl Logic for CompactLane {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self,
+            clock,
+            state,
+            w0,
+            w1,
+            w2,
+            v0,
+            v1,
+            v2,
+            l0,
+            l1,
+            l2,
+            ptr,
+            words_left,
+            tail,
+            count_left,
+            too_big,
+            seg_left,
+            k,
+            acc,
+            slope,
+            stage_valid,
+            stage_pred,
+            stage_u,
+            stage_last,
+            weight,
+            valid,
+            last
+        );
+
+        // ---- Window: 32 bits of {w1, w0} from the bit pointer, one stage per pointer bit, each
+        // stage only as wide as the stages after it need.
+        self.pair.next =
+            bit_cast::<64, WORD_BITS>(self.w1.q.val()) << self.c16.val() << self.c16.val()
+                | bit_cast::<64, WORD_BITS>(self.w0.q.val());
+        self.f16.next = bit_cast::<47, 64>(self.pair.val());
+        if self.ptr.q.val().get_bit(4) {
+            self.f16.next = bit_cast::<47, 64>(self.pair.val() >> self.c16.val());
+        }
+        self.f8.next = bit_cast::<39, 47>(self.f16.val());
+        if self.ptr.q.val().get_bit(3) {
+            self.f8.next = bit_cast::<39, 47>(self.f16.val() >> self.c8.val());
+        }
+        self.f4.next = bit_cast::<35, 39>(self.f8.val());
+        if self.ptr.q.val().get_bit(2) {
+            self.f4.next = bit_cast::<35, 39>(self.f8.val() >> self.c4.val());
+        }
+        self.f2.next = bit_cast::<33, 35>(self.f4.val());
+        if self.ptr.q.val().get_bit(1) {
+            self.f2.next = bit_cast::<33, 35>(self.f4.val() >> self.c2.val());
+        }
+        self.window.next = bit_cast::<WINDOW_BITS, 33>(self.f2.val());
+        if self.ptr.q.val().get_bit(0) {
+            self.window.next = bit_cast::<WINDOW_BITS, 33>(self.f2.val() >> self.c1.val());
+        }
+
+        // ---- Segment header at constant offsets; sign extension by (x ^ sign) - sign.
+        self.new_seg.next = self.seg_left.q.val() == self.zero9.val();
+        self.hdr_len.next = bit_cast::<9, WINDOW_BITS>(self.window.val()) & self.len_mask.val();
+        self.s_raw.next =
+            bit_cast::<ACC_BITS, WINDOW_BITS>(self.window.val() >> self.off_start.val())
+                & self.val_mask.val();
+        self.hdr_s.next = self.s_raw.val();
+        if (self.s_raw.val() & self.val_sign.val()) != self.zero_acc.val() {
+            self.hdr_s.next = self.s_raw.val() | self.val_ext.val();
+        }
+        self.m_raw.next =
+            bit_cast::<ACC_BITS, WINDOW_BITS>(self.window.val() >> self.off_slope.val())
+                & self.slope_mask.val();
+        self.hdr_m.next = self.m_raw.val();
+        if (self.m_raw.val() & self.slope_sign.val()) != self.zero_acc.val() {
+            self.hdr_m.next = self.m_raw.val() | self.slope_ext.val();
+        }
+        self.hdr_k.next = bit_cast::<4, WINDOW_BITS>(self.window.val() >> self.off_k.val());
+
+        // ---- The residual code: behind the header at a segment start, else at bit 0.
+        self.rice.window.next = bit_cast::<CODE_WINDOW, WINDOW_BITS>(self.window.val());
+        self.rice.k.next = self.k.q.val();
+        if self.new_seg.val() {
+            self.rice.window.next =
+                bit_cast::<CODE_WINDOW, WINDOW_BITS>(self.window.val() >> self.hdr_bits.val());
+            self.rice.k.next = self.hdr_k.val();
+        }
+        self.fits.next = self.rice.code_len.val() <= self.room.val();
+        self.emit.next = true;
+        self.consumed.next = bit_cast::<7, 5>(self.rice.code_len.val());
+        if self.new_seg.val() {
+            self.emit.next = self.fits.val();
+            self.consumed.next = self.hdr_bits.val();
+            if self.fits.val() {
+                self.consumed.next =
+                    self.hdr_bits.val() + bit_cast::<7, 5>(self.rice.code_len.val());
+            }
+        }
+
+        // ---- Bits really there: up to the end of the stream when its last word is in w0 or
+        // w1, else at least a whole window.
+        self.avail.next = self.many.val();
+        self.in_window.next = false;
+        if self.v1.q.val() & self.l1.q.val() {
+            self.avail.next = self.word_bits.val() - bit_cast::<7, 5>(self.ptr.q.val())
+                + bit_cast::<7, 6>(self.tail.q.val());
+            self.in_window.next = true;
+        }
+        if self.v0.q.val() & self.l0.q.val() {
+            self.avail.next =
+                bit_cast::<7, 6>(self.tail.q.val()) - bit_cast::<7, 5>(self.ptr.q.val());
+            self.in_window.next = true;
+        }
+        self.window_ok.next = self.v0.q.val() & (self.v1.q.val() | self.l0.q.val());
+
+        // ---- One step: checks (FORMAT.md section 4.3), then pointer, segment and stage updates.
+        self.moving.next = self.stage_valid.q.val() & (!self.valid.q.val() | self.out_ready.val());
+        self.stage_free.next = !self.stage_valid.q.val() | self.moving.val();
+        self.can_step.next = (self.state.q.val() == LaneState::Run)
+            & self.lp_ok.val()
+            & !self.too_big.q.val()
+            & self.window_ok.val()
+            & self.stage_free.val()
+            & (self.count_left.q.val() != self.zero_count.val());
+        self.final_weight.next =
+            self.emit.val() & (self.count_left.q.val() == self.one_count.val());
+        self.bad.next = (self.consumed.val() > self.avail.val())
+            | (self.emit.val() & self.rice.escape_bad.val())
+            | (self.final_weight.val()
+                & (!self.in_window.val()
+                    | (self.consumed.val() != self.avail.val())
+                    | (self.words_left.q.val() != self.zero_words.val())));
+        if self.new_seg.val() {
+            self.bad.next = self.bad.val()
+                | (self.hdr_k.val() > self.k_max.val())
+                | (bit_cast::<COUNT_BITS, 9>(self.hdr_len.val()) >= self.count_left.q.val());
+        }
+        self.step.next = self.can_step.val() & !self.bad.val();
+        self.consumed6.next = bit_cast::<6, 7>(self.consumed.val());
+        self.ptr_sum.next = bit_cast::<6, 5>(self.ptr.q.val()) + self.consumed6.val();
+        self.advance.next = self.can_step.val() & self.ptr_sum.val().get_bit(5);
+        if self.can_step.val() {
+            self.ptr.d.next = bit_cast::<5, 6>(self.ptr_sum.val());
+        }
+
+        // ---- Line prediction: p = acc >> F (arithmetic); the first weight of a segment is s.
+        self.acc_shr.next = self.acc.q.val() >> self.frac.val();
+        if self.acc.q.val().get_bit(15) {
+            self.acc_shr.next = self.acc_shr.val() | self.sign_fill.val();
+        }
+        self.pred.next = self.acc_shr.val();
+        self.acc_base.next = self.acc.q.val();
+        self.acc_step.next = self.slope.q.val();
+        if self.new_seg.val() {
+            self.pred.next = self.hdr_s.val();
+            self.acc_base.next = (self.hdr_s.val() << self.frac.val()) | self.half.val();
+            self.acc_step.next = self.zero_acc.val();
+            if self.fits.val() {
+                self.acc_step.next = self.hdr_m.val();
+            }
+        }
+        if self.step.val() {
+            if self.new_seg.val() {
+                self.k.d.next = self.hdr_k.val();
+                self.slope.d.next = self.hdr_m.val();
+                self.seg_left.d.next = self.hdr_len.val() + self.one9.val();
+                if self.fits.val() {
+                    self.seg_left.d.next = self.hdr_len.val();
+                }
+            } else {
+                self.seg_left.d.next = self.seg_left.q.val() - self.one9.val();
+            }
+            self.acc.d.next = self.acc_base.val() + self.acc_step.val();
+            if self.emit.val() {
+                self.count_left.d.next = self.count_left.q.val() - self.one_count.val();
+                if self.final_weight.val() {
+                    self.state.d.next = LaneState::Done;
+                }
+            }
+        }
+        if self.can_step.val() & self.bad.val() {
+            self.state.d.next = LaneState::Fail;
+        }
+
+        // ---- Stage register -> output register: e = zigzag^-1(u), w = sat_B(p + e * 2^r).
+        self.u_half.next = self.stage_u.q.val() >> self.u_one.val();
+        self.e.next = bit_cast::<SUM_BITS, U_BITS>(self.u_half.val());
+        if self.stage_u.q.val().get_bit(0) {
+            self.e.next = self.e.val() ^ self.u_sign.val();
+        }
+        self.resid.next = self.e.val() << self.lp_shift.val();
+        self.pred_wide.next = bit_cast::<SUM_BITS, ACC_BITS>(self.stage_pred.q.val());
+        if self.stage_pred.q.val().get_bit(15) {
+            self.pred_wide.next = self.pred_wide.val() | self.pred_ext.val();
+        }
+        self.sum.next = self.pred_wide.val() + self.resid.val();
+        // In range exactly when every bit from B-1 up equals the sign.
+        self.sat.next = self.sum.val();
+        self.high.next = self.sum.val() & self.sat_min.val();
+        if (self.high.val() != self.zero_sum.val()) & (self.high.val() != self.sat_min.val()) {
+            self.sat.next = self.sat_max.val();
+            if self.sum.val().get_bit(19) {
+                self.sat.next = self.sat_min.val();
+            }
+        }
+        if self.valid.q.val() & self.out_ready.val() {
+            self.valid.d.next = false;
+        }
+        if self.moving.val() {
+            self.weight.d.next = bit_cast::<WEIGHT_BITS, SUM_BITS>(self.sat.val());
+            self.last.d.next = self.stage_last.q.val();
+            self.valid.d.next = true;
+            self.stage_valid.d.next = false;
+        }
+        if self.step.val() & self.emit.val() {
+            self.stage_valid.d.next = true;
+            self.stage_pred.d.next = self.pred.val();
+            self.stage_u.d.next = self.rice.value.val();
+            self.stage_last.d.next = self.final_weight.val();
+        }
+
+        // ---- Words: w2 <- memory, w1 <- w2, w0 <- w1, each register from one source.
+        // Ready while w2 or w1 is empty (w2 then moves on in this clock); flip-flops only.
+        self.in_ready.next = !(self.v2.q.val() & self.v1.q.val())
+            & (self.state.q.val() == LaneState::Run)
+            & (self.words_left.q.val() != self.zero_words.val());
+        self.fire.next = self.in_valid.val() & self.in_ready.val();
+        if self.advance.val() | !self.v0.q.val() {
+            self.w0.d.next = self.w1.q.val();
+            self.v0.d.next = self.v1.q.val();
+            self.l0.d.next = self.l1.q.val();
+        }
+        self.m1.next = self.advance.val() | !self.v0.q.val() | !self.v1.q.val();
+        if self.m1.val() {
+            self.w1.d.next = self.w2.q.val();
+            self.v1.d.next = self.v2.q.val();
+            self.l1.d.next = self.l2.q.val();
+        }
+        self.m2.next = self.m1.val() | !self.v2.q.val();
+        if self.m2.val() {
+            self.w2.d.next = self.in_data.val();
+            self.v2.d.next = self.fire.val();
+            self.l2.d.next = self.words_left.q.val() == self.one_words.val();
+        }
+        if self.fire.val() {
+            self.words_left.d.next = self.words_left.q.val() - self.one_words.val();
+        }
+
+        // ---- Layer start, reset, flags.
+        self.len_words.next = bit_cast::<WORDS_BITS, LENGTH_BITS>(
+            self.length_bits.val() >> self.c4.val() >> self.c1.val(),
+        );
+        self.len_tail.next =
+            bit_cast::<6, LENGTH_BITS>(self.length_bits.val()) & self.tail_mask.val();
+        if self.state.q.val() == LaneState::Run {
+            if !self.lp_ok.val() | self.too_big.q.val() {
+                self.state.d.next = LaneState::Fail;
+            }
+            if self.count_left.q.val() == self.zero_count.val() {
+                self.state.d.next = LaneState::Done;
+                if self.words_left.q.val() != self.zero_words.val() {
+                    self.state.d.next = LaneState::Fail;
+                }
+            }
+        }
+        if self.start.val() {
+            self.state.d.next = LaneState::Run;
+            self.count_left.d.next = bit_cast::<COUNT_BITS, COUNT_PORT_BITS>(self.count.val());
+            self.too_big.d.next = (self.count.val() > self.count_max.val())
+                | (self.length_bits.val() > self.length_max.val());
+            self.words_left.d.next = self.len_words.val();
+            self.tail.d.next = self.len_tail.val();
+            if self.len_tail.val() != self.zero6.val() {
+                self.words_left.d.next = self.len_words.val() + self.one_words.val();
+            } else {
+                self.tail.d.next = self.word32.val();
+            }
+            self.v0.d.next = false;
+            self.v1.d.next = false;
+            self.v2.d.next = false;
+            self.ptr.d.next = self.zero5.val();
+            self.seg_left.d.next = self.zero9.val();
+            self.stage_valid.d.next = false;
+            self.valid.d.next = false;
+        }
+        if self.reset.val() {
+            self.state.d.next = LaneState::Idle;
+            self.v0.d.next = false;
+            self.v1.d.next = false;
+            self.v2.d.next = false;
+            self.stage_valid.d.next = false;
+            self.valid.d.next = false;
+            self.words_left.d.next = self.zero_words.val();
+        }
+        self.out_weight.next = self.weight.q.val();
+        self.out_valid.next = self.valid.q.val();
+        self.out_last.next = self.last.q.val();
+        self.error.next = (self.state.q.val() == LaneState::Fail) & !self.stage_valid.q.val();
+        self.done.next = (self.state.q.val() == LaneState::Done) & !self.stage_valid.q.val();
+    }
+}
