@@ -77,11 +77,10 @@ fn table(r: &SynthReport) -> String {
         .fmax_mhz
         .map_or_else(|| "-".to_string(), |f| format!("{f:.1} MHz"));
     format!(
-        "design  {} ({}, {} lanes)\ntarget  {}\nLUT4    {}\ncarry   {}\nFF      {}\n\
+        "design  {} ({})\ntarget  {}\nLUT4    {}\ncarry   {}\nFF      {}\n\
          BRAM    {}\nSPRAM   {}\nDSP     {}\nfits    {fits}\nFmax    {fmax}\ntime    {:.0} s\n",
         r.design.name(),
         r.top,
-        r.lanes,
         r.target.name(),
         c.lut4,
         c.carry,
