@@ -36,8 +36,9 @@ fuzz: ## fuzz the decoder for FUZZ_SECONDS each target (needs `cargo install car
 rtl: build ## emit the 4-lane decompressor Verilog into out/rtl
 	$(BIN) rtl --lanes 4 --out out/rtl
 
-synth: setup ## Yosys (synth_ice40, generic) and nextpnr Fmax for the decompressor; report in out/synth
-	$(CARGO) run --release -p lc-sim --bin lc-synth -- --lanes 4 --out out/synth
+synth: setup build ## Yosys synth_ice40 + nextpnr-ice40 (HX8K) of the 4-lane decompressor and accelerator; out/synth
+	$(BIN) synth --design decompressor --lanes 4 --target hx8k --out out/synth
+	$(BIN) synth --design accel --lanes 4 --target hx8k --out out/synth/accel
 
 models: ## fetch pretrained ONNX models into ~/.cache/linecompress
 	./models/fetch.sh

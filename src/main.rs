@@ -33,6 +33,8 @@ enum Command {
     Verify(cmd::verify::Args),
     /// Study table and bandwidth sweep on the accelerator RTL.
     Report(cmd::report::Args),
+    /// Yosys and nextpnr on the decompressor or the accelerator: cells, fit, Fmax.
+    Synth(cmd::synth::Args),
 }
 
 fn main() {
@@ -47,6 +49,7 @@ fn main() {
         Command::Rtl(a) => cmd::rtl::run(a),
         Command::Verify(a) => cmd::verify::run(a),
         Command::Report(a) => cmd::report::run(a),
+        Command::Synth(a) => cmd::synth::run(a),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

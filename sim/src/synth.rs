@@ -1,262 +1,619 @@
-//! The FPGA flow: Yosys `synth_ice40` and generic `synth` on the emitted Verilog, from scripts
-//! rendered from `templates/yosys_synth.ys.tera`, and, when `nextpnr-ice40` is available, place and
-//! route of a timing harness (`templates/fmax_harness.v.tera`) for Fmax.
+//! The FPGA flow behind `linecompress synth`: Yosys (`synth_ice40`, or generic `synth`) on a whole
+//! emitted top, from scripts rendered from `templates/yosys_synth.ys.tera`, then, for the iCE40
+//! targets, nextpnr-ice40 on that top inside a timing harness (`templates/fmax_harness.v.tera`) for
+//! whether it fits and its Fmax.
 
 use anyhow::{bail, Context, Result};
-use lc_hw::emit::{emit_rtl, Manifest, PortDirection, CONFIG_MODULE, LANE_MODULE};
+use lc_hw::emit::{Manifest, PortDirection};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::Instant;
 
 const SYNTH_TEMPLATE: &str = include_str!("../../templates/yosys_synth.ys.tera");
 const HARNESS_TEMPLATE: &str = include_str!("../../templates/fmax_harness.v.tera");
+/// Module name of the timing harness.
+pub const HARNESS_MODULE: &str = "lc_fmax_harness";
+/// Name of the harness input that clocks the design; nextpnr reports Fmax per clock net.
+const HARNESS_CLOCK: &str = "clock";
+
+/// Which top to synthesise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Design {
+    /// The N-lane decompressor `lc_decompressor_x<N>`.
+    Decompressor,
+    /// The accelerator datapath `lc_accel_p<P>` (decompressor lanes, MAC lanes, controller).
+    Accel,
+}
+
+/// Where to synthesise it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    /// iCE40 HX8K (ct256): `synth_ice40`, then place and route.
+    Hx8k,
+    /// iCE40 UP5K (sg48): `synth_ice40 -dsp`, then place and route.
+    Up5k,
+    /// Yosys generic `synth` (gate-level cell counts, no LUT mapping, no place and route).
+    Generic,
+}
+
+impl Design {
+    /// Every design.
+    pub const ALL: [Design; 2] = [Design::Decompressor, Design::Accel];
+
+    /// The lower-case name used on the command line and in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Design::Decompressor => "decompressor",
+            Design::Accel => "accel",
+        }
+    }
+}
+
+impl Target {
+    /// Every target.
+    pub const ALL: [Target; 3] = [Target::Hx8k, Target::Up5k, Target::Generic];
+
+    /// The lower-case name used on the command line, in file names and in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Hx8k => "hx8k",
+            Target::Up5k => "up5k",
+            Target::Generic => "generic",
+        }
+    }
+
+    /// The nextpnr-ice40 device and package, for the targets that are placed and routed.
+    pub fn device(self) -> Option<Device> {
+        match self {
+            Target::Hx8k => Some(Device {
+                part: "hx8k",
+                package: "ct256",
+            }),
+            Target::Up5k => Some(Device {
+                part: "up5k",
+                package: "sg48",
+            }),
+            Target::Generic => None,
+        }
+    }
+}
+
+/// An iCE40 part and package as nextpnr-ice40 names them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Device {
+    /// Part (`--hx8k`, `--up5k`).
+    pub part: &'static str,
+    /// Package (`--package`).
+    pub package: &'static str,
+}
+
+/// The Verilog of a generated design and its port manifest.
+#[derive(Clone, Debug)]
+pub struct GeneratedDesign {
+    /// Every module of the design.
+    pub verilog: String,
+    /// Ports of the top (the top's name is `manifest.top`).
+    pub manifest: Manifest,
+    /// File name of the Verilator lint waivers.
+    pub waivers_file: &'static str,
+    /// The lint waivers.
+    pub waivers: &'static str,
+}
+
+/// Generate a design: `lanes` decompressor lanes and, for the accelerator, `mac_lanes` MAC lanes
+/// (default: `lanes`; the generator builds only accelerators with as many MAC lanes as
+/// decompressor lanes).
+pub fn generate(design: Design, lanes: usize, mac_lanes: Option<usize>) -> Result<GeneratedDesign> {
+    match design {
+        Design::Decompressor => {
+            if mac_lanes.is_some_and(|p| p != lanes) {
+                bail!("--mac-lanes applies to --design accel only");
+            }
+            let (verilog, manifest) = lc_hw::emit::generate(lanes)?;
+            Ok(GeneratedDesign {
+                verilog,
+                manifest,
+                waivers_file: lc_hw::emit::LINT_WAIVERS_FILE,
+                waivers: lc_hw::emit::LINT_WAIVERS,
+            })
+        }
+        Design::Accel => {
+            let p = mac_lanes.unwrap_or(lanes);
+            if p != lanes {
+                bail!(
+                    "{lanes} decompressor lanes with {p} MAC lanes: an accelerator with D != P is \
+                     not generated yet (give --lanes and --mac-lanes the same value)"
+                );
+            }
+            let (verilog, manifest) = lc_hw::accel::emit::generate_accel(p)?;
+            Ok(GeneratedDesign {
+                verilog,
+                manifest,
+                waivers_file: lc_hw::accel::emit::ACCEL_LINT_WAIVERS_FILE,
+                waivers: lc_hw::accel::emit::ACCEL_LINT_WAIVERS,
+            })
+        }
+    }
+}
+
+/// An external tool of the flow: its default binary, the environment variable that overrides it
+/// and the Debian package that provides it.
+#[derive(Clone, Copy, Debug)]
+pub struct Tool {
+    /// Default binary name.
+    pub binary: &'static str,
+    /// Environment variable with the binary to use instead.
+    pub env: &'static str,
+    /// Debian package.
+    pub package: &'static str,
+    /// Argument that makes it print its version and exit successfully.
+    pub version_arg: &'static str,
+}
+
+/// Yosys.
+pub const YOSYS: Tool = Tool {
+    binary: "yosys",
+    env: "YOSYS",
+    package: "yosys",
+    version_arg: "-V",
+};
+
+/// nextpnr for iCE40.
+pub const NEXTPNR_ICE40: Tool = Tool {
+    binary: "nextpnr-ice40",
+    env: "NEXTPNR_ICE40",
+    package: "nextpnr-ice40",
+    version_arg: "--version",
+};
+
+impl Tool {
+    /// The binary to run (from the environment variable, else the default), checked to start.
+    pub fn locate(&self) -> Result<String> {
+        let bin = std::env::var(self.env).unwrap_or_else(|_| self.binary.to_string());
+        let run = Command::new(&bin)
+            .arg(self.version_arg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        match run {
+            Ok(s) if s.success() => Ok(bin),
+            Ok(s) => bail!("`{bin} {}` failed ({s})", self.version_arg),
+            Err(_) => bail!(
+                "{} not found{}: install the Debian package {p} (apt-get install {p}), or set {}",
+                self.binary,
+                if bin == self.binary {
+                    String::new()
+                } else {
+                    format!(" at {bin}")
+                },
+                self.env,
+                p = self.package,
+            ),
+        }
+    }
+}
 
 /// What to synthesise and where.
 #[derive(Clone, Debug)]
 pub struct SynthOptions {
-    /// Lanes of the top to synthesise.
+    /// Which top.
+    pub design: Design,
+    /// Decompressor lanes.
     pub lanes: usize,
-    /// Output directory (Verilog, scripts, logs, report).
+    /// MAC lanes of the accelerator (default: `lanes`).
+    pub mac_lanes: Option<usize>,
+    /// Device or generic synthesis.
+    pub target: Target,
+    /// Output directory (Verilog, scripts, logs, harness, `report.json`).
     pub out_dir: PathBuf,
-    /// Run nextpnr-ice40 for Fmax if it is installed.
-    pub place_and_route: bool,
-    /// Yosys binary (`YOSYS` environment variable, else `yosys`).
-    pub yosys: String,
-    /// nextpnr-ice40 binary (`NEXTPNR_ICE40` environment variable, else `nextpnr-ice40`).
-    pub nextpnr: String,
 }
 
-impl SynthOptions {
-    /// Defaults with tool paths taken from the environment.
-    pub fn new(lanes: usize, out_dir: PathBuf) -> Self {
-        SynthOptions {
-            lanes,
-            out_dir,
-            place_and_route: true,
-            yosys: std::env::var("YOSYS").unwrap_or_else(|_| "yosys".into()),
-            nextpnr: std::env::var("NEXTPNR_ICE40").unwrap_or_else(|_| "nextpnr-ice40".into()),
-        }
-    }
-}
-
-/// Cell counts of one synthesised module.
-#[derive(Clone, Debug, Default, Serialize)]
+/// Cell counts of a synthesised top, from Yosys `stat`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct CellCounts {
-    /// Module.
-    pub module: String,
-    /// Target (`ice40` or `generic`).
-    pub target: String,
+    /// 4-input LUTs (`SB_LUT4`; 0 for generic synthesis).
+    pub lut4: u64,
+    /// Carry cells (`SB_CARRY`; 0 for generic synthesis).
+    pub carry: u64,
+    /// Flip-flops (every cell type whose name contains `DFF`).
+    pub ff: u64,
+    /// Block RAMs (`SB_RAM40_4K*`).
+    pub bram: u64,
+    /// Single-port RAMs (`SB_SPRAM256KA`).
+    pub spram: u64,
+    /// DSP blocks (`SB_MAC16`).
+    pub dsp: u64,
+}
+
+/// Statistics of one Yosys run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Stat {
+    /// The counts the report names.
+    #[serde(flatten)]
+    pub counts: CellCounts,
     /// Every cell.
     pub cells: u64,
-    /// 4-input LUTs (`SB_LUT4`; 0 for generic).
-    pub lut4: u64,
-    /// Carry cells (`SB_CARRY`; 0 for generic).
-    pub carry: u64,
-    /// Flip-flops (any cell type containing `DFF`).
-    pub ff: u64,
     /// Count per cell type.
-    pub by_type: BTreeMap<String, u64>,
+    pub cells_by_type: BTreeMap<String, u64>,
 }
 
-/// Everything the flow measured.
+/// Use of one resource of the device, as nextpnr reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Utilisation {
+    /// nextpnr's resource name (`ICESTORM_LC`, `ICESTORM_RAM`, ...).
+    pub resource: String,
+    /// Used by the harness and the design.
+    pub used: u64,
+    /// On the device.
+    pub available: u64,
+}
+
+/// The outcome of place and route.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlaceAndRoute {
+    /// Device and package.
+    pub device: String,
+    /// Device utilisation of the design inside its harness.
+    pub utilisation: Vec<Utilisation>,
+    /// Why it does not fit, if it does not.
+    pub failure: Option<String>,
+    /// The nextpnr log.
+    pub log: PathBuf,
+}
+
+/// Everything `linecompress synth` measured. The first ten fields are the report's contract.
 #[derive(Clone, Debug, Serialize)]
 pub struct SynthReport {
-    /// Lanes of the top.
-    pub lanes: usize,
-    /// One lane alone (`lc_lane_core`), synth_ice40.
-    pub lane_ice40: CellCounts,
-    /// The shared configuration block alone, synth_ice40.
-    pub config_ice40: CellCounts,
-    /// The whole top, synth_ice40.
-    pub top_ice40: CellCounts,
-    /// The whole top, generic synth.
-    pub top_generic: CellCounts,
-    /// Fmax of the one-lane decompressor on an iCE40 HX8K, if place and route ran.
+    /// Which design.
+    pub design: Design,
+    /// Which target.
+    pub target: Target,
+    /// Cells of the design alone (not of the timing harness), flattened.
+    #[serde(flatten)]
+    pub counts: CellCounts,
+    /// Fmax of the design's clock in MHz after place and route; `None` when it was not placed.
     pub fmax_mhz: Option<f64>,
-    /// Why Fmax is missing, or the device it was measured on.
-    pub fmax_note: String,
+    /// Whether the design placed and routed on the device; `None` for the generic target.
+    pub fits: Option<bool>,
+    /// Top module.
+    pub top: String,
+    /// Decompressor lanes.
+    pub lanes: usize,
+    /// MAC lanes (accelerator only).
+    pub mac_lanes: Option<usize>,
+    /// Every cell of the design.
+    pub cells: u64,
+    /// Count per cell type.
+    pub cells_by_type: BTreeMap<String, u64>,
+    /// Place and route of the harness (iCE40 targets).
+    pub place_and_route: Option<PlaceAndRoute>,
+    /// Wall time of the whole flow, seconds.
+    pub seconds: f64,
 }
 
-/// Run the flow and write `report.json` and `report.md` into the output directory.
+/// Run the flow; write everything, `report.json` included, into `opts.out_dir`.
 pub fn run_synth(opts: &SynthOptions) -> Result<SynthReport> {
-    check_tool(&opts.yosys, "-V", "yosys")?;
+    let start = Instant::now();
+    let device = opts.target.device();
+    let yosys = YOSYS.locate()?;
+    let nextpnr = device.map(|_| NEXTPNR_ICE40.locate()).transpose()?;
+    let design = generate(opts.design, opts.lanes, opts.mac_lanes)?;
     let out = &opts.out_dir;
-    std::fs::create_dir_all(out)?;
-    let rtl = emit_rtl(opts.lanes, out)?;
+    let rtl = lc_hw::emit::write_design(
+        out,
+        &design.verilog,
+        design.manifest,
+        design.waivers_file,
+        design.waivers,
+    )?;
     let top = rtl.manifest.top.clone();
-    let yosys =
-        |module: &str, target: &str| synthesize(opts, &rtl.verilog, &[], module, target, None);
-    let lane_ice40 = yosys(LANE_MODULE, "ice40")?;
-    let config_ice40 = yosys(CONFIG_MODULE, "ice40")?;
-    let top_ice40 = yosys(&top, "ice40")?;
-    let top_generic = yosys(&top, "generic")?;
-    let (fmax_mhz, fmax_note) = if !opts.place_and_route {
-        (None, "place and route not requested".to_string())
-    } else if check_tool(&opts.nextpnr, "--version", "nextpnr-ice40").is_err() {
-        (
-            None,
-            format!("{} not found: install nextpnr-ice40 for Fmax", opts.nextpnr),
-        )
-    } else {
-        fmax(opts)?
+    let target = opts.target;
+    let netlist = out.join(format!("{top}.{}.netlist.json", target.name()));
+    let stat = run_yosys(
+        &yosys,
+        &YosysJob {
+            top: &top,
+            target,
+            verilog: std::slice::from_ref(&rtl.verilog),
+            netlists: &[],
+            json: device.map(|_| netlist.as_path()),
+            out,
+        },
+    )?;
+    let pnr = match (device, nextpnr) {
+        (Some(device), Some(nextpnr)) => {
+            let harness = out.join(format!("{HARNESS_MODULE}.v"));
+            std::fs::write(&harness, render_harness(&rtl.manifest)?)
+                .with_context(|| format!("writing {}", harness.display()))?;
+            let harness_json = out.join(format!("{HARNESS_MODULE}.{}.json", target.name()));
+            run_yosys(
+                &yosys,
+                &YosysJob {
+                    top: HARNESS_MODULE,
+                    target,
+                    verilog: std::slice::from_ref(&harness),
+                    netlists: std::slice::from_ref(&netlist),
+                    json: Some(&harness_json),
+                    out,
+                },
+            )?;
+            let log = out.join(format!("nextpnr.{}.log", target.name()));
+            Some(place_and_route(&nextpnr, device, &harness_json, &log)?)
+        }
+        _ => None,
+    };
+    let (fits, fmax_mhz) = match &pnr {
+        Some((pnr, fmax)) => (Some(pnr.failure.is_none()), *fmax),
+        None => (None, None),
     };
     let report = SynthReport {
-        lanes: opts.lanes,
-        lane_ice40,
-        config_ice40,
-        top_ice40,
-        top_generic,
+        design: opts.design,
+        target,
+        counts: stat.counts,
         fmax_mhz,
-        fmax_note,
+        fits,
+        top,
+        lanes: opts.lanes,
+        mac_lanes: (opts.design == Design::Accel).then(|| opts.mac_lanes.unwrap_or(opts.lanes)),
+        cells: stat.cells,
+        cells_by_type: stat.cells_by_type,
+        place_and_route: pnr.map(|(pnr, _)| pnr),
+        seconds: start.elapsed().as_secs_f64(),
     };
-    std::fs::write(
-        out.join("report.json"),
-        serde_json::to_string_pretty(&report)?,
-    )?;
-    std::fs::write(out.join("report.md"), markdown(&report))?;
+    let path = out.join("report.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(report)
 }
 
-fn check_tool(bin: &str, arg: &str, what: &str) -> Result<()> {
-    match Command::new(bin).arg(arg).output() {
-        Ok(o) if o.status.success() => Ok(()),
-        _ => bail!("`{bin}` not found: install {what} (Debian: `sudo apt-get install -y {what}`)"),
+/// Print a progress line on stderr around a long step.
+fn step<T>(what: &str, log: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    eprintln!("synth: {what} (log: {})", log.display());
+    let start = Instant::now();
+    let result = f();
+    if result.is_ok() {
+        eprintln!(
+            "synth: {what}: done in {:.1} s",
+            start.elapsed().as_secs_f64()
+        );
     }
+    result
 }
 
-/// Render the Yosys script for `module`, run it and read the statistics.
-fn synthesize(
-    opts: &SynthOptions,
-    verilog: &Path,
-    extra: &[PathBuf],
-    module: &str,
-    target: &str,
-    json: Option<&Path>,
-) -> Result<CellCounts> {
-    let base = opts.out_dir.join(format!("{module}.{target}"));
-    let script = base.with_extension(format!("{target}.ys"));
-    let stat = base.with_extension(format!("{target}.stat.json"));
-    let log = base.with_extension(format!("{target}.log"));
-    let mut ctx = tera::Context::new();
-    ctx.insert("top", module);
-    ctx.insert("target", target);
-    ctx.insert("verilog", &verilog.display().to_string());
-    ctx.insert(
-        "extra_verilog",
-        &extra
-            .iter()
+/// One Yosys run.
+struct YosysJob<'a> {
+    top: &'a str,
+    target: Target,
+    verilog: &'a [PathBuf],
+    /// Netlists already synthesised (Yosys JSON), read alongside the Verilog.
+    netlists: &'a [PathBuf],
+    /// Where to write the synthesised netlist, if wanted.
+    json: Option<&'a Path>,
+    out: &'a Path,
+}
+
+/// Render the Yosys script, run it and read the statistics.
+fn run_yosys(yosys: &str, job: &YosysJob) -> Result<Stat> {
+    let base = format!("{}.{}", job.top, job.target.name());
+    let script = job.out.join(format!("{base}.ys"));
+    let stat = job.out.join(format!("{base}.stat.json"));
+    let log = job.out.join(format!("{base}.log"));
+    let paths = |ps: &[PathBuf]| {
+        ps.iter()
             .map(|p| p.display().to_string())
-            .collect::<Vec<_>>(),
-    );
-    ctx.insert("json", &json.map(|p| p.display().to_string()));
+            .collect::<Vec<_>>()
+    };
+    let mut ctx = tera::Context::new();
+    ctx.insert("top", job.top);
+    ctx.insert("target", job.target.name());
+    ctx.insert("dsp", &(job.target == Target::Up5k));
+    ctx.insert("verilog", &paths(job.verilog));
+    ctx.insert("netlists", &paths(job.netlists));
+    ctx.insert("json", &job.json.map(|p| p.display().to_string()));
     ctx.insert("stat", &stat.display().to_string());
     let text = tera::Tera::one_off(SYNTH_TEMPLATE, &ctx, false)
         .map_err(|e| anyhow::anyhow!("rendering the Yosys script: {e:?}"))?;
-    std::fs::write(&script, text)?;
-    let status = Command::new(&opts.yosys)
-        .arg("-q")
-        .arg("-l")
-        .arg(&log)
-        .arg("-s")
-        .arg(&script)
-        .status()
-        .with_context(|| format!("running {}", opts.yosys))?;
-    if !status.success() {
-        bail!("yosys failed on {module} ({target}); see {}", log.display());
-    }
-    let stat_text = std::fs::read_to_string(&stat)?;
-    parse_stat(&stat_text, module, target)
+    std::fs::write(&script, text).with_context(|| format!("writing {}", script.display()))?;
+    let pass = match job.target {
+        Target::Generic => "synth",
+        Target::Hx8k => "synth_ice40",
+        Target::Up5k => "synth_ice40 -dsp",
+    };
+    step(&format!("yosys {pass} of {}", job.top), &log, || {
+        let run = Command::new(yosys)
+            .arg("-q")
+            .arg("-l")
+            .arg(&log)
+            .arg("-s")
+            .arg(&script)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .with_context(|| format!("running {yosys}"))?;
+        if !run.success() {
+            bail!(
+                "yosys failed on {} ({}): {}; see {}",
+                job.top,
+                job.target.name(),
+                last_error(&std::fs::read_to_string(&log).unwrap_or_default())
+                    .unwrap_or("no error message"),
+                log.display()
+            );
+        }
+        Ok(())
+    })?;
+    let text =
+        std::fs::read_to_string(&stat).with_context(|| format!("reading {}", stat.display()))?;
+    parse_stat(&text)
 }
 
-/// Cell counts from the output of Yosys `stat -json` (the flattened design).
-pub fn parse_stat(text: &str, module: &str, target: &str) -> Result<CellCounts> {
+/// The last line of a tool log that reports an error.
+fn last_error(log: &str) -> Option<&str> {
+    log.lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with("ERROR") || l.starts_with("Error"))
+}
+
+/// Cell counts from the output of Yosys `stat -json` (its `design` section: the whole design).
+pub fn parse_stat(text: &str) -> Result<Stat> {
     let v: serde_json::Value = serde_json::from_str(text).context("parsing yosys stat -json")?;
     let design = v
         .get("design")
         .context("yosys stat without a design section")?;
-    let mut c = CellCounts {
-        module: module.to_string(),
-        target: target.to_string(),
+    let mut s = Stat {
+        cells: design
+            .get("num_cells")
+            .and_then(|n| n.as_u64())
+            .unwrap_or(0),
         ..Default::default()
     };
-    c.cells = design
-        .get("num_cells")
-        .and_then(|n| n.as_u64())
-        .unwrap_or(0);
-    if let Some(types) = design.get("num_cells_by_type").and_then(|t| t.as_object()) {
-        for (name, n) in types {
-            let n = n.as_u64().unwrap_or(0);
-            c.by_type.insert(name.clone(), n);
-            match name.as_str() {
-                "SB_LUT4" => c.lut4 += n,
-                "SB_CARRY" => c.carry += n,
-                _ if name.contains("DFF") => c.ff += n,
-                _ => {}
+    let types = design.get("num_cells_by_type").and_then(|t| t.as_object());
+    for (name, n) in types.into_iter().flatten() {
+        let n = n.as_u64().unwrap_or(0);
+        s.cells_by_type.insert(name.clone(), n);
+        let c = &mut s.counts;
+        match name.as_str() {
+            "SB_LUT4" => c.lut4 += n,
+            "SB_CARRY" => c.carry += n,
+            "SB_SPRAM256KA" => c.spram += n,
+            "SB_MAC16" => c.dsp += n,
+            _ if name.starts_with("SB_RAM40_4K") => c.bram += n,
+            _ if name.contains("DFF") => c.ff += n,
+            _ => {}
+        }
+    }
+    Ok(s)
+}
+
+/// Place and route the synthesised harness; a design too large for the device is a result
+/// (`failure` set), not an error. Also returns Fmax when it placed and routed.
+fn place_and_route(
+    nextpnr: &str,
+    device: Device,
+    json: &Path,
+    log: &Path,
+) -> Result<(PlaceAndRoute, Option<f64>)> {
+    let name = format!("iCE40 {} ({})", device.part.to_uppercase(), device.package);
+    let run = step(&format!("nextpnr-ice40 on {name}"), log, || {
+        Command::new(nextpnr)
+            .arg(format!("--{}", device.part))
+            .args(["--package", device.package])
+            .arg("--json")
+            .arg(json)
+            .args([
+                "--pcf-allow-unconstrained",
+                "--timing-allow-fail",
+                "--freq",
+                "12",
+                "--seed",
+                "1",
+                "-q",
+                "-l",
+            ])
+            .arg(log)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .with_context(|| format!("running {nextpnr}"))
+    })?;
+    let text =
+        std::fs::read_to_string(log).with_context(|| format!("reading {}", log.display()))?;
+    let utilisation = parse_utilisation(&text);
+    let failure = if run.success() {
+        None
+    } else if let Some(why) = resource_shortage(&text, &utilisation) {
+        Some(why)
+    } else {
+        bail!(
+            "nextpnr-ice40 failed: {}; see {}",
+            last_error(&text).unwrap_or("no error message"),
+            log.display()
+        );
+    };
+    let fmax = if failure.is_none() {
+        parse_fmax(&text, HARNESS_CLOCK)
+    } else {
+        None
+    };
+    let pnr = PlaceAndRoute {
+        device: name,
+        utilisation,
+        failure,
+        log: log.to_path_buf(),
+    };
+    Ok((pnr, fmax))
+}
+
+/// The `Device utilisation` table of a nextpnr log (the last one if there are several).
+pub fn parse_utilisation(log: &str) -> Vec<Utilisation> {
+    let mut table = Vec::new();
+    for line in log.lines() {
+        if line.contains("Device utilisation:") {
+            table.clear();
+            continue;
+        }
+        // `Info:          ICESTORM_LC:  5396/ 7680    70%`
+        let Some(rest) = line.strip_prefix("Info:") else {
+            continue;
+        };
+        let Some((resource, counts)) = rest.trim().split_once(':') else {
+            continue;
+        };
+        let Some((used, available)) = counts.split_once('/') else {
+            continue;
+        };
+        let available = available.split_whitespace().next().unwrap_or("");
+        if let (Ok(used), Ok(available)) = (used.trim().parse(), available.parse()) {
+            if !resource.contains(' ') {
+                table.push(Utilisation {
+                    resource: resource.to_string(),
+                    used,
+                    available,
+                });
             }
         }
     }
-    Ok(c)
+    table
 }
 
-/// Place and route the timing harness around the one-lane top on an iCE40 HX8K.
-fn fmax(opts: &SynthOptions) -> Result<(Option<f64>, String)> {
-    let dir = opts.out_dir.join("fmax");
-    let rtl = emit_rtl(1, &dir)?;
-    let harness = dir.join("lc_fmax_harness.v");
-    std::fs::write(&harness, render_harness(&rtl.manifest)?)?;
-    let json = dir.join("lc_fmax_harness.json");
-    let sub = SynthOptions {
-        out_dir: dir.clone(),
-        ..opts.clone()
-    };
-    synthesize(
-        &sub,
-        &rtl.verilog,
-        std::slice::from_ref(&harness),
-        "lc_fmax_harness",
-        "ice40",
-        Some(&json),
-    )?;
-    let log = dir.join("nextpnr.log");
-    let device = ["--hx8k", "--package", "ct256"];
-    let status = Command::new(&opts.nextpnr)
-        .args(device)
-        .arg("--json")
-        .arg(&json)
-        .args([
-            "--pcf-allow-unconstrained",
-            "--timing-allow-fail",
-            "--freq",
-            "12",
-            "--seed",
-            "1",
-            "-q",
-            "-l",
-        ])
-        .arg(&log)
-        .status()
-        .with_context(|| format!("running {}", opts.nextpnr))?;
-    if !status.success() {
-        return Ok((None, format!("nextpnr-ice40 failed; see {}", log.display())));
+/// Why nextpnr could not place the design for lack of resources, if that is why it failed.
+pub fn resource_shortage(log: &str, utilisation: &[Utilisation]) -> Option<String> {
+    let over: Vec<String> = utilisation
+        .iter()
+        .filter(|u| u.used > u.available)
+        .map(|u| format!("{} {} of {}", u.resource, u.used, u.available))
+        .collect();
+    if !over.is_empty() {
+        return Some(format!("needs {}", over.join(", ")));
     }
-    let text = std::fs::read_to_string(&log)?;
-    let mhz = text
-        .lines()
-        .filter(|l| l.contains("Max frequency for clock"))
-        .filter_map(|l| {
-            l.split(':')
-                .nth(2)?
-                .split_whitespace()
-                .next()?
-                .parse::<f64>()
-                .ok()
+    log.lines()
+        .map(|l| l.trim().trim_start_matches("ERROR:").trim())
+        .find(|l| {
+            l.contains("no BELs remaining")
+                || l.contains("Unable to find legal placement")
+                || l.contains("utilisation limit")
         })
-        .next_back();
-    Ok((
-        mhz,
-        "iCE40 HX8K (ct256), nextpnr-ice40, seed 1, one lane plus configuration".to_string(),
-    ))
+        .map(str::to_string)
+}
+
+/// The last `Max frequency for clock '<clock>...'` of a nextpnr log, in MHz.
+pub fn parse_fmax(log: &str, clock: &str) -> Option<f64> {
+    log.lines()
+        .filter_map(|l| {
+            l.split_once("Max frequency for clock")?
+                .1
+                .split_once('\'')?
+                .1
+                .split_once("':")
+        })
+        .filter(|(net, _)| net.starts_with(clock))
+        .filter_map(|(_, value)| value.split_whitespace().next()?.parse().ok())
+        .next_back()
 }
 
 #[derive(Serialize)]
@@ -266,7 +623,8 @@ struct HarnessPort {
     lo: usize,
 }
 
-/// The timing harness: inputs from a scan chain, outputs captured in flip-flops.
+/// The timing harness of a top described by its manifest: every input from a scan chain, every
+/// output captured in flip-flops and reduced by an XOR tree to one pin.
 pub fn render_harness(manifest: &Manifest) -> Result<String> {
     let mut inputs = Vec::new();
     let mut outputs = Vec::new();
@@ -294,35 +652,52 @@ pub fn render_harness(manifest: &Manifest) -> Result<String> {
         .map_err(|e| anyhow::anyhow!("rendering the timing harness: {e:?}"))
 }
 
-/// The report as a Markdown table.
-pub fn markdown(r: &SynthReport) -> String {
-    let row = |what: &str, c: &CellCounts| {
-        format!(
-            "| {what} | {} | {} | {} | {} | {} |\n",
-            c.module, c.target, c.lut4, c.carry, c.ff
-        ) + &format!("|  |  | cells: {} |  |  |  |\n", c.cells)
-    };
-    let n = r.lanes as u64;
-    let per_lane = |total: u64, shared: u64| total.saturating_sub(shared) as f64 / n as f64;
-    let mut s =
-        String::from("| what | module | target | LUT4 | carry | FF |\n|---|---|---|---|---|---|\n");
-    s += &row("one lane", &r.lane_ice40);
-    s += &row("shared configuration", &r.config_ice40);
-    s += &row(&format!("{}-lane top", r.lanes), &r.top_ice40);
-    s += &format!(
-        "| per lane in the {}-lane top | | ice40 | {:.0} | {:.0} | {:.0} |\n",
-        r.lanes,
-        per_lane(r.top_ice40.lut4, r.config_ice40.lut4),
-        per_lane(r.top_ice40.carry, r.config_ice40.carry),
-        per_lane(r.top_ice40.ff, r.config_ice40.ff)
-    );
-    s += &format!(
-        "| {}-lane top | {} | generic | cells: {} | | FF: {} |\n",
-        r.lanes, r.top_generic.module, r.top_generic.cells, r.top_generic.ff
-    );
-    match r.fmax_mhz {
-        Some(f) => s += &format!("\nFmax: {f:.1} MHz ({})\n", r.fmax_note),
-        None => s += &format!("\nFmax: not measured ({})\n", r.fmax_note),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_counts_by_kind() {
+        let text = r#"{"design": {"num_cells": 12, "num_cells_by_type": {
+            "SB_LUT4": 5, "SB_CARRY": 2, "SB_DFFE": 1, "SB_DFFESR": 1, "SB_RAM40_4K": 1,
+            "SB_SPRAM256KA": 1, "SB_MAC16": 1}}}"#;
+        let s = parse_stat(text).unwrap();
+        assert_eq!(
+            s.counts,
+            CellCounts {
+                lut4: 5,
+                carry: 2,
+                ff: 2,
+                bram: 1,
+                spram: 1,
+                dsp: 1
+            }
+        );
+        assert_eq!(s.cells, 12);
+        assert!(parse_stat("{}").is_err());
     }
-    s
+
+    const LOG: &str = "Info: Device utilisation:\n\
+        Info: \t         ICESTORM_LC: 21396/ 7680   278%\n\
+        Info: \t        ICESTORM_RAM:     0/   32     0%\n\
+        Info: Max frequency for clock 'clock$SB_IO_IN_$glb_clk': 21.31 MHz (PASS at 12.00 MHz)\n\
+        Info: Max frequency for clock 'other': 99.00 MHz (PASS at 12.00 MHz)\n\
+        Info: Max frequency for clock 'clock$SB_IO_IN_$glb_clk': 22.48 MHz (PASS at 12.00 MHz)Warning: x\n";
+
+    #[test]
+    fn nextpnr_log() {
+        assert_eq!(parse_fmax(LOG, "clock"), Some(22.48));
+        assert_eq!(parse_fmax(LOG, "nothing"), None);
+        let u = parse_utilisation(LOG);
+        assert_eq!(u.len(), 2);
+        assert_eq!(
+            (u[0].resource.as_str(), u[0].used, u[0].available),
+            ("ICESTORM_LC", 21396, 7680)
+        );
+        assert_eq!(
+            resource_shortage(LOG, &u).as_deref(),
+            Some("needs ICESTORM_LC 21396 of 7680")
+        );
+        assert_eq!(resource_shortage("ERROR: something else", &[]), None);
+    }
 }

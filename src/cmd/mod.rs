@@ -8,6 +8,7 @@ pub mod inspect;
 pub mod report;
 pub mod rtl;
 pub mod sweep;
+pub mod synth;
 pub mod verify;
 
 use std::path::Path;
