@@ -107,13 +107,18 @@ pub struct GeneratedDesign {
 /// Generate a design: `lanes` decompressor lanes and, for the accelerator, `mac_lanes` MAC lanes
 /// (default: `lanes`; the generator builds only accelerators with as many MAC lanes as
 /// decompressor lanes).
-pub fn generate(design: Design, lanes: usize, mac_lanes: Option<usize>) -> Result<GeneratedDesign> {
+pub fn generate(
+    design: Design,
+    profile: &lc_format::Profile,
+    lanes: usize,
+    mac_lanes: Option<usize>,
+) -> Result<GeneratedDesign> {
     match design {
         Design::Decompressor => {
             if mac_lanes.is_some_and(|p| p != lanes) {
                 bail!("--mac-lanes applies to --design accel only");
             }
-            let (verilog, manifest) = lc_hw::emit::generate(lanes)?;
+            let (verilog, manifest) = lc_hw::emit::generate_for(profile, lanes)?;
             Ok(GeneratedDesign {
                 verilog,
                 manifest,
@@ -123,6 +128,13 @@ pub fn generate(design: Design, lanes: usize, mac_lanes: Option<usize>) -> Resul
         }
         Design::Accel => {
             let p = mac_lanes.unwrap_or(lanes);
+            if profile.name != "full" {
+                bail!(
+                    "the accelerator's decompressor lanes are generated with the full profile \
+                     today, not {} (use --profile full)",
+                    profile.name
+                );
+            }
             if p != lanes {
                 bail!(
                     "{lanes} decompressor lanes with {p} MAC lanes: an accelerator with D != P is \
@@ -206,6 +218,8 @@ pub struct SynthOptions {
     pub lanes: usize,
     /// MAC lanes of the accelerator (default: `lanes`).
     pub mac_lanes: Option<usize>,
+    /// Hardware profile the decompressor lanes are generated for.
+    pub profile: lc_format::Profile,
     /// Device or generic synthesis.
     pub target: Target,
     /// Output directory (Verilog, scripts, logs, harness, `report.json`).
@@ -301,7 +315,7 @@ pub fn run_synth(opts: &SynthOptions) -> Result<SynthReport> {
     let device = opts.target.device();
     let yosys = YOSYS.locate()?;
     let nextpnr = device.map(|_| NEXTPNR_ICE40.locate()).transpose()?;
-    let design = generate(opts.design, opts.lanes, opts.mac_lanes)?;
+    let design = generate(opts.design, &opts.profile, opts.lanes, opts.mac_lanes)?;
     let out = &opts.out_dir;
     let rtl = lc_hw::emit::write_design(
         out,
