@@ -26,6 +26,8 @@ fn compress_inspect_decompress() {
             "3",
             "--lanes",
             "4",
+            "--profile",
+            "full",
         ]);
         assert!(
             out.status.success(),
@@ -175,4 +177,49 @@ fn demo_runs_on_the_built_in_model() {
     let c = std::fs::read(dir.path().join("model.lcw")).unwrap();
     let c = lc_sw::container::Container::from_bytes(&c).unwrap();
     assert!(c.decode().is_ok());
+}
+
+/// The encoder obeys the hardware profile, and `inspect --profile` refuses what a profile cannot
+/// decode, naming the layer and the field.
+#[test]
+fn profiles_are_obeyed_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = write_tiny_model(dir.path());
+    let lcw = dir.path().join("m.lcw");
+    let compress = |extra: &[&str]| {
+        let mut args = vec!["compress", path(&model), "-o", path(&lcw), "--eps", "2"];
+        args.extend_from_slice(extra);
+        cli(&args)
+    };
+    // The default (compact) profile decodes rice only.
+    let out = compress(&["--mode", "lines"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("mode = lines") && err.contains("compact"),
+        "{err}"
+    );
+    // Written for it, the container passes its check.
+    assert!(compress(&[]).status.success());
+    let out = cli(&["inspect", path(&lcw), "--profile", "compact"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Written with every parameter free, a layer with F = 8 or lines mode is refused by name.
+    assert!(compress(&["--profile", "full", "--mode", "lines"])
+        .status
+        .success());
+    let out = cli(&["inspect", path(&lcw), "--profile", "compact"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("layer conv.w") && err.contains("mode = lines"),
+        "{err}"
+    );
+    // A missing profile is a one-line error listing the built-in ones.
+    let out = compress(&["--profile", "no-such-profile"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("compact, compact-flat"));
 }

@@ -49,7 +49,9 @@ impl Case {
 /// Bounds the hardware must meet on a rejected stream.
 #[derive(Clone, Copy, Debug)]
 pub struct ErrorBound {
-    /// Cycles the error flag may lag behind the work done (words taken + weights emitted).
+    /// Cycles the error flag may lag behind the work done: words taken plus weights emitted, plus
+    /// one clock per segment header on designs that read a header in a clock of its own (the
+    /// compact lane; at most one header per weight, and the failing one).
     pub slack: u64,
 }
 
@@ -175,10 +177,15 @@ pub fn compare(
                     bail!("lane {l}: done and error flags both raised");
                 }
                 if let (Some(b), Some(at)) = (bound, got.error_cycle) {
-                    let work = got.words_taken as u64 + got.weights.len() as u64;
+                    let weights = got.weights.len() as u64;
+                    let headers = match lc_hw::emit::Design::for_profile(case.profile) {
+                        Ok(lc_hw::emit::Design::Compact(_)) => weights + 1,
+                        _ => 0,
+                    };
+                    let work = got.words_taken as u64 + weights + headers;
                     if at > work + b.slack {
                         bail!(
-                            "lane {l}: error flag after {at} cycles, {work} words+weights moved \
+                            "lane {l}: error flag after {at} cycles, {work} words+weights+headers \
                              (allowed slack {})",
                             b.slack
                         );

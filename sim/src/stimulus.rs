@@ -7,17 +7,28 @@ use rand::Rng;
 
 /// Random layer parameters inside the format's ranges.
 pub fn random_params(rng: &mut impl Rng, mode: Mode) -> LayerParams {
-    let bits = rng.gen_range(4..=16u8);
+    let full = lc_format::Profile::shared("full").expect("the built-in full profile is valid");
+    random_params_in(rng, full, mode)
+}
+
+/// Random layer parameters of `mode` within `profile`'s ranges (r below B).
+pub fn random_params_in(
+    rng: &mut impl Rng,
+    profile: &lc_format::Profile,
+    mode: Mode,
+) -> LayerParams {
+    let mut pick = |r: lc_format::Range| rng.gen_range(r.min..=r.max);
+    let bits = pick(profile.bits);
     LayerParams {
         bits,
         mode,
         eps: 0,
-        frac_bits: rng.gen_range(1..=16),
-        len_bits: rng.gen_range(0..=12),
-        slope_bits: rng.gen_range(0..=16),
+        frac_bits: pick(profile.frac_bits),
+        len_bits: pick(profile.len_bits),
+        slope_bits: pick(profile.slope_bits),
         shift: match mode {
             Mode::Lines => 0,
-            Mode::Rice => rng.gen_range(0..bits),
+            Mode::Rice => pick(profile.shift).min(bits - 1),
         },
     }
 }

@@ -6,9 +6,14 @@
 mod common;
 
 use common::Tally;
+use lc_format::{Profile, DEFAULT_PROFILE};
 use lc_sim::check::{check_case, Case, ErrorBound, LaneBytes};
+use lc_sim::driver::run_layer;
 use lc_sim::driver::{Pressure, RunOptions};
-use lc_sim::stimulus::{damage, random_lane, random_params, Damage, SegmentShape};
+use lc_sim::model::Model;
+use lc_sim::stimulus::{
+    damage, random_lane, random_params, random_params_in, Damage, SegmentShape,
+};
 use lc_sw::codec::Mode;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
@@ -30,11 +35,12 @@ fn damaged(rng: &mut StdRng, lane: &LaneBytes) -> LaneBytes {
     }
 }
 
-fn run(mode: Mode, lanes: usize) {
+fn run(profile: &str, mode: Mode, lanes: usize) {
+    let profile = Profile::shared(profile).unwrap();
     let mut tally = Tally::default();
     let mut rng = StdRng::seed_from_u64(0x5eed + lanes as u64);
     for v in 0..VECTORS {
-        let params = random_params(&mut rng, mode);
+        let params = random_params_in(&mut rng, profile, mode);
         let shape = SegmentShape {
             max_len: rng.gen_range(1..40),
             escape_rate: 0.1,
@@ -52,8 +58,8 @@ fn run(mode: Mode, lanes: usize) {
             })
             .collect();
         let case = Case {
-            profile: lc_format::Profile::shared("full").unwrap(),
-            name: format!("malformed_{mode}_x{lanes}"),
+            profile,
+            name: format!("malformed_{}_{mode}_x{lanes}", profile.name),
             params,
             lanes: streams,
         };
@@ -77,27 +83,27 @@ fn run(mode: Mode, lanes: usize) {
         tally.lanes_rejected > VECTORS / 2,
         "most damaged streams must be rejected"
     );
-    tally.print(&format!("malformed {mode} x{lanes}"));
+    tally.print(&format!("malformed {} {mode} x{lanes}", profile.name));
 }
 
 #[test]
 fn lines_one_lane() {
-    run(Mode::Lines, 1);
+    run("full", Mode::Lines, 1);
 }
 
 #[test]
 fn rice_one_lane() {
-    run(Mode::Rice, 1);
+    run("full", Mode::Rice, 1);
 }
 
 #[test]
 fn lines_four_lanes() {
-    run(Mode::Lines, 4);
+    run("full", Mode::Lines, 4);
 }
 
 #[test]
 fn rice_four_lanes() {
-    run(Mode::Rice, 4);
+    run("full", Mode::Rice, 4);
 }
 
 /// Parameters outside the format's ranges are rejected by the reference and flagged by the RTL.
@@ -145,6 +151,74 @@ fn bad_parameters() {
             };
             let report = check_case(&case, &opts, Some(ErrorBound { slack: SLACK })).unwrap();
             assert_eq!(report.rejected_lanes, 1, "{params:?}");
+        }
+    }
+}
+
+#[test]
+fn compact_one_lane() {
+    run(DEFAULT_PROFILE, Mode::Rice, 1);
+}
+
+#[test]
+fn compact_four_lanes() {
+    run(DEFAULT_PROFILE, Mode::Rice, 4);
+}
+
+/// Valid v1 parameters that the shipped profile does not decode: the configuration block raises
+/// the error flag on every lane before any weight, as `inspect --profile` refuses them.
+#[test]
+fn outside_the_profile() {
+    let compact = Profile::shared(DEFAULT_PROFILE).unwrap();
+    let full = Profile::shared("full").unwrap();
+    let mut rng = StdRng::seed_from_u64(4);
+    let good = random_params_in(&mut rng, compact, Mode::Rice);
+    let lanes: Vec<LaneBytes> = (0..4)
+        .map(|_| random_lane(&mut rng, &good, 50, SegmentShape::default()))
+        .collect();
+    let variants = [
+        lc_sw::codec::LayerParams { bits: 7, ..good },
+        lc_sw::codec::LayerParams {
+            mode: Mode::Lines,
+            shift: 0,
+            ..good
+        },
+        lc_sw::codec::LayerParams {
+            frac_bits: good.frac_bits + 1,
+            ..good
+        },
+        lc_sw::codec::LayerParams {
+            len_bits: good.len_bits - 1,
+            ..good
+        },
+        lc_sw::codec::LayerParams {
+            slope_bits: 0,
+            ..good
+        },
+    ];
+    for params in variants {
+        assert!(full.check(&params).is_ok() && compact.check(&params).is_err());
+        let case = Case {
+            profile: compact,
+            name: "outside_profile".into(),
+            params,
+            lanes: lanes.clone(),
+        };
+        let mut model = Model::decompressor_for(compact, 4).unwrap();
+        let inputs = case.inputs(model.manifest().word_bits as u64).unwrap();
+        let opts = RunOptions {
+            pressure: Pressure::FULL_SPEED,
+            seed: 1,
+            record: false,
+            max_cycles: Some(100),
+        };
+        let out = run_layer(&mut model, &params, &inputs, &opts).unwrap();
+        for lane in &out.lanes {
+            assert!(
+                lane.error && lane.weights.is_empty(),
+                "{params:?}: {lane:?}"
+            );
+            assert!(lane.error_cycle.unwrap() <= SLACK, "{params:?}");
         }
     }
 }

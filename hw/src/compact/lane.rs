@@ -2,13 +2,13 @@
 //! (valid/ready), an error flag on any stream the reference decoder rejects.
 //!
 //! Three word registers that each load from one source (`w2 <- memory`, `w1 <- w2`, `w0 <- w1`)
-//! hold the stream; a bit pointer into `w0` selects a 32-bit window from `{w1, w0}` through a
-//! five-stage funnel shifter, each stage only as wide as it must be. Every field offset of the
-//! segment header is a constant of the circuit, so a segment start reads the header from the
-//! window by wiring and, when the first residual code fits in the window behind the header,
-//! decodes it in the same clock; otherwise that clock consumes the header alone. Inside a segment
-//! one Rice code is decoded per clock. A second stage adds `e * 2^r` to the prediction and
-//! saturates into the output register.
+//! hold the stream; a bit pointer into `w0` selects a 24-bit window from `{w1, w0}` through a
+//! five-stage funnel shifter, each stage only as wide as it must be. A segment header takes one
+//! clock: its fields sit at constant offsets of the window (the profile fixes B, LB and MB), so it
+//! is read by wiring, and the segment's weight budget is taken from the lane's in one subtraction
+//! whose borrow is the overrun check. Every other clock decodes one Rice code and emits one weight
+//! (the prediction `acc >> F` with `acc += m`). A second stage adds `e * 2^r` and saturates into
+//! the output register.
 
 use super::rice::{CompactRice, CODE_WINDOW, U_BITS};
 use super::shape::{CompactShape, COUNT_BITS, WINDOW_BITS, WORDS_BITS, WORD_BITS};
@@ -16,7 +16,7 @@ use crate::config::{COUNT_BITS as COUNT_PORT_BITS, LENGTH_BITS, WEIGHT_BITS};
 use crate::core::LaneState;
 use rust_hdl::prelude::*;
 
-/// Width of the line accumulator `acc` (B <= 8, F <= 8, MB <= 8, segments <= 256 weights).
+/// Width of the line accumulator `acc`.
 pub const ACC_BITS: usize = 16;
 /// Width of the reconstruction sum `p + e * 2^r`.
 const SUM_BITS: usize = 20;
@@ -71,8 +71,10 @@ pub struct CompactLane {
     l2: DFF<Bit>,
     ptr: DFF<Bits<5>>,
     words_left: DFF<Bits<WORDS_BITS>>,
+    part: DFF<Bit>,
     tail: DFF<Bits<6>>,
     count_left: DFF<Bits<COUNT_BITS>>,
+    last_seg: DFF<Bit>,
     too_big: DFF<Bit>,
     seg_left: DFF<Bits<9>>,
     k: DFF<Bits<4>>,
@@ -82,31 +84,31 @@ pub struct CompactLane {
     stage_pred: DFF<Bits<ACC_BITS>>,
     stage_u: DFF<Bits<U_BITS>>,
     stage_last: DFF<Bit>,
-    weight: DFF<Bits<WEIGHT_BITS>>,
+    weight: DFF<Bits<8>>,
     valid: DFF<Bit>,
     last: DFF<Bit>,
 
     pair: Signal<Local, Bits<64>>,
-    f16: Signal<Local, Bits<47>>,
-    f8: Signal<Local, Bits<39>>,
-    f4: Signal<Local, Bits<35>>,
-    f2: Signal<Local, Bits<33>>,
+    f16: Signal<Local, Bits<39>>,
+    f8: Signal<Local, Bits<31>>,
+    f4: Signal<Local, Bits<27>>,
+    f2: Signal<Local, Bits<25>>,
     window: Signal<Local, Bits<WINDOW_BITS>>,
     new_seg: Signal<Local, Bit>,
     hdr_len: Signal<Local, Bits<9>>,
+    seg_len9: Signal<Local, Bits<9>>,
+    seg_len: Signal<Local, Bits<COUNT_BITS>>,
     s_raw: Signal<Local, Bits<ACC_BITS>>,
     m_raw: Signal<Local, Bits<ACC_BITS>>,
-    u_half: Signal<Local, Bits<U_BITS>>,
-    len_tail: Signal<Local, Bits<6>>,
     hdr_s: Signal<Local, Bits<ACC_BITS>>,
     hdr_m: Signal<Local, Bits<ACC_BITS>>,
     hdr_k: Signal<Local, Bits<4>>,
-    fits: Signal<Local, Bit>,
-    emit: Signal<Local, Bit>,
+    budget: Signal<Local, Bits<21>>,
     consumed: Signal<Local, Bits<7>>,
-    avail: Signal<Local, Bits<7>>,
     consumed6: Signal<Local, Bits<6>>,
+    avail: Signal<Local, Bits<7>>,
     in_window: Signal<Local, Bit>,
+    more_words: Signal<Local, Bit>,
     window_ok: Signal<Local, Bit>,
     moving: Signal<Local, Bit>,
     stage_free: Signal<Local, Bit>,
@@ -119,58 +121,57 @@ pub struct CompactLane {
     m1: Signal<Local, Bit>,
     m2: Signal<Local, Bit>,
     fire: Signal<Local, Bit>,
-    acc_shr: Signal<Local, Bits<ACC_BITS>>,
     pred: Signal<Local, Bits<ACC_BITS>>,
-    acc_base: Signal<Local, Bits<ACC_BITS>>,
-    acc_step: Signal<Local, Bits<ACC_BITS>>,
-    pred_wide: Signal<Local, Bits<SUM_BITS>>,
-    high: Signal<Local, Bits<SUM_BITS>>,
+    u_half: Signal<Local, Bits<U_BITS>>,
     e: Signal<Local, Bits<SUM_BITS>>,
     resid: Signal<Local, Bits<SUM_BITS>>,
+    pred_wide: Signal<Local, Bits<SUM_BITS>>,
     sum: Signal<Local, Bits<SUM_BITS>>,
+    high: Signal<Local, Bits<SUM_BITS>>,
     sat: Signal<Local, Bits<SUM_BITS>>,
-    len_words: Signal<Local, Bits<WORDS_BITS>>,
+    len_tail: Signal<Local, Bits<6>>,
 
     c16: Constant<Bits<5>>,
     c8: Constant<Bits<5>>,
     c4: Constant<Bits<5>>,
     c2: Constant<Bits<5>>,
     c1: Constant<Bits<5>>,
+    u_one: Constant<Bits<U_BITS>>,
     off_start: Constant<Bits<6>>,
     off_slope: Constant<Bits<6>>,
     off_k: Constant<Bits<6>>,
     hdr_bits: Constant<Bits<7>>,
-    room: Constant<Bits<5>>,
     len_mask: Constant<Bits<9>>,
     val_mask: Constant<Bits<ACC_BITS>>,
     val_sign: Constant<Bits<ACC_BITS>>,
+    val_ext: Constant<Bits<ACC_BITS>>,
     slope_mask: Constant<Bits<ACC_BITS>>,
     slope_sign: Constant<Bits<ACC_BITS>>,
+    slope_ext: Constant<Bits<ACC_BITS>>,
     k_max: Constant<Bits<4>>,
     frac: Constant<Bits<5>>,
     half: Constant<Bits<ACC_BITS>>,
     sign_fill: Constant<Bits<ACC_BITS>>,
+    pred_ext: Constant<Bits<SUM_BITS>>,
+    u_ones: Constant<Bits<SUM_BITS>>,
     sat_max: Constant<Bits<SUM_BITS>>,
     sat_min: Constant<Bits<SUM_BITS>>,
-    u_sign: Constant<Bits<SUM_BITS>>,
+    weight_ext: Constant<Bits<WEIGHT_BITS>>,
     word_bits: Constant<Bits<7>>,
-    many: Constant<Bits<7>>,
     word32: Constant<Bits<6>>,
-    zero9: Constant<Bits<9>>,
-    zero_acc: Constant<Bits<ACC_BITS>>,
-    zero_sum: Constant<Bits<SUM_BITS>>,
-    val_ext: Constant<Bits<ACC_BITS>>,
-    slope_ext: Constant<Bits<ACC_BITS>>,
-    pred_ext: Constant<Bits<SUM_BITS>>,
-    u_one: Constant<Bits<U_BITS>>,
-    zero5: Constant<Bits<5>>,
-    zero6: Constant<Bits<6>>,
+    many: Constant<Bits<7>>,
+    zero7: Constant<Bits<7>>,
     tail_mask: Constant<Bits<6>>,
     count_max: Constant<Bits<COUNT_PORT_BITS>>,
     length_max: Constant<Bits<LENGTH_BITS>>,
+    zero5: Constant<Bits<5>>,
+    zero6: Constant<Bits<6>>,
+    zero9: Constant<Bits<9>>,
     one9: Constant<Bits<9>>,
-    zero_count: Constant<Bits<COUNT_BITS>>,
-    one_count: Constant<Bits<COUNT_BITS>>,
+    zero_acc: Constant<Bits<ACC_BITS>>,
+    zero_sum: Constant<Bits<SUM_BITS>>,
+    zero_port: Constant<Bits<COUNT_PORT_BITS>>,
+    zero_budget: Constant<Bits<21>>,
     zero_words: Constant<Bits<WORDS_BITS>>,
     one_words: Constant<Bits<WORDS_BITS>>,
 }
@@ -179,14 +180,10 @@ impl CompactLane {
     /// A lane that decodes streams of `shape`.
     pub fn new(shape: &CompactShape) -> Self {
         let b = shape.bits as u64;
+        let f = shape.frac_bits as u64;
         let acc_mask = (1u64 << ACC_BITS) - 1;
         let sum_mask = (1u64 << SUM_BITS) - 1;
-        let slope_sign = if shape.slope_bits == 0 {
-            0
-        } else {
-            1u64 << (shape.slope_bits - 1)
-        };
-        let f = shape.frac_bits as u64;
+        let slope_sign = (1u64 << shape.slope_bits) >> 1;
         Self {
             clock: Default::default(),
             reset: Default::default(),
@@ -217,8 +214,10 @@ impl CompactLane {
             l2: Default::default(),
             ptr: Default::default(),
             words_left: Default::default(),
+            part: Default::default(),
             tail: Default::default(),
             count_left: Default::default(),
+            last_seg: Default::default(),
             too_big: Default::default(),
             seg_left: Default::default(),
             k: Default::default(),
@@ -239,20 +238,19 @@ impl CompactLane {
             window: Default::default(),
             new_seg: Default::default(),
             hdr_len: Default::default(),
+            seg_len9: Default::default(),
+            seg_len: Default::default(),
             s_raw: Default::default(),
             m_raw: Default::default(),
-            u_half: Default::default(),
-            len_tail: Default::default(),
-            u_one: Constant::new(1.into()),
             hdr_s: Default::default(),
             hdr_m: Default::default(),
             hdr_k: Default::default(),
-            fits: Default::default(),
-            emit: Default::default(),
+            budget: Default::default(),
             consumed: Default::default(),
-            avail: Default::default(),
             consumed6: Default::default(),
+            avail: Default::default(),
             in_window: Default::default(),
+            more_words: Default::default(),
             window_ok: Default::default(),
             moving: Default::default(),
             stage_free: Default::default(),
@@ -265,56 +263,56 @@ impl CompactLane {
             m1: Default::default(),
             m2: Default::default(),
             fire: Default::default(),
-            acc_shr: Default::default(),
             pred: Default::default(),
-            acc_base: Default::default(),
-            acc_step: Default::default(),
-            pred_wide: Default::default(),
-            high: Default::default(),
-            zero_acc: Constant::new(0.into()),
-            zero_sum: Constant::new(0.into()),
-            val_ext: Constant::new((acc_mask & !((1u64 << b) - 1)).into()),
-            slope_ext: Constant::new((acc_mask & !((1u64 << shape.slope_bits) - 1)).into()),
-            pred_ext: Constant::new((sum_mask & !acc_mask).into()),
+            u_half: Default::default(),
             e: Default::default(),
             resid: Default::default(),
+            pred_wide: Default::default(),
             sum: Default::default(),
+            high: Default::default(),
             sat: Default::default(),
-            len_words: Default::default(),
+            len_tail: Default::default(),
             c16: Constant::new(16.into()),
             c8: Constant::new(8.into()),
             c4: Constant::new(4.into()),
             c2: Constant::new(2.into()),
             c1: Constant::new(1.into()),
+            u_one: Constant::new(1.into()),
             off_start: Constant::new((shape.len_bits as u64).into()),
             off_slope: Constant::new((shape.len_bits as u64 + b).into()),
             off_k: Constant::new((shape.header_bits() as u64 - 4).into()),
             hdr_bits: Constant::new((shape.header_bits() as u64).into()),
-            room: Constant::new((WINDOW_BITS as u64 - shape.header_bits() as u64).into()),
             len_mask: Constant::new(((1u64 << shape.len_bits) - 1).into()),
             val_mask: Constant::new(((1u64 << b) - 1).into()),
             val_sign: Constant::new((1u64 << (b - 1)).into()),
+            val_ext: Constant::new((acc_mask & !((1u64 << b) - 1)).into()),
             slope_mask: Constant::new(((1u64 << shape.slope_bits) - 1).into()),
             slope_sign: Constant::new(slope_sign.into()),
+            slope_ext: Constant::new((acc_mask & !((1u64 << shape.slope_bits) - 1)).into()),
             k_max: Constant::new(b.into()),
             frac: Constant::new(f.into()),
             half: Constant::new((1u64 << (f - 1)).into()),
             sign_fill: Constant::new((acc_mask & !(acc_mask >> f)).into()),
+            pred_ext: Constant::new((sum_mask & !acc_mask).into()),
+            u_ones: Constant::new(sum_mask.into()),
             sat_max: Constant::new(((1u64 << (b - 1)) - 1).into()),
             sat_min: Constant::new((sum_mask & (sum_mask << (b - 1))).into()),
-            u_sign: Constant::new(sum_mask.into()),
+            weight_ext: Constant::new(0xff00.into()),
             word_bits: Constant::new((WORD_BITS as u64).into()),
+            word32: Constant::new((WORD_BITS as u64).into()),
             many: Constant::new(127.into()),
-            word32: Constant::new(32.into()),
-            zero9: Constant::new(0.into()),
-            zero5: Constant::new(0.into()),
-            zero6: Constant::new(0.into()),
+            zero7: Constant::new(0.into()),
             tail_mask: Constant::new(31.into()),
             count_max: Constant::new(((1u64 << COUNT_BITS) - 1).into()),
             length_max: Constant::new(((1u64 << (WORDS_BITS + 5)) - 1).into()),
+            zero5: Constant::new(0.into()),
+            zero6: Constant::new(0.into()),
+            zero9: Constant::new(0.into()),
             one9: Constant::new(1.into()),
-            zero_count: Constant::new(0.into()),
-            one_count: Constant::new(1.into()),
+            zero_acc: Constant::new(0.into()),
+            zero_sum: Constant::new(0.into()),
+            zero_port: Constant::new(0.into()),
+            zero_budget: Constant::new(0.into()),
             zero_words: Constant::new(0.into()),
             one_words: Constant::new(1.into()),
         }
@@ -339,8 +337,10 @@ impl Logic for CompactLane {
             l2,
             ptr,
             words_left,
+            part,
             tail,
             count_left,
+            last_seg,
             too_big,
             seg_left,
             k,
@@ -355,35 +355,37 @@ impl Logic for CompactLane {
             last
         );
 
-        // ---- Window: 32 bits of {w1, w0} from the bit pointer, one stage per pointer bit, each
+        // ---- Window: 24 bits of {w1, w0} from the bit pointer, one stage per pointer bit, each
         // stage only as wide as the stages after it need.
         self.pair.next =
-            bit_cast::<64, WORD_BITS>(self.w1.q.val()) << self.c16.val() << self.c16.val()
+            (bit_cast::<64, WORD_BITS>(self.w1.q.val()) << self.c16.val() << self.c16.val())
                 | bit_cast::<64, WORD_BITS>(self.w0.q.val());
-        self.f16.next = bit_cast::<47, 64>(self.pair.val());
+        self.f16.next = bit_cast::<39, 64>(self.pair.val());
         if self.ptr.q.val().get_bit(4) {
-            self.f16.next = bit_cast::<47, 64>(self.pair.val() >> self.c16.val());
+            self.f16.next = bit_cast::<39, 64>(self.pair.val() >> self.c16.val());
         }
-        self.f8.next = bit_cast::<39, 47>(self.f16.val());
+        self.f8.next = bit_cast::<31, 39>(self.f16.val());
         if self.ptr.q.val().get_bit(3) {
-            self.f8.next = bit_cast::<39, 47>(self.f16.val() >> self.c8.val());
+            self.f8.next = bit_cast::<31, 39>(self.f16.val() >> self.c8.val());
         }
-        self.f4.next = bit_cast::<35, 39>(self.f8.val());
+        self.f4.next = bit_cast::<27, 31>(self.f8.val());
         if self.ptr.q.val().get_bit(2) {
-            self.f4.next = bit_cast::<35, 39>(self.f8.val() >> self.c4.val());
+            self.f4.next = bit_cast::<27, 31>(self.f8.val() >> self.c4.val());
         }
-        self.f2.next = bit_cast::<33, 35>(self.f4.val());
+        self.f2.next = bit_cast::<25, 27>(self.f4.val());
         if self.ptr.q.val().get_bit(1) {
-            self.f2.next = bit_cast::<33, 35>(self.f4.val() >> self.c2.val());
+            self.f2.next = bit_cast::<25, 27>(self.f4.val() >> self.c2.val());
         }
-        self.window.next = bit_cast::<WINDOW_BITS, 33>(self.f2.val());
+        self.window.next = bit_cast::<WINDOW_BITS, 25>(self.f2.val());
         if self.ptr.q.val().get_bit(0) {
-            self.window.next = bit_cast::<WINDOW_BITS, 33>(self.f2.val() >> self.c1.val());
+            self.window.next = bit_cast::<WINDOW_BITS, 25>(self.f2.val() >> self.c1.val());
         }
 
-        // ---- Segment header at constant offsets; sign extension by (x ^ sign) - sign.
+        // ---- Segment header at constant offsets (sign extension by OR-ing the high bits).
         self.new_seg.next = self.seg_left.q.val() == self.zero9.val();
         self.hdr_len.next = bit_cast::<9, WINDOW_BITS>(self.window.val()) & self.len_mask.val();
+        self.seg_len9.next = self.hdr_len.val() + self.one9.val();
+        self.seg_len.next = bit_cast::<COUNT_BITS, 9>(self.seg_len9.val());
         self.s_raw.next =
             bit_cast::<ACC_BITS, WINDOW_BITS>(self.window.val() >> self.off_start.val())
                 & self.val_mask.val();
@@ -399,25 +401,16 @@ impl Logic for CompactLane {
             self.hdr_m.next = self.m_raw.val() | self.slope_ext.val();
         }
         self.hdr_k.next = bit_cast::<4, WINDOW_BITS>(self.window.val() >> self.off_k.val());
+        // Weights left after this segment; the borrow is the overrun check.
+        self.budget.next = bit_cast::<21, COUNT_BITS>(self.count_left.q.val())
+            - bit_cast::<21, COUNT_BITS>(self.seg_len.val());
 
-        // ---- The residual code: behind the header at a segment start, else at bit 0.
+        // ---- Inside a segment: one Rice code at bit 0.
         self.rice.window.next = bit_cast::<CODE_WINDOW, WINDOW_BITS>(self.window.val());
         self.rice.k.next = self.k.q.val();
-        if self.new_seg.val() {
-            self.rice.window.next =
-                bit_cast::<CODE_WINDOW, WINDOW_BITS>(self.window.val() >> self.hdr_bits.val());
-            self.rice.k.next = self.hdr_k.val();
-        }
-        self.fits.next = self.rice.code_len.val() <= self.room.val();
-        self.emit.next = true;
         self.consumed.next = bit_cast::<7, 5>(self.rice.code_len.val());
         if self.new_seg.val() {
-            self.emit.next = self.fits.val();
             self.consumed.next = self.hdr_bits.val();
-            if self.fits.val() {
-                self.consumed.next =
-                    self.hdr_bits.val() + bit_cast::<7, 5>(self.rice.code_len.val());
-            }
         }
 
         // ---- Bits really there: up to the end of the stream when its last word is in w0 or
@@ -434,9 +427,17 @@ impl Logic for CompactLane {
                 bit_cast::<7, 6>(self.tail.q.val()) - bit_cast::<7, 5>(self.ptr.q.val());
             self.in_window.next = true;
         }
+        self.more_words.next =
+            (self.words_left.q.val() != self.zero_words.val()) | self.part.q.val();
         self.window_ok.next = self.v0.q.val() & (self.v1.q.val() | self.l0.q.val());
+        // An empty stream (or one read to its end) has no bits at all: any step is truncated.
+        if !(self.v0.q.val() | self.v1.q.val() | self.v2.q.val() | self.more_words.val()) {
+            self.avail.next = self.zero7.val();
+            self.in_window.next = true;
+            self.window_ok.next = true;
+        }
 
-        // ---- One step: checks (FORMAT.md section 4.3), then pointer, segment and stage updates.
+        // ---- One step (FORMAT.md section 4.3 checks), then pointer, segment and stage updates.
         self.moving.next = self.stage_valid.q.val() & (!self.valid.q.val() | self.out_ready.val());
         self.stage_free.next = !self.stage_valid.q.val() | self.moving.val();
         self.can_step.next = (self.state.q.val() == LaneState::Run)
@@ -444,19 +445,22 @@ impl Logic for CompactLane {
             & !self.too_big.q.val()
             & self.window_ok.val()
             & self.stage_free.val()
-            & (self.count_left.q.val() != self.zero_count.val());
-        self.final_weight.next =
-            self.emit.val() & (self.count_left.q.val() == self.one_count.val());
-        self.bad.next = (self.consumed.val() > self.avail.val())
-            | (self.emit.val() & self.rice.escape_bad.val())
-            | (self.final_weight.val()
-                & (!self.in_window.val()
-                    | (self.consumed.val() != self.avail.val())
-                    | (self.words_left.q.val() != self.zero_words.val())));
+            & !(self.new_seg.val() & self.last_seg.q.val());
+        self.final_weight.next = !self.new_seg.val()
+            & self.last_seg.q.val()
+            & (self.seg_left.q.val() == self.one9.val());
+        self.bad.next = self.consumed.val() > self.avail.val();
         if self.new_seg.val() {
             self.bad.next = self.bad.val()
                 | (self.hdr_k.val() > self.k_max.val())
-                | (bit_cast::<COUNT_BITS, 9>(self.hdr_len.val()) >= self.count_left.q.val());
+                | self.budget.val().get_bit(20);
+        } else {
+            self.bad.next = self.bad.val()
+                | self.rice.escape_bad.val()
+                | (self.final_weight.val()
+                    & (!self.in_window.val()
+                        | (self.consumed.val() != self.avail.val())
+                        | self.more_words.val()));
         }
         self.step.next = self.can_step.val() & !self.bad.val();
         self.consumed6.next = bit_cast::<6, 7>(self.consumed.val());
@@ -466,36 +470,22 @@ impl Logic for CompactLane {
             self.ptr.d.next = bit_cast::<5, 6>(self.ptr_sum.val());
         }
 
-        // ---- Line prediction: p = acc >> F (arithmetic); the first weight of a segment is s.
-        self.acc_shr.next = self.acc.q.val() >> self.frac.val();
+        // ---- Line prediction p = acc >> F (arithmetic).
+        self.pred.next = self.acc.q.val() >> self.frac.val();
         if self.acc.q.val().get_bit(15) {
-            self.acc_shr.next = self.acc_shr.val() | self.sign_fill.val();
-        }
-        self.pred.next = self.acc_shr.val();
-        self.acc_base.next = self.acc.q.val();
-        self.acc_step.next = self.slope.q.val();
-        if self.new_seg.val() {
-            self.pred.next = self.hdr_s.val();
-            self.acc_base.next = (self.hdr_s.val() << self.frac.val()) | self.half.val();
-            self.acc_step.next = self.zero_acc.val();
-            if self.fits.val() {
-                self.acc_step.next = self.hdr_m.val();
-            }
+            self.pred.next = self.pred.val() | self.sign_fill.val();
         }
         if self.step.val() {
             if self.new_seg.val() {
+                self.seg_left.d.next = self.seg_len9.val();
                 self.k.d.next = self.hdr_k.val();
                 self.slope.d.next = self.hdr_m.val();
-                self.seg_left.d.next = self.hdr_len.val() + self.one9.val();
-                if self.fits.val() {
-                    self.seg_left.d.next = self.hdr_len.val();
-                }
+                self.acc.d.next = (self.hdr_s.val() << self.frac.val()) | self.half.val();
+                self.count_left.d.next = bit_cast::<COUNT_BITS, 21>(self.budget.val());
+                self.last_seg.d.next = self.budget.val() == self.zero_budget.val();
             } else {
                 self.seg_left.d.next = self.seg_left.q.val() - self.one9.val();
-            }
-            self.acc.d.next = self.acc_base.val() + self.acc_step.val();
-            if self.emit.val() {
-                self.count_left.d.next = self.count_left.q.val() - self.one_count.val();
+                self.acc.d.next = self.acc.q.val() + self.slope.q.val();
                 if self.final_weight.val() {
                     self.state.d.next = LaneState::Done;
                 }
@@ -509,7 +499,7 @@ impl Logic for CompactLane {
         self.u_half.next = self.stage_u.q.val() >> self.u_one.val();
         self.e.next = bit_cast::<SUM_BITS, U_BITS>(self.u_half.val());
         if self.stage_u.q.val().get_bit(0) {
-            self.e.next = self.e.val() ^ self.u_sign.val();
+            self.e.next = self.e.val() ^ self.u_ones.val();
         }
         self.resid.next = self.e.val() << self.lp_shift.val();
         self.pred_wide.next = bit_cast::<SUM_BITS, ACC_BITS>(self.stage_pred.q.val());
@@ -530,23 +520,23 @@ impl Logic for CompactLane {
             self.valid.d.next = false;
         }
         if self.moving.val() {
-            self.weight.d.next = bit_cast::<WEIGHT_BITS, SUM_BITS>(self.sat.val());
+            self.weight.d.next = bit_cast::<8, SUM_BITS>(self.sat.val());
             self.last.d.next = self.stage_last.q.val();
             self.valid.d.next = true;
             self.stage_valid.d.next = false;
         }
-        if self.step.val() & self.emit.val() {
+        if self.step.val() & !self.new_seg.val() {
             self.stage_valid.d.next = true;
             self.stage_pred.d.next = self.pred.val();
             self.stage_u.d.next = self.rice.value.val();
             self.stage_last.d.next = self.final_weight.val();
         }
 
-        // ---- Words: w2 <- memory, w1 <- w2, w0 <- w1, each register from one source.
-        // Ready while w2 or w1 is empty (w2 then moves on in this clock); flip-flops only.
+        // ---- Words: w2 <- memory, w1 <- w2, w0 <- w1, each register from one source. Ready
+        // while w2 or w1 is empty (w2 then moves on in this clock); flip-flops only.
         self.in_ready.next = !(self.v2.q.val() & self.v1.q.val())
             & (self.state.q.val() == LaneState::Run)
-            & (self.words_left.q.val() != self.zero_words.val());
+            & self.more_words.val();
         self.fire.next = self.in_valid.val() & self.in_ready.val();
         if self.advance.val() | !self.v0.q.val() {
             self.w0.d.next = self.w1.q.val();
@@ -563,25 +553,28 @@ impl Logic for CompactLane {
         if self.m2.val() {
             self.w2.d.next = self.in_data.val();
             self.v2.d.next = self.fire.val();
-            self.l2.d.next = self.words_left.q.val() == self.one_words.val();
+            // The last word: the partial one, or the last full one when there is none.
+            self.l2.d.next = (self.words_left.q.val() == self.zero_words.val())
+                | ((self.words_left.q.val() == self.one_words.val()) & !self.part.q.val());
         }
         if self.fire.val() {
-            self.words_left.d.next = self.words_left.q.val() - self.one_words.val();
+            if self.words_left.q.val() != self.zero_words.val() {
+                self.words_left.d.next = self.words_left.q.val() - self.one_words.val();
+            } else {
+                self.part.d.next = false;
+            }
         }
 
-        // ---- Layer start, reset, flags.
-        self.len_words.next = bit_cast::<WORDS_BITS, LENGTH_BITS>(
-            self.length_bits.val() >> self.c4.val() >> self.c1.val(),
-        );
+        // ---- Layer start, reset, flags. A lane of zero weights is done when its stream is empty.
         self.len_tail.next =
             bit_cast::<6, LENGTH_BITS>(self.length_bits.val()) & self.tail_mask.val();
         if self.state.q.val() == LaneState::Run {
             if !self.lp_ok.val() | self.too_big.q.val() {
                 self.state.d.next = LaneState::Fail;
             }
-            if self.count_left.q.val() == self.zero_count.val() {
+            if self.new_seg.val() & self.last_seg.q.val() {
                 self.state.d.next = LaneState::Done;
-                if self.words_left.q.val() != self.zero_words.val() {
+                if self.more_words.val() {
                     self.state.d.next = LaneState::Fail;
                 }
             }
@@ -589,13 +582,15 @@ impl Logic for CompactLane {
         if self.start.val() {
             self.state.d.next = LaneState::Run;
             self.count_left.d.next = bit_cast::<COUNT_BITS, COUNT_PORT_BITS>(self.count.val());
+            self.last_seg.d.next = self.count.val() == self.zero_port.val();
             self.too_big.d.next = (self.count.val() > self.count_max.val())
                 | (self.length_bits.val() > self.length_max.val());
-            self.words_left.d.next = self.len_words.val();
+            self.words_left.d.next = bit_cast::<WORDS_BITS, LENGTH_BITS>(
+                self.length_bits.val() >> self.c4.val() >> self.c1.val(),
+            );
+            self.part.d.next = self.len_tail.val() != self.zero6.val();
             self.tail.d.next = self.len_tail.val();
-            if self.len_tail.val() != self.zero6.val() {
-                self.words_left.d.next = self.len_words.val() + self.one_words.val();
-            } else {
+            if self.len_tail.val() == self.zero6.val() {
                 self.tail.d.next = self.word32.val();
             }
             self.v0.d.next = false;
@@ -614,8 +609,13 @@ impl Logic for CompactLane {
             self.stage_valid.d.next = false;
             self.valid.d.next = false;
             self.words_left.d.next = self.zero_words.val();
+            self.part.d.next = false;
         }
-        self.out_weight.next = self.weight.q.val();
+        self.out_weight.next = bit_cast::<WEIGHT_BITS, 8>(self.weight.q.val());
+        if self.weight.q.val().get_bit(7) {
+            self.out_weight.next =
+                bit_cast::<WEIGHT_BITS, 8>(self.weight.q.val()) | self.weight_ext.val();
+        }
         self.out_valid.next = self.valid.q.val();
         self.out_last.next = self.last.q.val();
         self.error.next = (self.state.q.val() == LaneState::Fail) & !self.stage_valid.q.val();

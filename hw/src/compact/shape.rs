@@ -5,7 +5,7 @@ use lc_format::{Mode, Profile, K_BITS, Q_ESC};
 /// Memory word width of the compact lane.
 pub const WORD_BITS: usize = 32;
 /// Width of the look-ahead window over the stream.
-pub const WINDOW_BITS: usize = 32;
+pub const WINDOW_BITS: usize = 24;
 /// Largest B the compact datapath holds.
 pub const MAX_BITS: u8 = 8;
 /// Largest LB (the segment counter is 9 bits).
@@ -74,8 +74,10 @@ impl CompactShape {
                 super::lane::ACC_BITS
             ));
         }
-        if shape.header_bits() > WINDOW_BITS as u32 {
-            return Err("the segment header is wider than the window".into());
+        if shape.header_bits() > WINDOW_BITS as u32 || shape.max_code_bits() > WINDOW_BITS as u32 {
+            return Err(format!(
+                "a segment header or code is wider than the {WINDOW_BITS}-bit window"
+            ));
         }
         Ok(shape)
     }
