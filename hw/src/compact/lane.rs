@@ -81,6 +81,7 @@ pub struct CompactLane {
     acc: DFF<Bits<ACC_BITS>>,
     slope: DFF<Bits<ACC_BITS>>,
     stage_valid: DFF<Bit>,
+    stage_poison: DFF<Bit>,
     stage_pred: DFF<Bits<ACC_BITS>>,
     stage_u: DFF<Bits<U_BITS>>,
     stage_last: DFF<Bit>,
@@ -104,8 +105,13 @@ pub struct CompactLane {
     hdr_m: Signal<Local, Bits<ACC_BITS>>,
     hdr_k: Signal<Local, Bits<4>>,
     budget: Signal<Local, Bits<21>>,
-    consumed: Signal<Local, Bits<7>>,
-    consumed6: Signal<Local, Bits<6>>,
+    room: Signal<Local, Bits<8>>,
+    room_small: Signal<Local, Bit>,
+    room4: Signal<Local, Bits<4>>,
+    trunc: Signal<Local, Bit>,
+    exact: Signal<Local, Bit>,
+    ptr6: Signal<Local, Bits<6>>,
+    ptr_k: Signal<Local, Bits<6>>,
     avail: Signal<Local, Bits<7>>,
     in_window: Signal<Local, Bit>,
     more_words: Signal<Local, Bit>,
@@ -118,8 +124,8 @@ pub struct CompactLane {
     step: Signal<Local, Bit>,
     ptr_sum: Signal<Local, Bits<6>>,
     advance: Signal<Local, Bit>,
+    m0: Signal<Local, Bit>,
     m1: Signal<Local, Bit>,
-    m2: Signal<Local, Bit>,
     fire: Signal<Local, Bit>,
     pred: Signal<Local, Bits<ACC_BITS>>,
     u_half: Signal<Local, Bits<U_BITS>>,
@@ -161,6 +167,13 @@ pub struct CompactLane {
     word32: Constant<Bits<6>>,
     many: Constant<Bits<7>>,
     zero7: Constant<Bits<7>>,
+    ones8: Constant<Bits<8>>,
+    room_high: Constant<Bits<8>>,
+    zero8: Constant<Bits<8>>,
+    esc_len7: Constant<Bits<7>>,
+    one6: Constant<Bits<6>>,
+    esc_len6: Constant<Bits<6>>,
+    hdr_bits6: Constant<Bits<6>>,
     tail_mask: Constant<Bits<6>>,
     count_max: Constant<Bits<COUNT_PORT_BITS>>,
     length_max: Constant<Bits<LENGTH_BITS>>,
@@ -224,6 +237,7 @@ impl CompactLane {
             acc: Default::default(),
             slope: Default::default(),
             stage_valid: Default::default(),
+            stage_poison: Default::default(),
             stage_pred: Default::default(),
             stage_u: Default::default(),
             stage_last: Default::default(),
@@ -246,8 +260,20 @@ impl CompactLane {
             hdr_m: Default::default(),
             hdr_k: Default::default(),
             budget: Default::default(),
-            consumed: Default::default(),
-            consumed6: Default::default(),
+            room: Default::default(),
+            room_small: Default::default(),
+            room4: Default::default(),
+            room_high: Constant::new(0xf0.into()),
+            zero8: Constant::new(0.into()),
+            trunc: Default::default(),
+            exact: Default::default(),
+            ones8: Constant::new(0xff.into()),
+            esc_len7: Constant::new((shape.max_code_bits() as u64).into()),
+            ptr6: Default::default(),
+            ptr_k: Default::default(),
+            one6: Constant::new(1.into()),
+            esc_len6: Constant::new((shape.max_code_bits() as u64).into()),
+            hdr_bits6: Constant::new((shape.header_bits() as u64).into()),
             avail: Default::default(),
             in_window: Default::default(),
             more_words: Default::default(),
@@ -260,8 +286,8 @@ impl CompactLane {
             step: Default::default(),
             ptr_sum: Default::default(),
             advance: Default::default(),
+            m0: Default::default(),
             m1: Default::default(),
-            m2: Default::default(),
             fire: Default::default(),
             pred: Default::default(),
             u_half: Default::default(),
@@ -347,6 +373,7 @@ impl Logic for CompactLane {
             acc,
             slope,
             stage_valid,
+            stage_poison,
             stage_pred,
             stage_u,
             stage_last,
@@ -408,10 +435,6 @@ impl Logic for CompactLane {
         // ---- Inside a segment: one Rice code at bit 0.
         self.rice.window.next = bit_cast::<CODE_WINDOW, WINDOW_BITS>(self.window.val());
         self.rice.k.next = self.k.q.val();
-        self.consumed.next = bit_cast::<7, 5>(self.rice.code_len.val());
-        if self.new_seg.val() {
-            self.consumed.next = self.hdr_bits.val();
-        }
 
         // ---- Bits really there: up to the end of the stream when its last word is in w0 or
         // w1, else at least a whole window.
@@ -438,7 +461,10 @@ impl Logic for CompactLane {
         }
 
         // ---- One step (FORMAT.md section 4.3 checks), then pointer, segment and stage updates.
-        self.moving.next = self.stage_valid.q.val() & (!self.valid.q.val() | self.out_ready.val());
+        // A weight decoded in a failing step is held poisoned in the stage and never leaves it.
+        self.moving.next = self.stage_valid.q.val()
+            & !self.stage_poison.q.val()
+            & (!self.valid.q.val() | self.out_ready.val());
         self.stage_free.next = !self.stage_valid.q.val() | self.moving.val();
         self.can_step.next = (self.state.q.val() == LaneState::Run)
             & self.lp_ok.val()
@@ -449,22 +475,43 @@ impl Logic for CompactLane {
         self.final_weight.next = !self.new_seg.val()
             & self.last_seg.q.val()
             & (self.seg_left.q.val() == self.one9.val());
-        self.bad.next = self.consumed.val() > self.avail.val();
+        // Truncation and the exact end without the code length on the path: a regular code
+        // takes zeros + k + 1 bits, so compare the leading-one count with avail - k - 1 (from
+        // flip-flops; negative when even zero zeros would not fit).
+        self.room.next = bit_cast::<8, 7>(self.avail.val())
+            + (bit_cast::<8, 4>(self.k.q.val()) ^ self.ones8.val());
+        // zeros <= 12, so only a room below 16 can be too small; compare four bits.
+        self.room_small.next = (self.room.val() & self.room_high.val()) == self.zero8.val();
+        self.room4.next = bit_cast::<4, 8>(self.room.val());
+        self.trunc.next = self.room.val().get_bit(7)
+            | (self.room_small.val() & (self.rice.zeros.val() > self.room4.val()));
+        self.exact.next = self.room_small.val() & (self.rice.zeros.val() == self.room4.val());
+        if self.rice.escape.val() {
+            self.trunc.next = self.avail.val() < self.esc_len7.val();
+            self.exact.next = self.avail.val() == self.esc_len7.val();
+        }
         if self.new_seg.val() {
-            self.bad.next = self.bad.val()
+            self.bad.next = (self.avail.val() < self.hdr_bits.val())
                 | (self.hdr_k.val() > self.k_max.val())
                 | self.budget.val().get_bit(20);
         } else {
-            self.bad.next = self.bad.val()
+            self.bad.next = self.trunc.val()
                 | self.rice.escape_bad.val()
                 | (self.final_weight.val()
-                    & (!self.in_window.val()
-                        | (self.consumed.val() != self.avail.val())
-                        | self.more_words.val()));
+                    & (!self.in_window.val() | !self.exact.val() | self.more_words.val()));
         }
         self.step.next = self.can_step.val() & !self.bad.val();
-        self.consumed6.next = bit_cast::<6, 7>(self.consumed.val());
-        self.ptr_sum.next = bit_cast::<6, 5>(self.ptr.q.val()) + self.consumed6.val();
+        // The next pointer without the code length on the path: ptr + k + 1 (or + H, + Q_ESC + E)
+        // from flip-flops, plus the leading-one count as the only late term.
+        self.ptr6.next = bit_cast::<6, 5>(self.ptr.q.val());
+        self.ptr_k.next = self.ptr6.val() + bit_cast::<6, 4>(self.k.q.val()) + self.one6.val();
+        self.ptr_sum.next = self.ptr_k.val() + bit_cast::<6, 4>(self.rice.zeros.val());
+        if self.rice.escape.val() {
+            self.ptr_sum.next = self.ptr6.val() + self.esc_len6.val();
+        }
+        if self.new_seg.val() {
+            self.ptr_sum.next = self.ptr6.val() + self.hdr_bits6.val();
+        }
         self.advance.next = self.can_step.val() & self.ptr_sum.val().get_bit(5);
         if self.can_step.val() {
             self.ptr.d.next = bit_cast::<5, 6>(self.ptr_sum.val());
@@ -475,7 +522,9 @@ impl Logic for CompactLane {
         if self.acc.q.val().get_bit(15) {
             self.pred.next = self.pred.val() | self.sign_fill.val();
         }
-        if self.step.val() {
+        // Registers of the datapath follow every step whether or not it failed (a failed lane
+        // emits nothing more), so the late `bad` only reaches the state and the stage's valid.
+        if self.can_step.val() {
             if self.new_seg.val() {
                 self.seg_left.d.next = self.seg_len9.val();
                 self.k.d.next = self.hdr_k.val();
@@ -486,10 +535,10 @@ impl Logic for CompactLane {
             } else {
                 self.seg_left.d.next = self.seg_left.q.val() - self.one9.val();
                 self.acc.d.next = self.acc.q.val() + self.slope.q.val();
-                if self.final_weight.val() {
-                    self.state.d.next = LaneState::Done;
-                }
             }
+        }
+        if self.step.val() & self.final_weight.val() {
+            self.state.d.next = LaneState::Done;
         }
         if self.can_step.val() & self.bad.val() {
             self.state.d.next = LaneState::Fail;
@@ -525,8 +574,9 @@ impl Logic for CompactLane {
             self.valid.d.next = true;
             self.stage_valid.d.next = false;
         }
-        if self.step.val() & !self.new_seg.val() {
+        if self.can_step.val() & !self.new_seg.val() {
             self.stage_valid.d.next = true;
+            self.stage_poison.d.next = self.bad.val();
             self.stage_pred.d.next = self.pred.val();
             self.stage_u.d.next = self.rice.value.val();
             self.stage_last.d.next = self.final_weight.val();
@@ -538,25 +588,27 @@ impl Logic for CompactLane {
             & (self.state.q.val() == LaneState::Run)
             & self.more_words.val();
         self.fire.next = self.in_valid.val() & self.in_ready.val();
-        if self.advance.val() | !self.v0.q.val() {
+        // Each valid bit is one function of advance and the valid bits (no enable chains).
+        self.m0.next = self.advance.val() | !self.v0.q.val();
+        self.m1.next = self.advance.val() | !(self.v0.q.val() & self.v1.q.val());
+        if self.m0.val() {
             self.w0.d.next = self.w1.q.val();
-            self.v0.d.next = self.v1.q.val();
             self.l0.d.next = self.l1.q.val();
         }
-        self.m1.next = self.advance.val() | !self.v0.q.val() | !self.v1.q.val();
         if self.m1.val() {
             self.w1.d.next = self.w2.q.val();
-            self.v1.d.next = self.v2.q.val();
             self.l1.d.next = self.l2.q.val();
         }
-        self.m2.next = self.m1.val() | !self.v2.q.val();
-        if self.m2.val() {
+        // w2 takes a word exactly when the lane is ready (flip-flops only).
+        if self.in_ready.val() {
             self.w2.d.next = self.in_data.val();
-            self.v2.d.next = self.fire.val();
             // The last word: the partial one, or the last full one when there is none.
             self.l2.d.next = (self.words_left.q.val() == self.zero_words.val())
                 | ((self.words_left.q.val() == self.one_words.val()) & !self.part.q.val());
         }
+        self.v0.d.next = self.v1.q.val() | (self.v0.q.val() & !self.advance.val());
+        self.v1.d.next = (self.m1.val() & self.v2.q.val()) | (!self.m1.val() & self.v1.q.val());
+        self.v2.d.next = self.fire.val() | (self.v2.q.val() & !self.m1.val());
         if self.fire.val() {
             if self.words_left.q.val() != self.zero_words.val() {
                 self.words_left.d.next = self.words_left.q.val() - self.one_words.val();
@@ -599,6 +651,7 @@ impl Logic for CompactLane {
             self.ptr.d.next = self.zero5.val();
             self.seg_left.d.next = self.zero9.val();
             self.stage_valid.d.next = false;
+            self.stage_poison.d.next = false;
             self.valid.d.next = false;
         }
         if self.reset.val() {
@@ -618,7 +671,8 @@ impl Logic for CompactLane {
         }
         self.out_valid.next = self.valid.q.val();
         self.out_last.next = self.last.q.val();
-        self.error.next = (self.state.q.val() == LaneState::Fail) & !self.stage_valid.q.val();
+        self.error.next = (self.state.q.val() == LaneState::Fail)
+            & (!self.stage_valid.q.val() | self.stage_poison.q.val());
         self.done.next = (self.state.q.val() == LaneState::Done) & !self.stage_valid.q.val();
     }
 }

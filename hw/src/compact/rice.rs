@@ -4,6 +4,11 @@
 
 use super::shape::CompactShape;
 use lc_format::Q_ESC;
+
+const _: () = assert!(
+    Q_ESC == 12,
+    "the escape check is written for Q_ESC = 0b1100"
+);
 use rust_hdl::prelude::*;
 
 /// Width of the window: `Q_ESC + E` for E <= 9.
@@ -12,7 +17,8 @@ pub const CODE_WINDOW: usize = 21;
 pub const U_BITS: usize = 12;
 
 /// Decodes the residual code that starts at bit 0 of `window`. Bits past the end of the stream
-/// may hold anything: the caller compares `code_len` with the bits that are really there.
+/// may hold anything: the caller compares the code's length (`zeros + 1 + k`, or `Q_ESC + E` for
+/// an escape) with the bits that are really there.
 #[derive(LogicBlock)]
 pub struct CompactRice {
     /// The next bits of the stream, LSB first.
@@ -21,25 +27,27 @@ pub struct CompactRice {
     pub k: Signal<In, Bits<4>>,
     /// The zigzag-mapped residual u.
     pub value: Signal<Out, Bits<U_BITS>>,
-    /// Length of the code in bits.
-    pub code_len: Signal<Out, Bits<5>>,
     /// The code is an escape whose payload has a regular code (stream error).
     pub escape_bad: Signal<Out, Bit>,
+    /// Zero bits before the terminating one (`Q_ESC` for an escape).
+    pub zeros: Signal<Out, Bits<4>>,
+    /// The code is an escape (`Q_ESC` zeros, then the payload).
+    pub escape: Signal<Out, Bit>,
 
-    zeros: Signal<Local, Bits<4>>,
-    escape: Signal<Local, Bit>,
-    skip: Signal<Local, Bits<4>>,
+    after_one: Signal<Local, Bits<CODE_WINDOW>>,
     tail: Signal<Local, Bits<CODE_WINDOW>>,
-    remainder: Signal<Local, Bits<U_BITS>>,
-    k_mask: Signal<Local, Bits<U_BITS>>,
+    remainder: Signal<Local, Bits<8>>,
+    k_mask: Signal<Local, Bits<8>>,
     quotient: Signal<Local, Bits<U_BITS>>,
     payload: Signal<Local, Bits<U_BITS>>,
     zero_run: [Constant<Bits<4>>; Q_ESC as usize + 1],
     one: Constant<Bits<4>>,
-    ones: Constant<Bits<U_BITS>>,
+    ones: Constant<Bits<8>>,
     payload_mask: Constant<Bits<U_BITS>>,
-    escape_len: Constant<Bits<5>>,
-    q_esc: Constant<Bits<U_BITS>>,
+    k_values: [Constant<Bits<4>>; 9],
+    high_bits: [Constant<Bits<U_BITS>>; 9],
+    pair_bits: [Constant<Bits<U_BITS>>; 9],
+    zero_u: Constant<Bits<U_BITS>>,
 }
 
 impl CompactRice {
@@ -49,11 +57,10 @@ impl CompactRice {
             window: Default::default(),
             k: Default::default(),
             value: Default::default(),
-            code_len: Default::default(),
             escape_bad: Default::default(),
             zeros: Default::default(),
             escape: Default::default(),
-            skip: Default::default(),
+            after_one: Default::default(),
             tail: Default::default(),
             remainder: Default::default(),
             k_mask: Default::default(),
@@ -61,10 +68,14 @@ impl CompactRice {
             payload: Default::default(),
             zero_run: std::array::from_fn(|i| Constant::new((i as u64).into())),
             one: Constant::new(1.into()),
-            ones: Constant::new(((1u64 << U_BITS) - 1).into()),
+            ones: Constant::new(0xff.into()),
             payload_mask: Constant::new(((1u64 << shape.escape_bits()) - 1).into()),
-            escape_len: Constant::new((shape.max_code_bits() as u64).into()),
-            q_esc: Constant::new((Q_ESC as u64).into()),
+            k_values: std::array::from_fn(|k| Constant::new((k as u64).into())),
+            high_bits: std::array::from_fn(|k| {
+                Constant::new((((1u64 << U_BITS) - 1) & !((1u64 << (k + 4)) - 1)).into())
+            }),
+            pair_bits: std::array::from_fn(|k| Constant::new((3u64 << (k + 2)).into())),
+            zero_u: Constant::new(0.into()),
         }
     }
 }
@@ -81,22 +92,32 @@ impl Logic for CompactRice {
             }
         }
         self.escape.next = self.zeros.val() == self.zero_run[12].val();
-        self.skip.next = self.zeros.val() + self.one.val();
-        self.tail.next = self.window.val() >> self.skip.val();
+        // The remainder follows the terminating one; k <= 8 for every stream the lane accepts
+        // (a larger k is rejected with the segment header), so 8 remainder bits suffice.
+        self.after_one.next = self.window.val() >> self.one.val();
+        self.tail.next = self.after_one.val() >> self.zeros.val();
         self.k_mask.next = !(self.ones.val() << self.k.val());
-        self.remainder.next = bit_cast::<U_BITS, CODE_WINDOW>(self.tail.val()) & self.k_mask.val();
+        self.remainder.next = bit_cast::<8, CODE_WINDOW>(self.tail.val()) & self.k_mask.val();
         self.quotient.next = bit_cast::<U_BITS, 4>(self.zeros.val()) << self.k.val();
         self.payload.next =
             bit_cast::<U_BITS, CODE_WINDOW>(self.window.val() >> self.zero_run[12].val())
                 & self.payload_mask.val();
         if self.escape.val() {
             self.value.next = self.payload.val();
-            self.code_len.next = self.escape_len.val();
-            // u >> k < Q_ESC  <=>  u < Q_ESC * 2^k
-            self.escape_bad.next = self.payload.val() < (self.q_esc.val() << self.k.val());
+            // u >> k >= Q_ESC (= 12 = 0b1100) for the k of the segment, as bit logic without a
+            // carry chain: some bit from k + 4 up is set, or bits k + 3 and k + 2 both are.
+            self.escape_bad.next = true;
+            for i in 0..9 {
+                if (self.k.val() == self.k_values[i].val())
+                    & (((self.payload.val() & self.high_bits[i].val()) != self.zero_u.val())
+                        | ((self.payload.val() & self.pair_bits[i].val())
+                            == self.pair_bits[i].val()))
+                {
+                    self.escape_bad.next = false;
+                }
+            }
         } else {
-            self.value.next = self.quotient.val() | self.remainder.val();
-            self.code_len.next = bit_cast::<5, 4>(self.skip.val()) + bit_cast::<5, 4>(self.k.val());
+            self.value.next = self.quotient.val() | bit_cast::<U_BITS, 8>(self.remainder.val());
             self.escape_bad.next = false;
         }
     }
