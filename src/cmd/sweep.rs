@@ -46,7 +46,7 @@ pub fn run(args: &Args) -> Result<()> {
             .map_or("model".into(), |s| s.to_string_lossy().into_owned());
         let graph = load(path, &args.data)?;
         bar.set_message(format!("{name}: calibrating"));
-        let (ev, _) = prepare(&graph, &args.data)?;
+        let ev = prepare(&graph, &args.data, 1000)?.ev;
         let what = if ev.set.labels.is_some() {
             "labelled"
         } else {
