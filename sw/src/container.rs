@@ -1,6 +1,8 @@
 //! The `.lcw` container (FORMAT.md section 6): layer table, per-lane streams packed into memory
 //! words, CRC-32; plus compression of a quantized layer into lanes.
 
+use rayon::prelude::*;
+
 use crate::codec::{
     choose_params, decode_lane, encode_lane, EncodeError, LaneStream, LayerParams, Mode, Strategy,
     StreamError,
@@ -145,7 +147,7 @@ pub fn compress_layer(
     let views: Vec<&[i32]> = split.iter().map(|v| v.as_slice()).collect();
     let params = choose_params(&views, q.bits, opts.mode, opts.eps);
     let streams = split
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(lane, v)| {
             encode_lane(v, &params, opts.strategy)
