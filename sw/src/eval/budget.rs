@@ -32,7 +32,7 @@ pub struct Sensitivity {
 pub struct Guard {
     /// Quality drop against float, points.
     pub max_drop: f64,
-    /// Lowest top-1 agreement with float, percent: `100 - 2 * max_drop`.
+    /// Lowest top-1 agreement with float, percent: INT8's agreement - `2 * max_drop`.
     pub min_agreement: f64,
     /// Lowest output SQNR against float, dB: `13 - 10 log10(max_drop)` (the output noise may
     /// reach a twentieth of `max_drop` percent of the output power), at most INT8's SQNR - 3 dB.
@@ -40,13 +40,14 @@ pub struct Guard {
 }
 
 impl Guard {
-    /// The limits for a budget of `max_drop` points, given INT8's output SQNR on the same images.
-    pub fn new(max_drop: f64, sqnr_int8_db: f64) -> Self {
+    /// The limits for a budget of `max_drop` points, given the score of INT8 weights on the
+    /// same images (INT8 activations alone already cost some agreement and SQNR).
+    pub fn new(max_drop: f64, int8: &Score) -> Self {
         let floor = 13.0 - 10.0 * max_drop.max(1e-3).log10();
         Self {
             max_drop,
-            min_agreement: 100.0 - 2.0 * max_drop,
-            min_sqnr_db: floor.min(sqnr_int8_db - 3.0),
+            min_agreement: int8.agreement * 100.0 - 2.0 * max_drop,
+            min_sqnr_db: floor.min(int8.sqnr_db - 3.0),
         }
     }
 
@@ -159,7 +160,7 @@ pub fn choose(
         .collect::<Result<_, _>>()?;
     let int8 = ev.score(&int8_w)?;
     let (q8, a8, n8) = (int8.quality() * 100.0, int8.agreement * 100.0, noise(&int8));
-    let guard = Guard::new(max_drop, int8.sqnr_db);
+    let guard = Guard::new(max_drop, &int8);
     let mut variants: Vec<Vec<LayerVariant>> = Vec::with_capacity(n);
     let mut table = Vec::new();
     for (li, l) in layers.iter().enumerate() {
