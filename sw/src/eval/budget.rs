@@ -5,6 +5,8 @@
 //! measure the choice and back off while it breaks the budget or the fidelity guard.
 //! [`accept`] repeats that last check on the evaluation images.
 
+use std::sync::Arc;
+
 use super::ladder::Family;
 use super::runner::{Evaluator, Score};
 use super::variants::{layer_variant, CodecSettings, LayerVariant, Method};
@@ -87,7 +89,7 @@ pub struct BudgetResult {
     /// Layer names.
     pub names: Vec<String>,
     /// The layers in every setting of the ladder: `variants[layer][index]`.
-    pub variants: Vec<Vec<LayerVariant>>,
+    pub variants: Arc<Vec<Vec<LayerVariant>>>,
     /// The limits used.
     pub guard: Guard,
     /// Score of INT8 weights on the held-out images.
@@ -137,16 +139,34 @@ impl BudgetResult {
     }
 }
 
-/// Choose a setting of `family` per layer so the quality drop against float stays within
-/// `max_drop` points (and the fidelity guard holds) on the images of `ev`, with the fewest
-/// bits the greedy search finds.
-pub fn choose(
+/// Each layer in every setting of a family's ladder, and the sensitivity of the held-out
+/// images to each: measured once, shared by every budget.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    /// The family.
+    pub family: Family,
+    /// Its ladder.
+    pub ladder: Vec<Method>,
+    /// Layer names.
+    pub names: Vec<String>,
+    /// `variants[layer][index]`.
+    pub variants: Arc<Vec<Vec<LayerVariant>>>,
+    /// Score of INT8 weights on the held-out images.
+    pub int8: Score,
+    /// Float quality on the held-out images, percent.
+    pub float_quality: f64,
+    /// One row per (layer, setting), layer-major.
+    pub table: Vec<Sensitivity>,
+}
+
+/// Measure every layer in every setting of `family` on the images of `ev`, the other layers
+/// at INT8.
+pub fn measure(
     ev: &Evaluator,
     family: Family,
-    max_drop: f64,
     codec: CodecSettings,
     mut progress: impl FnMut(&str),
-) -> Result<BudgetResult, EvalError> {
+) -> Result<Measured, EvalError> {
     let layers = ev.graph.weight_layers();
     let n = layers.len();
     let ladder = family.ladder();
@@ -154,13 +174,11 @@ pub fn choose(
         let w = &layers[l].weight;
         layer_variant(layers[l].name, &w.data, &w.shape, m, codec)
     };
-    let base_q = ev.float_score().quality() * 100.0;
     let int8_w: Vec<_> = (0..n)
         .map(|l| variant(l, Method::Uniform(8)).map(|v| v.weights))
         .collect::<Result<_, _>>()?;
     let int8 = ev.score(&int8_w)?;
     let (q8, a8, n8) = (int8.quality() * 100.0, int8.agreement * 100.0, noise(&int8));
-    let guard = Guard::new(max_drop, &int8);
     let mut variants: Vec<Vec<LayerVariant>> = Vec::with_capacity(n);
     let mut table = Vec::new();
     for (li, l) in layers.iter().enumerate() {
@@ -183,6 +201,44 @@ pub fn choose(
         }
         variants.push(row);
     }
+    Ok(Measured {
+        family,
+        ladder,
+        names: layers.iter().map(|l| l.name.to_string()).collect(),
+        variants: Arc::new(variants),
+        int8,
+        float_quality: ev.float_score().quality() * 100.0,
+        table,
+    })
+}
+
+/// Choose a setting of `family` per layer so the quality drop against float stays within
+/// `max_drop` points (and the fidelity guard holds) on the images of `ev`, with the fewest
+/// bits the greedy search finds.
+pub fn choose(
+    ev: &Evaluator,
+    family: Family,
+    max_drop: f64,
+    codec: CodecSettings,
+    mut progress: impl FnMut(&str),
+) -> Result<BudgetResult, EvalError> {
+    let m = measure(ev, family, codec, &mut progress)?;
+    select(ev, &m, max_drop, progress)
+}
+
+/// The greedy choice within `max_drop` from measured sensitivities, verified on the images of
+/// `ev` (the ones `m` was measured on) and backed off while it breaks the guard.
+pub fn select(
+    ev: &Evaluator,
+    m: &Measured,
+    max_drop: f64,
+    mut progress: impl FnMut(&str),
+) -> Result<BudgetResult, EvalError> {
+    let (ladder, variants, table, int8) = (&m.ladder, &m.variants, &m.table, m.int8);
+    let n = m.names.len();
+    let base_q = m.float_quality;
+    let (q8, a8, n8) = (int8.quality() * 100.0, int8.agreement * 100.0, noise(&int8));
+    let guard = Guard::new(max_drop, &int8);
     // Predicted costs are sums over layers; each has a limit.
     let cost = |l: usize, k: usize| {
         let t = &table[l * ladder.len() + k];
@@ -229,17 +285,17 @@ pub fn choose(
         choice[l] = k;
     }
     let mut r = BudgetResult {
-        family,
-        ladder,
+        family: m.family,
+        ladder: ladder.clone(),
         choice,
         history,
-        names: layers.iter().map(|l| l.name.to_string()).collect(),
-        variants,
+        names: m.names.clone(),
+        variants: Arc::clone(variants),
         guard,
         score: int8,
         int8,
         backoffs: Vec::new(),
-        table,
+        table: table.clone(),
     };
     progress("verifying the chosen settings");
     r.score = ev.score(&r.weights())?;
