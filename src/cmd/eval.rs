@@ -7,11 +7,12 @@ use anyhow::{bail, Context, Result};
 use lc_sw::codec::Mode;
 use lc_sw::data::faces::load_lfw_subset;
 use lc_sw::data::fashion::{self, Split};
-use lc_sw::eval::budget::choose_eps;
-use lc_sw::eval::inputs::{EvalSet, Layout};
+use lc_sw::eval::budget::{accept, choose, BudgetResult};
+use lc_sw::eval::inputs::{split_faces, EvalSet, Layout};
+use lc_sw::eval::ladder::Family;
 use lc_sw::eval::runner::Evaluator;
 use lc_sw::eval::variants::{model_variant, weight_count, CodecSettings, Method};
-use lc_sw::model::graph::{Graph, Tensor};
+use lc_sw::model::graph::Graph;
 use lc_sw::model::import::load_graph;
 
 use super::compress::CodecArgs;
@@ -80,6 +81,30 @@ pub enum LayoutArg {
     Whc,
 }
 
+/// Method searched per layer by `eval --max-drop` (and evaluated by `eval` alone).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MethodArg {
+    /// LineCompress with Rice residuals (without --max-drop: --eps on every layer).
+    LcRice,
+    /// LineCompress, pure lines (without --max-drop: --eps on every layer).
+    LcLines,
+    /// Uniform per-channel quantization (without --max-drop: --bits on every layer).
+    Uniform,
+    /// Per-layer k-means codebook (without --max-drop: --centroids on every layer).
+    Kmeans,
+}
+
+impl From<MethodArg> for Family {
+    fn from(m: MethodArg) -> Self {
+        match m {
+            MethodArg::LcRice => Family::LcRice,
+            MethodArg::LcLines => Family::LcLines,
+            MethodArg::Uniform => Family::Uniform,
+            MethodArg::Kmeans => Family::KMeans,
+        }
+    }
+}
+
 /// Arguments of `eval`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -90,11 +115,18 @@ pub struct Args {
     pub data: DataArgs,
     #[command(flatten)]
     pub codec: CodecArgs,
-    /// Choose each layer's eps (for --mode) to maximise compression within this many points of
-    /// float accuracy, measured on --budget-images training images; overrides --eps.
+    /// Weight representation (default: LineCompress in --mode).
+    #[arg(long, value_enum)]
+    pub method: Option<MethodArg>,
+    /// Codebook entries per layer for `--method kmeans` without --max-drop.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(2..=4096))]
+    pub centroids: u16,
+    /// Choose each layer's setting of --method to maximise compression within this many points
+    /// of float accuracy (chosen on held-out images, then checked on the evaluation images).
     #[arg(long)]
     pub max_drop: Option<f64>,
-    /// Held-out training images used to choose per-layer eps with --max-drop.
+    /// Held-out training images used to choose per-layer settings with --max-drop
+    /// (Fashion-MNIST and synthetic inputs; face images use their own split).
     #[arg(long, default_value_t = 1000)]
     pub budget_images: usize,
     /// Print `{"accuracy_float","accuracy_int8","accuracy_compressed","ratio_fp32","ratio_int8"}`.
@@ -102,13 +134,26 @@ pub struct Args {
     pub json: bool,
 }
 
-/// Build the evaluator of `graph` from the data arguments (also returns the Fashion-MNIST
-/// training split when loaded, for held-out budget images).
+/// The evaluator of the evaluation images, and one of held-out images for choosing settings.
+pub struct Prepared<'g> {
+    /// Evaluation images.
+    pub ev: Evaluator<'g>,
+    /// Held-out images (never evaluation images), with the same calibration.
+    pub held_out: Evaluator<'g>,
+    /// Where the held-out images come from.
+    pub held_out_source: String,
+    /// True when the held-out inputs are synthetic (no images of the evaluation distribution).
+    pub synthetic: bool,
+}
+
+/// Build the evaluators of `graph` from the data arguments; `budget_images` held-out images
+/// where the dataset is large enough to choose their number.
 pub fn prepare<'g>(
     graph: &'g Graph,
     data: &DataArgs,
-) -> Result<(Evaluator<'g>, Option<fashion::Dataset>)> {
-    let (set, calib, train): (EvalSet, Vec<Tensor>, Option<fashion::Dataset>) = match data.dataset {
+    budget_images: usize,
+) -> Result<Prepared<'g>> {
+    let (set, calib, held_out, source) = match data.dataset {
         DatasetArg::FashionMnist => {
             let test =
                 fashion::load(&data.data_dir, Split::Test).context("loading the test split")?;
@@ -120,42 +165,50 @@ pub fn prepare<'g>(
             let calib = EvalSet::from_dataset(graph, &train, 0..data.calib)
                 .map_err(anyhow::Error::msg)?
                 .inputs;
-            (set, calib, Some(train))
+            let tail = train.len().saturating_sub(budget_images)..train.len();
+            let held = EvalSet::from_dataset(graph, &train, tail).map_err(anyhow::Error::msg)?;
+            let source = format!("the last {} training images", held.len());
+            (set, calib, held, source)
         }
         DatasetArg::LfwFaces => {
             let imgs = load_lfw_subset(&data.faces)
                 .with_context(|| format!("{} (run `make models`)", data.faces))?;
-            let all =
-                EvalSet::from_gray_images(graph, &imgs, data.layout.into(), &graph.preprocess)
-                    .map_err(anyhow::Error::msg)?;
-            let labels = all.labels.clone().unwrap_or_default();
-            let (mut set, mut calib) = (
-                EvalSet {
-                    inputs: Vec::new(),
-                    labels: Some(Vec::new()),
-                },
-                Vec::new(),
+            let s = split_faces(graph, &imgs, data.layout.into(), data.images)
+                .map_err(anyhow::Error::msg)?;
+            let source = format!(
+                "{} face-set images outside the evaluation set (every 4th and its mirror image)",
+                s.held_out.len()
             );
-            for (i, x) in all.inputs.into_iter().enumerate() {
-                if i % 4 == 0 {
-                    calib.push(x);
-                } else if set.inputs.len() < data.images {
-                    set.inputs.push(x);
-                    set.labels.get_or_insert_with(Vec::new).push(labels[i]);
-                }
-            }
-            (set, calib, None)
+            (s.eval, s.calib, s.held_out, source)
         }
         DatasetArg::None => {
             let set = EvalSet::synthetic(graph, data.images, 1);
             let calib = EvalSet::synthetic(graph, data.calib, 2).inputs;
-            (set, calib, None)
+            let held = EvalSet::synthetic(graph, budget_images, 3);
+            (
+                set,
+                calib,
+                held,
+                format!("{budget_images} synthetic inputs"),
+            )
         }
     };
-    if set.is_empty() || calib.is_empty() {
-        bail!("need at least one evaluation and one calibration input");
+    if set.is_empty() || calib.is_empty() || held_out.is_empty() {
+        bail!("need at least one evaluation, one calibration and one held-out input");
     }
-    Ok((Evaluator::new(graph, set, &calib)?, train))
+    let ev = Evaluator::new(graph, set, &calib)?;
+    let held_out = Evaluator {
+        graph,
+        float_logits: lc_sw::eval::runner::float_logits(graph, &held_out.inputs)?,
+        set: held_out,
+        calib: ev.calib.clone(),
+    };
+    Ok(Prepared {
+        ev,
+        held_out,
+        held_out_source: source,
+        synthetic: data.dataset == DatasetArg::None,
+    })
 }
 
 impl From<LayoutArg> for Layout {
@@ -195,9 +248,17 @@ pub fn load(path: &Path, data: &DataArgs) -> Result<Graph> {
 /// Run `eval`.
 pub fn run(args: &Args) -> Result<()> {
     let graph = load(&args.model, &args.data)?;
-    let (ev, train) = prepare(&graph, &args.data)?;
+    let p = prepare(&graph, &args.data, args.budget_images)?;
+    let ev = &p.ev;
     let codec = codec_settings(&args.codec)?;
     let mode = args.codec.options()?.mode;
+    let family = args.method.map_or(
+        match mode {
+            Mode::Rice => Family::LcRice,
+            Mode::Lines => Family::LcLines,
+        },
+        Family::from,
+    );
     let n_layers = graph.weight_layers().len();
     let n = weight_count(&graph);
 
@@ -205,64 +266,49 @@ pub fn run(args: &Args) -> Result<()> {
     let int8 = model_variant(&graph, &vec![Method::Uniform(8); n_layers], codec)?;
     let int8_score = ev.score(&int8.iter().map(|v| v.weights.clone()).collect::<Vec<_>>())?;
 
-    let eps: Vec<u16> = match args.max_drop {
-        None => vec![args.codec.eps; n_layers],
+    let (label, bits, score) = match args.max_drop {
+        None => {
+            let m = match family {
+                Family::LcRice => Method::LineCompress {
+                    mode: Mode::Rice,
+                    eps: args.codec.eps,
+                },
+                Family::LcLines => Method::LineCompress {
+                    mode: Mode::Lines,
+                    eps: args.codec.eps,
+                },
+                Family::Uniform => Method::Uniform(args.codec.bits),
+                Family::KMeans => Method::KMeans(args.centroids),
+            };
+            let v = model_variant(&graph, &vec![m; n_layers], codec)?;
+            let bits: u64 = v.iter().map(|l| l.bits).sum();
+            let s = ev.score(&v.into_iter().map(|l| l.weights).collect::<Vec<_>>())?;
+            (m.label(), bits, s)
+        }
         Some(budget) => {
-            // Choose on held-out training images (the tail of the training split), not the test set.
-            let held_out = match (&train, args.data.dataset) {
-                (Some(t), DatasetArg::FashionMnist) => EvalSet::from_dataset(
-                    &graph,
-                    t,
-                    t.len().saturating_sub(args.budget_images)..t.len(),
-                )
-                .map_err(anyhow::Error::msg)?,
-                _ => EvalSet::synthetic(&graph, args.budget_images, 3),
-            };
-            let bev = Evaluator {
-                graph: &graph,
-                set: held_out,
-                calib: ev.calib.clone(),
-                float_logits: Vec::new(),
-            };
-            let bev = Evaluator {
-                float_logits: lc_sw::eval::runner::float_logits(&graph, &bev.set.inputs)?,
-                ..bev
-            };
-            let candidates: Vec<u16> = match mode {
-                Mode::Rice => vec![0, 1, 2, 4, 8, 16, 32],
-                Mode::Lines => vec![0, 2, 4, 6, 8, 12, 16, 24, 32],
-            };
-            let bar = super::progress((n_layers * candidates.len() + 2) as u64, "budget");
-            let r = choose_eps(&bev, mode, &candidates, budget, codec, |m| {
+            if !(0.0..=100.0).contains(&budget) {
+                bail!("--max-drop {budget} is not between 0 and 100 points");
+            }
+            let steps = n_layers * family.ladder().len() + 3;
+            let bar = super::progress(steps as u64, "budget");
+            let tick = |m: &str| {
                 bar.set_message(m.to_string());
                 bar.inc(1);
-            })?;
+            };
+            let mut r = choose(&p.held_out, family, budget, codec, tick)?;
+            let chosen_on_held_out = r.methods();
+            let (s, steps) = accept(ev, &mut r, tick)?;
             bar.finish_and_clear();
             if !args.json {
-                println!(
-                    "per-layer eps for a {budget} point budget (chosen on {} held-out images):",
-                    bev.set.len()
-                );
-                for ((name, e), b) in r.names.iter().zip(&r.eps).zip(&r.bits) {
-                    println!("  {name:<24} eps {e:>3}  {b:>9} bits");
-                }
-                println!(
-                    "  held-out quality: float {:.2}%, int8 {:.2}%, chosen {:.2}%",
-                    bev.float_score().quality() * 100.0,
-                    r.quality_int8,
-                    r.quality
-                );
+                print_choice(&p, &r, &chosen_on_held_out, &steps);
             }
-            r.eps
+            (
+                format!("{} budget {budget}", family.name()),
+                r.bits().iter().sum(),
+                s,
+            )
         }
     };
-    let methods: Vec<Method> = eps
-        .iter()
-        .map(|&e| Method::LineCompress { mode, eps: e })
-        .collect();
-    let lc = model_variant(&graph, &methods, codec)?;
-    let bits: u64 = lc.iter().map(|v| v.bits).sum();
-    let lc_score = ev.score(&lc.into_iter().map(|v| v.weights).collect::<Vec<_>>())?;
     let ratio_fp32 = 32.0 * n as f64 / bits.max(1) as f64;
     let ratio_int8 = 8.0 * n as f64 / bits.max(1) as f64;
 
@@ -270,7 +316,7 @@ pub fn run(args: &Args) -> Result<()> {
         let j = serde_json::json!({
             "accuracy_float": float.quality(),
             "accuracy_int8": int8_score.quality(),
-            "accuracy_compressed": lc_score.quality(),
+            "accuracy_compressed": score.quality(),
             "ratio_fp32": ratio_fp32,
             "ratio_int8": ratio_int8,
         });
@@ -314,24 +360,70 @@ pub fn run(args: &Args) -> Result<()> {
         8.0,
         4.0
     );
-    let label = match args.max_drop {
-        Some(b) => format!(
-            "linecompress {} budget {b}",
-            lc_sw::eval::variants::mode_name(mode)
-        ),
-        None => format!(
-            "linecompress {} eps {}",
-            lc_sw::eval::variants::mode_name(mode),
-            args.codec.eps
-        ),
-    };
     println!(
         "{:<28} {:>8.2}% {:>11.1} {:>10.3} {:>9.2}x  ({ratio_int8:.2}x vs INT8)",
         label,
-        lc_score.quality() * 100.0,
-        lc_score.sqnr_db,
+        score.quality() * 100.0,
+        score.sqnr_db,
         bits as f64 / n as f64,
         ratio_fp32
     );
+    println!(
+        "drop against float: {:.2} points (95% CI +-{:.2})",
+        (float.quality() - score.quality()) * 100.0,
+        score.drop_ci95 * 100.0
+    );
     Ok(())
+}
+
+/// Report the per-layer choice: held-out estimate, guard, back-offs on either image set.
+fn print_choice(p: &Prepared, r: &BudgetResult, held_out_choice: &[Method], steps: &[String]) {
+    let g = &r.guard;
+    println!(
+        "per-layer {} settings for a {} point budget, chosen on {}:",
+        r.family.name(),
+        g.max_drop,
+        p.held_out_source
+    );
+    if p.synthetic {
+        println!("  note: no images of the evaluation distribution, so the choice rests on synthetic inputs");
+    }
+    for (((name, m), b), h) in r
+        .names
+        .iter()
+        .zip(r.methods())
+        .zip(r.bits())
+        .zip(held_out_choice)
+    {
+        let was = if *h == m {
+            String::new()
+        } else {
+            format!("  (held-out choice {})", h.label())
+        };
+        println!("  {name:<24} {:<16} {b:>9} bits{was}", m.label());
+    }
+    let hq = p.held_out.float_score().quality() * 100.0;
+    println!(
+        "  held-out: float {hq:.2}%, int8 {:.2}%, chosen {:.2}% (drop {:.2}, 95% CI +-{:.2}), \
+         agreement {:.2}%, output SQNR {:.1} dB",
+        r.int8.quality() * 100.0,
+        r.score.quality() * 100.0,
+        hq - r.score.quality() * 100.0,
+        r.score.drop_ci95 * 100.0,
+        r.score.agreement * 100.0,
+        r.score.sqnr_db
+    );
+    println!(
+        "  guard: drop <= {}, agreement >= {:.1}%, output SQNR >= {:.1} dB",
+        g.max_drop, g.min_agreement, g.min_sqnr_db
+    );
+    for b in &r.backoffs {
+        println!("  backed off on the held-out images ({b})");
+    }
+    if steps.is_empty() {
+        println!("  the choice holds on the evaluation images");
+    }
+    for s in steps {
+        println!("  backed off on the evaluation images ({s})");
+    }
 }

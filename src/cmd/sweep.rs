@@ -1,13 +1,17 @@
 //! `linecompress sweep`: accuracy against bits per weight for LineCompress (lines, rice) and the
-//! baselines (INT8/6/5/4, k-means 16/32), written as CSV, an SVG + PNG plot and a Markdown
+//! baselines (INT8/6/5/4/3/2, k-means 16/32), plus the per-layer budget points of every
+//! method (budgets 0.25 to 4 points), written as CSV, an SVG + PNG plot and a Markdown
 //! summary of the best footprint within an accuracy budget.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use lc_sw::eval::ladder::Family;
 use lc_sw::eval::plot::write_plot;
-use lc_sw::eval::sweep::{best_within, default_methods, sweep_model, write_csv, Point};
+use lc_sw::eval::sweep::{
+    best_within, budget_points, default_methods, sweep_model, write_csv, Point, BUDGETS,
+};
 
 use super::compress::CodecArgs;
 use super::eval::{codec_settings, load, prepare, DataArgs};
@@ -29,6 +33,12 @@ pub struct Args {
     /// Accuracy budget (points below float) for the summary table.
     #[arg(long, default_value_t = 1.0)]
     pub max_drop: f64,
+    /// Held-out training images for the per-layer budget points (Fashion-MNIST).
+    #[arg(long, default_value_t = 1000)]
+    pub budget_images: usize,
+    /// Leave out the per-layer budget points (one setting for every layer only).
+    #[arg(long)]
+    pub no_budgets: bool,
 }
 
 /// Run `sweep`.
@@ -37,7 +47,8 @@ pub fn run(args: &Args) -> Result<()> {
         .with_context(|| format!("creating {}", args.out.display()))?;
     let methods = default_methods();
     let codec = codec_settings(&args.codec)?;
-    let bar = super::progress((methods.len() * args.models.len()) as u64, "sweep");
+    let families: &[Family] = if args.no_budgets { &[] } else { &Family::ALL };
+    let bar = super::progress(0, "sweep");
     let mut points: Vec<Point> = Vec::new();
     let mut counts: Vec<String> = Vec::new();
     for path in &args.models {
@@ -45,8 +56,17 @@ pub fn run(args: &Args) -> Result<()> {
             .file_stem()
             .map_or("model".into(), |s| s.to_string_lossy().into_owned());
         let graph = load(path, &args.data)?;
+        let layers = graph.weight_layers().len();
+        bar.inc_length(
+            (methods.len()
+                + families
+                    .iter()
+                    .map(|f| layers * f.ladder().len() + BUDGETS.len())
+                    .sum::<usize>()) as u64,
+        );
         bar.set_message(format!("{name}: calibrating"));
-        let (ev, _) = prepare(&graph, &args.data)?;
+        let p = prepare(&graph, &args.data, args.budget_images)?;
+        let ev = &p.ev;
         let what = if ev.set.labels.is_some() {
             "labelled"
         } else {
@@ -57,10 +77,26 @@ pub fn run(args: &Args) -> Result<()> {
             ev.set.len(),
             ev.calib.count
         ));
-        points.extend(sweep_model(&name, &ev, &methods, codec, |m| {
+        let tick = |m: &str| {
             bar.set_message(m.to_string());
             bar.inc(1);
-        })?);
+        };
+        points.extend(sweep_model(&name, ev, &methods, codec, tick)?);
+        points.extend(budget_points(
+            &name,
+            &p.held_out,
+            ev,
+            families,
+            &BUDGETS,
+            codec,
+            tick,
+        )?);
+        if !families.is_empty() {
+            counts.push(format!(
+                "{name}: per-layer points chosen on {}",
+                p.held_out_source
+            ));
+        }
     }
     bar.finish_and_clear();
     let csv = args.out.join("sweep.csv");

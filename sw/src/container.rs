@@ -1,6 +1,8 @@
 //! The `.lcw` container (FORMAT.md section 6): layer table, per-lane streams packed into memory
 //! words, CRC-32; plus compression of a quantized layer into lanes.
 
+use rayon::prelude::*;
+
 use crate::codec::{
     choose_params_for, decode_lane, encode_lane, EncodeError, LaneStream, LayerParams, Mode,
     Strategy, StreamError,
@@ -154,7 +156,7 @@ pub fn compress_layer(
         opts.profile.check_lane_weights(lane.len() as u64)?;
     }
     let streams = split
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(lane, v)| {
             encode_lane(v, &params, opts.strategy)

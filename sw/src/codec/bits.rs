@@ -73,23 +73,45 @@ impl<'a> BitReader<'a> {
         self.len - self.pos
     }
 
+    /// The next bits of the stream, LSB first, from one little-endian word load: at least the
+    /// low 56 bits are stream bits (or zeros past the last byte). Bits past the stream length
+    /// are unspecified: callers check [`Self::remaining`] before consuming them.
+    #[inline]
+    pub fn peek(&self) -> u64 {
+        let byte = (self.pos / 8) as usize;
+        let word = match self.bytes.get(byte..byte + 8) {
+            Some(b) => u64::from_le_bytes(b.try_into().expect("8 bytes")),
+            None => {
+                let mut b = [0u8; 8];
+                let tail = self.bytes.get(byte..).unwrap_or(&[]);
+                b[..tail.len()].copy_from_slice(tail);
+                u64::from_le_bytes(b)
+            }
+        };
+        word >> (self.pos % 8)
+    }
+
+    /// Advance by `n` bits (the caller checked that they remain).
+    #[inline]
+    pub fn skip(&mut self, n: u32) {
+        debug_assert!(n as u64 <= self.remaining());
+        self.pos += n as u64;
+    }
+
     /// Read `n` bits (n <= 64) as an unsigned value, or `None` if fewer than `n` remain.
+    #[inline]
     pub fn get(&mut self, n: u32) -> Option<u64> {
         if (n as u64) > self.remaining() {
             return None;
         }
-        let mut value = 0u64;
-        let mut done = 0u32;
-        while done < n {
-            let byte = self.bytes[(self.pos / 8) as usize] as u64;
-            let offset = (self.pos % 8) as u32;
-            let take = (8 - offset).min(n - done);
-            let chunk = (byte >> offset) & ((1u64 << take) - 1);
-            value |= chunk << done;
-            done += take;
-            self.pos += take as u64;
+        if n <= 56 {
+            let v = self.peek() & ((1u64 << n) - 1);
+            self.pos += n as u64;
+            return Some(v);
         }
-        Some(value)
+        let low = self.get(32)?;
+        let high = self.get(n - 32)?;
+        Some(low | (high << 32))
     }
 
     /// Read `n` bits as a two's complement value.
@@ -105,5 +127,44 @@ impl<'a> BitReader<'a> {
     /// Read one bit.
     pub fn get_bit(&mut self) -> Option<bool> {
         self.get(1).map(|b| b == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_of_every_width_round_trip_across_word_boundaries() {
+        let mut s = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        let fields: Vec<(u64, u32)> = (0..2000)
+            .map(|i| {
+                let n = (i % 65) as u32;
+                let mask = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+                (next() & mask, n)
+            })
+            .collect();
+        let mut w = BitWriter::new();
+        for &(v, n) in &fields {
+            w.put(v, n);
+        }
+        let len = w.len_bits();
+        let bytes = w.into_bytes();
+        let mut r = BitReader::new(&bytes, len);
+        for &(v, n) in &fields {
+            assert_eq!(r.get(n), Some(v), "width {n} at bit {}", r.pos());
+        }
+        assert_eq!(r.remaining(), 0);
+        assert_eq!(r.get(1), None);
+        // A field longer than what remains is refused without moving.
+        let mut r = BitReader::new(&bytes, 10);
+        assert_eq!(r.get(11), None);
+        assert_eq!(r.pos(), 0);
     }
 }

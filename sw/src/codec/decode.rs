@@ -152,7 +152,26 @@ fn signed(r: &mut BitReader, n: u32, what: &str) -> Result<i64, StreamError> {
 }
 
 /// Decode one Rice-coded residual (FORMAT.md section 4.2).
+#[inline]
 fn residual(r: &mut BitReader, k: u32, escape_bits: u32) -> Result<i64, StreamError> {
+    // Fast path: the whole code lies in one word load (k <= 16, so a regular code takes at most
+    // 29 bits and an escape 12 + 17): the unary part is the count of trailing zeros.
+    let room = (Q_ESC + 1 + k).max(Q_ESC + escape_bits) as u64;
+    if r.remaining() >= room {
+        let w = r.peek();
+        let zeros = w.trailing_zeros();
+        if zeros < Q_ESC {
+            let low = (w >> (zeros + 1)) & ((1u64 << k) - 1);
+            r.skip(zeros + 1 + k);
+            return Ok(unzigzag(((zeros as u64) << k) | low));
+        }
+    }
+    slow_residual(r, k, escape_bits)
+}
+
+/// [`residual`] one bit at a time: escapes, and codes near the end of the stream, with the
+/// precise error of a truncated or malformed code.
+fn slow_residual(r: &mut BitReader, k: u32, escape_bits: u32) -> Result<i64, StreamError> {
     let at = r.pos();
     let mut zeros = 0;
     while zeros < Q_ESC {

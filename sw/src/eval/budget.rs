@@ -1,121 +1,280 @@
-//! Accuracy-aware per-layer error bounds: measure each layer's sensitivity (quality when only
-//! that layer is compressed at a given eps), then greedily raise the eps of the layer that saves
-//! the most bits per point of predicted quality loss while the predicted total loss stays within
-//! the budget; finally measure the chosen configuration and back off while it exceeds the budget.
+//! Accuracy-aware per-layer settings, the same search for every method family: measure each
+//! layer's sensitivity on held-out images (quality drop, disagreement with float and output
+//! noise when only that layer takes a setting), greedily coarsen the layer that saves the most
+//! bits per unit of predicted cost while every predicted cost stays within its limit, then
+//! measure the choice and back off while it breaks the budget or the fidelity guard.
+//! [`accept`] repeats that last check on the evaluation images.
 
-use crate::codec::Mode;
+use std::sync::Arc;
 
-use super::runner::Evaluator;
+use super::ladder::Family;
+use super::runner::{Evaluator, Score};
 use super::variants::{layer_variant, CodecSettings, LayerVariant, Method};
 use super::EvalError;
 
-/// Measured effect of one (layer, eps) choice.
+/// Measured effect of one (layer, setting) choice, the other layers at INT8.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Sensitivity {
     /// Layer index.
     pub layer: usize,
-    /// Error bound.
-    pub eps: u16,
-    /// Bits of this layer at that eps.
+    /// The setting, e.g. `lc-rice-eps8`, `int4`, `kmeans16`.
+    pub method: String,
+    /// Bits of this layer with that setting.
     pub bits: u64,
-    /// Quality loss (in quality points, i.e. fraction * 100) with only this layer compressed.
+    /// Quality loss against INT8 (points, i.e. fraction * 100), at least 0.
     pub drop: f64,
+    /// Loss of top-1 agreement with float against INT8 (points), at least 0.
+    pub disagreement: f64,
+    /// Output noise power over signal power, as a fraction (10^(-SQNR/10)).
+    pub noise: f64,
 }
 
-/// The chosen bounds.
-#[derive(Debug, Clone, serde::Serialize)]
+/// Limits derived from a budget of `max_drop` quality points.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct Guard {
+    /// Quality drop against float, points.
+    pub max_drop: f64,
+    /// Lowest top-1 agreement with float, percent: INT8's agreement - `2 * max_drop`.
+    pub min_agreement: f64,
+    /// Lowest output SQNR against float, dB: `13 - 10 log10(max_drop)` (the output noise may
+    /// reach a twentieth of `max_drop` percent of the output power), at most INT8's SQNR - 3 dB.
+    pub min_sqnr_db: f64,
+}
+
+impl Guard {
+    /// The limits for a budget of `max_drop` points, given the score of INT8 weights on the
+    /// same images (INT8 activations alone already cost some agreement and SQNR).
+    pub fn new(max_drop: f64, int8: &Score) -> Self {
+        let floor = 13.0 - 10.0 * max_drop.max(1e-3).log10();
+        Self {
+            max_drop,
+            min_agreement: int8.agreement * 100.0 - 2.0 * max_drop,
+            min_sqnr_db: floor.min(int8.sqnr_db - 3.0),
+        }
+    }
+
+    /// Why `s` breaks the guard against a float quality of `float_q` percent, if it does.
+    pub fn violation(&self, float_q: f64, s: &Score) -> Option<String> {
+        let drop = float_q - s.quality() * 100.0;
+        if drop > self.max_drop {
+            Some(format!("drop {drop:.2} > {} points", self.max_drop))
+        } else if s.agreement * 100.0 < self.min_agreement {
+            Some(format!(
+                "agreement {:.2}% < {:.2}%",
+                s.agreement * 100.0,
+                self.min_agreement
+            ))
+        } else if s.sqnr_db < self.min_sqnr_db {
+            Some(format!(
+                "output SQNR {:.1} dB < {:.1} dB",
+                s.sqnr_db, self.min_sqnr_db
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+/// The chosen settings.
+#[derive(Debug, Clone)]
 pub struct BudgetResult {
-    /// Chosen eps per layer.
-    pub eps: Vec<u16>,
+    /// The family searched.
+    pub family: Family,
+    /// The ladder of settings each layer chose from.
+    pub ladder: Vec<Method>,
+    /// Chosen ladder index per layer.
+    pub choice: Vec<usize>,
+    /// The raises the search made, in order: (layer, ladder index before the raise).
+    pub history: Vec<(usize, usize)>,
     /// Layer names.
     pub names: Vec<String>,
-    /// Bits per layer.
-    pub bits: Vec<u64>,
-    /// Quality of the INT8 model (percent).
-    pub quality_int8: f64,
-    /// Measured quality of the chosen configuration (percent).
-    pub quality: f64,
+    /// The layers in every setting of the ladder: `variants[layer][index]`.
+    pub variants: Arc<Vec<Vec<LayerVariant>>>,
+    /// The limits used.
+    pub guard: Guard,
+    /// Score of INT8 weights on the held-out images.
+    pub int8: Score,
+    /// Score of the chosen settings on the held-out images.
+    pub score: Score,
+    /// What the verification on the held-out images backed off (one line per step).
+    pub backoffs: Vec<String>,
     /// The sensitivity table used.
     pub table: Vec<Sensitivity>,
 }
 
-/// Choose eps per layer for `mode` so the measured quality drop against the float model stays
-/// within `max_drop` points while the compressed size is as small as the greedy search finds.
-/// `candidates` are the eps values considered, smallest first.
-pub fn choose_eps(
+impl BudgetResult {
+    /// Chosen setting per layer.
+    pub fn methods(&self) -> Vec<Method> {
+        self.choice.iter().map(|&k| self.ladder[k]).collect()
+    }
+
+    /// Bits per layer of the chosen settings.
+    pub fn bits(&self) -> Vec<u64> {
+        self.choice
+            .iter()
+            .enumerate()
+            .map(|(l, &k)| self.variants[l][k].bits)
+            .collect()
+    }
+
+    /// Integer weights of the chosen settings.
+    pub fn weights(&self) -> Vec<crate::quant::Quantized> {
+        self.choice
+            .iter()
+            .enumerate()
+            .map(|(l, &k)| self.variants[l][k].weights.clone())
+            .collect()
+    }
+
+    /// Undo the latest raise; `None` when nothing is left to undo. Returns the message.
+    fn back_off(&mut self) -> Option<String> {
+        let (l, prev) = self.history.pop()?;
+        let from = self.ladder[self.choice[l]].label();
+        self.choice[l] = prev;
+        Some(format!(
+            "{}: {from} -> {}",
+            self.names[l],
+            self.ladder[prev].label()
+        ))
+    }
+}
+
+/// Each layer in every setting of a family's ladder, and the sensitivity of the held-out
+/// images to each: measured once, shared by every budget.
+#[derive(Debug, Clone)]
+pub struct Measured {
+    /// The family.
+    pub family: Family,
+    /// Its ladder.
+    pub ladder: Vec<Method>,
+    /// Layer names.
+    pub names: Vec<String>,
+    /// `variants[layer][index]`.
+    pub variants: Arc<Vec<Vec<LayerVariant>>>,
+    /// Score of INT8 weights on the held-out images.
+    pub int8: Score,
+    /// Float quality on the held-out images, percent.
+    pub float_quality: f64,
+    /// One row per (layer, setting), layer-major.
+    pub table: Vec<Sensitivity>,
+}
+
+/// Measure every layer in every setting of `family` on the images of `ev`, the other layers
+/// at INT8.
+pub fn measure(
     ev: &Evaluator,
-    mode: Mode,
-    candidates: &[u16],
-    max_drop: f64,
+    family: Family,
     codec: CodecSettings,
     mut progress: impl FnMut(&str),
-) -> Result<BudgetResult, EvalError> {
+) -> Result<Measured, EvalError> {
     let layers = ev.graph.weight_layers();
     let n = layers.len();
-    if candidates.is_empty() {
-        return Err(EvalError::Invalid("no eps candidates".into()));
-    }
-    let base_q = ev.float_score().quality() * 100.0;
-    let int8: Vec<LayerVariant> = layers
-        .iter()
-        .map(|l| {
-            layer_variant(
-                l.name,
-                &l.weight.data,
-                &l.weight.shape,
-                Method::Uniform(8),
-                codec,
-            )
-        })
+    let ladder = family.ladder();
+    let variant = |l: usize, m: Method| {
+        let w = &layers[l].weight;
+        layer_variant(layers[l].name, &w.data, &w.shape, m, codec)
+    };
+    let int8_w: Vec<_> = (0..n)
+        .map(|l| variant(l, Method::Uniform(8)).map(|v| v.weights))
         .collect::<Result<_, _>>()?;
-    let int8_w: Vec<_> = int8.iter().map(|v| v.weights.clone()).collect();
-    let q_int8 = ev.score(&int8_w)?.quality() * 100.0;
-    // variants[l][k] for candidate k.
+    let int8 = ev.score(&int8_w)?;
+    let (q8, a8, n8) = (int8.quality() * 100.0, int8.agreement * 100.0, noise(&int8));
     let mut variants: Vec<Vec<LayerVariant>> = Vec::with_capacity(n);
     let mut table = Vec::new();
     for (li, l) in layers.iter().enumerate() {
         let mut row = Vec::new();
-        for &eps in candidates {
-            progress(&format!("sensitivity {} eps {eps}", l.name));
-            let v = layer_variant(
-                l.name,
-                &l.weight.data,
-                &l.weight.shape,
-                Method::LineCompress { mode, eps },
-                codec,
-            )?;
+        for &m in &ladder {
+            progress(&format!("sensitivity {} {}", l.name, m.label()));
+            let v = variant(li, m)?;
             let mut w = int8_w.clone();
             w[li] = v.weights.clone();
-            let drop = q_int8 - ev.score(&w)?.quality() * 100.0;
+            let s = ev.score(&w)?;
             table.push(Sensitivity {
                 layer: li,
-                eps,
+                method: m.label(),
                 bits: v.bits,
-                drop: drop.max(0.0),
+                drop: (q8 - s.quality() * 100.0).max(0.0),
+                disagreement: (a8 - s.agreement * 100.0).max(0.0),
+                noise: (noise(&s) - n8).max(0.0),
             });
             row.push(v);
         }
         variants.push(row);
     }
-    let drop_of = |li: usize, k: usize| table[li * candidates.len() + k].drop;
-    // Greedy: start at the smallest candidate everywhere.
+    Ok(Measured {
+        family,
+        ladder,
+        names: layers.iter().map(|l| l.name.to_string()).collect(),
+        variants: Arc::new(variants),
+        int8,
+        float_quality: ev.float_score().quality() * 100.0,
+        table,
+    })
+}
+
+/// Choose a setting of `family` per layer so the quality drop against float stays within
+/// `max_drop` points (and the fidelity guard holds) on the images of `ev`, with the fewest
+/// bits the greedy search finds.
+pub fn choose(
+    ev: &Evaluator,
+    family: Family,
+    max_drop: f64,
+    codec: CodecSettings,
+    mut progress: impl FnMut(&str),
+) -> Result<BudgetResult, EvalError> {
+    let m = measure(ev, family, codec, &mut progress)?;
+    select(ev, &m, max_drop, progress)
+}
+
+/// The greedy choice within `max_drop` from measured sensitivities, verified on the images of
+/// `ev` (the ones `m` was measured on) and backed off while it breaks the guard.
+pub fn select(
+    ev: &Evaluator,
+    m: &Measured,
+    max_drop: f64,
+    mut progress: impl FnMut(&str),
+) -> Result<BudgetResult, EvalError> {
+    let (ladder, variants, table, int8) = (&m.ladder, &m.variants, &m.table, m.int8);
+    let n = m.names.len();
+    let base_q = m.float_quality;
+    let (q8, a8, n8) = (int8.quality() * 100.0, int8.agreement * 100.0, noise(&int8));
+    let guard = Guard::new(max_drop, &int8);
+    // Predicted costs are sums over layers; each has a limit.
+    let cost = |l: usize, k: usize| {
+        let t = &table[l * ladder.len() + k];
+        [t.drop, t.disagreement, t.noise]
+    };
+    let limits = [
+        (max_drop - (base_q - q8)).max(0.0),
+        (a8 - guard.min_agreement).max(0.0),
+        (10f64.powf(-guard.min_sqnr_db / 10.0) - n8).max(0.0),
+    ];
     let mut choice = vec![0usize; n];
-    let allowed = (max_drop - (base_q - q_int8)).max(0.0);
-    let mut history: Vec<(usize, usize)> = Vec::new();
+    let mut history = Vec::new();
     loop {
-        let predicted: f64 = (0..n).map(|l| drop_of(l, choice[l])).sum();
+        let mut predicted = [0.0; 3];
+        for (l, &k) in choice.iter().enumerate() {
+            for (p, c) in predicted.iter_mut().zip(cost(l, k)) {
+                *p += c;
+            }
+        }
         let mut best: Option<(f64, usize, usize)> = None;
         for l in 0..n {
-            for k in choice[l] + 1..candidates.len() {
-                let saved = variants[l][choice[l]].bits as f64 - variants[l][k].bits as f64;
+            let (now, here) = (cost(l, choice[l]), variants[l][choice[l]].bits);
+            for (k, v) in variants[l].iter().enumerate().skip(choice[l] + 1) {
+                let saved = here as f64 - v.bits as f64;
                 if saved <= 0.0 {
                     continue;
                 }
-                let extra = drop_of(l, k) - drop_of(l, choice[l]);
-                if predicted + extra > allowed {
+                let extra: Vec<f64> = cost(l, k).iter().zip(now).map(|(c, n)| c - n).collect();
+                if (0..3).any(|i| predicted[i] + extra[i] > limits[i]) {
                     continue;
                 }
-                let merit = saved / extra.max(1e-3);
+                // The cost of a raise: the largest share of a limit it uses up.
+                let share = (0..3)
+                    .map(|i| extra[i] / limits[i].max(1e-9))
+                    .fold(1e-6, f64::max);
+                let merit = saved / share;
                 if best.is_none_or(|(m, _, _)| merit > m) {
                     best = Some((merit, l, k));
                 }
@@ -125,30 +284,61 @@ pub fn choose_eps(
         history.push((l, choice[l]));
         choice[l] = k;
     }
-    // Verify, backing off the latest raises while the measured drop is too large.
-    let weights_of = |choice: &[usize]| -> Vec<_> {
-        (0..n)
-            .map(|l| variants[l][choice[l]].weights.clone())
-            .collect()
+    let mut r = BudgetResult {
+        family: m.family,
+        ladder: ladder.clone(),
+        choice,
+        history,
+        names: m.names.clone(),
+        variants: Arc::clone(variants),
+        guard,
+        score: int8,
+        int8,
+        backoffs: Vec::new(),
+        table: table.clone(),
     };
-    progress("verifying the chosen bounds");
-    let mut quality = ev.score(&weights_of(&choice))?.quality() * 100.0;
-    while base_q - quality > max_drop {
-        let Some((l, prev)) = history.pop() else {
-            break;
-        };
-        choice[l] = prev;
+    progress("verifying the chosen settings");
+    r.score = ev.score(&r.weights())?;
+    while let Some(why) = guard.violation(base_q, &r.score) {
+        let Some(step) = r.back_off() else { break };
         progress("backing off");
-        quality = ev.score(&weights_of(&choice))?.quality() * 100.0;
+        r.backoffs.push(format!("{why}: {step}"));
+        r.score = ev.score(&r.weights())?;
     }
-    Ok(BudgetResult {
-        eps: (0..n).map(|l| candidates[choice[l]]).collect(),
-        names: layers.iter().map(|l| l.name.to_string()).collect(),
-        bits: (0..n).map(|l| variants[l][choice[l]].bits).collect(),
-        quality_int8: q_int8,
-        quality,
-        table,
-    })
+    Ok(r)
+}
+
+/// Output noise power over signal power of a score.
+fn noise(s: &Score) -> f64 {
+    10f64.powf(-s.sqnr_db / 10.0)
+}
+
+/// The final check of a choice on the evaluation images of `ev`: back off the latest raises,
+/// one layer at a time, while the quality drop against float exceeds the budget. Returns the
+/// score reached and one line per step taken.
+pub fn accept(
+    ev: &Evaluator,
+    r: &mut BudgetResult,
+    mut progress: impl FnMut(&str),
+) -> Result<(Score, Vec<String>), EvalError> {
+    let base_q = ev.float_score().quality() * 100.0;
+    let mut steps = Vec::new();
+    progress("checking on the evaluation images");
+    let mut s = ev.score(&r.weights())?;
+    loop {
+        let drop = base_q - s.quality() * 100.0;
+        if drop <= r.guard.max_drop {
+            break;
+        }
+        let Some(step) = r.back_off() else { break };
+        progress("backing off");
+        steps.push(format!(
+            "drop {drop:.2} > {} points: {step}",
+            r.guard.max_drop
+        ));
+        s = ev.score(&r.weights())?;
+    }
+    Ok((s, steps))
 }
 
 #[cfg(test)]
@@ -210,29 +400,33 @@ mod tests {
         let set = EvalSet::synthetic(&g, 150, 9);
         let calib = EvalSet::synthetic(&g, 50, 10).inputs;
         let ev = Evaluator::new(&g, set, &calib).unwrap();
-        let cands = [0u16, 1, 2, 4, 8, 16, 32];
         let codec = CodecSettings::default();
-        let tight = choose_eps(&ev, Mode::Rice, &cands, 0.0, codec, |_| {}).unwrap();
-        let loose = choose_eps(&ev, Mode::Rice, &cands, 100.0, codec, |_| {}).unwrap();
-        let float_q = ev.float_score().quality() * 100.0;
-        let at_floor = tight.eps.iter().all(|&e| e == cands[0]);
-        assert!(float_q - tight.quality <= 1e-9 || at_floor, "{tight:?}");
-        assert!(float_q - loose.quality <= 100.0);
-        let total = |r: &BudgetResult| r.bits.iter().sum::<u64>();
-        assert!(
-            total(&loose) <= total(&tight),
-            "a looser budget cannot cost more bits"
-        );
-        // Without a constraint every layer takes its cheapest candidate.
-        for (l, &b) in loose.bits.iter().enumerate() {
-            let min = loose
-                .table
-                .iter()
-                .filter(|s| s.layer == l)
-                .map(|s| s.bits)
-                .min()
-                .unwrap();
-            assert_eq!(b, min, "layer {l}");
+        for family in Family::ALL {
+            let tight = choose(&ev, family, 0.0, codec, |_| {}).unwrap();
+            let loose = choose(&ev, family, 100.0, codec, |_| {}).unwrap();
+            let float_q = ev.float_score().quality() * 100.0;
+            let at_floor = tight.choice.iter().all(|&k| k == 0);
+            assert!(
+                float_q - tight.score.quality() * 100.0 <= 1e-9 || at_floor,
+                "{family:?}: {:?}",
+                tight.score
+            );
+            let total = |r: &BudgetResult| r.bits().iter().sum::<u64>();
+            assert!(
+                total(&loose) <= total(&tight),
+                "{family:?}: a looser budget cannot cost more bits"
+            );
+            // Without a constraint every layer takes its cheapest setting.
+            for (l, &b) in loose.bits().iter().enumerate() {
+                let min = loose.variants[l].iter().map(|v| v.bits).min().unwrap();
+                assert_eq!(b, min, "{family:?} layer {l}");
+            }
+            // The final check backs off until the drop on other images is within the budget.
+            let other = Evaluator::new(&g, EvalSet::synthetic(&g, 100, 11), &calib).unwrap();
+            let mut r = choose(&ev, family, 2.0, codec, |_| {}).unwrap();
+            let (s, _) = accept(&other, &mut r, |_| {}).unwrap();
+            let drop = 100.0 - s.quality() * 100.0;
+            assert!(drop <= 2.0 || r.history.is_empty(), "{family:?}: {drop}");
         }
     }
 }

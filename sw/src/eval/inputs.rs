@@ -122,6 +122,63 @@ impl EvalSet {
     }
 }
 
+/// A labelled image set split three ways for one model.
+#[derive(Debug, Clone)]
+pub struct Split {
+    /// Evaluation images.
+    pub eval: EvalSet,
+    /// Calibration inputs (activation ranges).
+    pub calib: Vec<Tensor>,
+    /// Held-out images for choosing settings: never evaluation images.
+    pub held_out: EvalSet,
+}
+
+/// Split a small labelled image set: every 4th image calibrates and, together with its mirror
+/// image, is held out for choosing settings; the others (at most `images`) are evaluated.
+pub fn split_faces(
+    graph: &Graph,
+    imgs: &GrayImages,
+    layout: Layout,
+    images: usize,
+) -> Result<Split, String> {
+    let pick = |keep: &dyn Fn(usize) -> bool, mirror: bool| {
+        let mut out = GrayImages {
+            rows: imgs.rows,
+            cols: imgs.cols,
+            pixels: Vec::new(),
+            labels: Vec::new(),
+        };
+        for (i, (px, &y)) in imgs.pixels.iter().zip(&imgs.labels).enumerate() {
+            if keep(i) {
+                out.pixels.push(px.clone());
+                out.labels.push(y);
+                if mirror {
+                    out.pixels.push(
+                        px.chunks(imgs.cols)
+                            .flat_map(|r| r.iter().rev())
+                            .copied()
+                            .collect(),
+                    );
+                    out.labels.push(y);
+                }
+            }
+        }
+        EvalSet::from_gray_images(graph, &out, layout, &graph.preprocess)
+    };
+    let calib = pick(&|i| i % 4 == 0, false)?.inputs;
+    let held_out = pick(&|i| i % 4 == 0, true)?;
+    let mut eval = pick(&|i| i % 4 != 0, false)?;
+    eval.inputs.truncate(images);
+    if let Some(l) = eval.labels.as_mut() {
+        l.truncate(images);
+    }
+    Ok(Split {
+        eval,
+        calib,
+        held_out,
+    })
+}
+
 /// How an image tensor (batch axis removed) is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {

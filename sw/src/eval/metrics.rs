@@ -53,6 +53,25 @@ pub fn sqnr_db(reference: &[Vec<f32>], test: &[Vec<f32>]) -> f64 {
     }
 }
 
+/// Half-width of the 95 % confidence interval (normal approximation) of the mean of the paired
+/// differences `reference_ok[i] - test_ok[i]`: how precisely a set of this size measures the
+/// quality drop of `test` against `reference`.
+pub fn paired_drop_ci95(reference_ok: &[bool], test_ok: &[bool]) -> f64 {
+    let n = reference_ok.len().min(test_ok.len());
+    if n < 2 {
+        return 1.0;
+    }
+    let d: Vec<f64> = reference_ok
+        .iter()
+        .zip(test_ok)
+        .map(|(&a, &b)| f64::from(u8::from(a)) - f64::from(u8::from(b)))
+        .collect();
+    let mean = d.iter().sum::<f64>() / n as f64;
+    let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    // With no observed difference the normal approximation says 0; the rule of three bounds it.
+    (1.96 * (var / n as f64).sqrt()).max(3.0 / n as f64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +91,8 @@ mod tests {
         let db = sqnr_db(&outs, &noisy);
         // signal 0+1+4+1+0+25 = 31, noise 6 * 0.01
         assert!((db - 10.0 * (31.0f64 / 0.06).log10()).abs() < 1e-3, "{db}");
+        // Differences 1, 0, 0, 0: mean 0.25, sample variance 0.25, half-width 1.96 * 0.25.
+        let ci = paired_drop_ci95(&[true; 4], &[false, true, true, true]);
+        assert!((ci - 0.75).abs() < 1e-12, "{ci}");
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod budget;
 pub mod inputs;
+pub mod ladder;
 pub mod metrics;
 pub mod plot;
 pub mod runner;
@@ -44,5 +45,7 @@ pub enum EvalError {
     Invalid(String),
 }
 
+#[cfg(test)]
+mod face_budget_tests;
 #[cfg(test)]
 mod shipped_tests;

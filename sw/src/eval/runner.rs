@@ -112,6 +112,8 @@ pub struct Score {
     pub agreement: f64,
     /// Output SQNR against the float model, dB.
     pub sqnr_db: f64,
+    /// Half-width of the 95 % confidence interval of the quality drop against float (fraction).
+    pub drop_ci95: f64,
 }
 
 impl Score {
@@ -160,6 +162,25 @@ impl<'g> Evaluator<'g> {
                 .map(|l| super::metrics::accuracy(&self.float_logits, l)),
             agreement: 1.0,
             sqnr_db: f64::INFINITY,
+            drop_ci95: 0.0,
+        }
+    }
+
+    /// Per input: does the model whose logits are `logits` get it right (the label when known,
+    /// else the float model's class)?
+    fn correct(&self, logits: &[Vec<f32>]) -> Vec<bool> {
+        use super::metrics::argmax;
+        match &self.set.labels {
+            Some(l) => logits
+                .iter()
+                .zip(l)
+                .map(|(o, &y)| argmax(o) == Some(y))
+                .collect(),
+            None => logits
+                .iter()
+                .zip(&self.float_logits)
+                .map(|(o, f)| argmax(o) == argmax(f))
+                .collect(),
         }
     }
 
@@ -175,6 +196,10 @@ impl<'g> Evaluator<'g> {
                 .map(|l| super::metrics::accuracy(&logits, l)),
             agreement: super::metrics::agreement(&self.float_logits, &logits),
             sqnr_db: super::metrics::sqnr_db(&self.float_logits, &logits),
+            drop_ci95: super::metrics::paired_drop_ci95(
+                &self.correct(&self.float_logits),
+                &self.correct(&logits),
+            ),
         })
     }
 }

@@ -6,6 +6,8 @@ use std::path::Path;
 
 use crate::codec::Mode;
 
+use super::budget::{accept, measure, select};
+use super::ladder::Family;
 use super::runner::{Evaluator, Score};
 use super::variants::{model_variant, weight_count, CodecSettings, Method};
 use super::EvalError;
@@ -31,10 +33,10 @@ pub struct Point {
     pub sqnr_db: f64,
 }
 
-/// The default list of methods: INT8/6/5/4, k-means 16/32, LineCompress lines and rice over
-/// a range of error bounds.
+/// The default list of methods: INT8/6/5/4/3/2, k-means 16/32, LineCompress lines and rice
+/// over a range of error bounds.
 pub fn default_methods() -> Vec<Method> {
-    let mut m: Vec<Method> = [8, 6, 5, 4].map(Method::Uniform).to_vec();
+    let mut m: Vec<Method> = [8, 6, 5, 4, 3, 2].map(Method::Uniform).to_vec();
     m.extend([16, 32].map(Method::KMeans));
     m.extend([1, 2, 4, 8, 16, 32].map(|eps| Method::LineCompress {
         mode: Mode::Lines,
@@ -75,6 +77,49 @@ pub fn sweep_model(
             drop: float_q - s.quality() * 100.0,
             sqnr_db: s.sqnr_db,
         });
+    }
+    Ok(out)
+}
+
+/// Budgets (points below float) of the per-layer points of the sweep.
+pub const BUDGETS: [f64; 5] = [0.25, 0.5, 1.0, 2.0, 4.0];
+
+/// The per-layer budget points of `families`: for each budget, the shared search of
+/// `eval --max-drop` (sensitivities measured once per family on `held_out`, the choice checked
+/// on the images of `ev` and backed off there). Family `<name> per-layer`, method
+/// `<name>-budget<D>`.
+pub fn budget_points(
+    model: &str,
+    held_out: &Evaluator,
+    ev: &Evaluator,
+    families: &[Family],
+    budgets: &[f64],
+    codec: CodecSettings,
+    mut progress: impl FnMut(&str),
+) -> Result<Vec<Point>, EvalError> {
+    let n = weight_count(ev.graph) as f64;
+    let float_q = ev.float_score().quality() * 100.0;
+    let mut out = Vec::new();
+    for &f in families {
+        let m = measure(held_out, f, codec, |msg| {
+            progress(&format!("{model}: {msg}"))
+        })?;
+        for &d in budgets {
+            progress(&format!("{model}: {} budget {d}", f.name()));
+            let mut r = select(held_out, &m, d, |_| {})?;
+            let (s, _) = accept(ev, &mut r, |_| {})?;
+            let bits: u64 = r.bits().iter().sum();
+            out.push(Point {
+                model: model.to_string(),
+                family: format!("{} per-layer", f.name()),
+                method: format!("{}-budget{d}", f.name()),
+                bits_per_weight: bits as f64 / n,
+                ratio_fp32: 32.0 * n / bits.max(1) as f64,
+                quality: s.quality() * 100.0,
+                drop: float_q - s.quality() * 100.0,
+                sqnr_db: s.sqnr_db,
+            });
+        }
     }
     Ok(out)
 }

@@ -103,7 +103,7 @@ pub fn layer_variant(
     let n = data.len() as u64;
     match m {
         Method::Uniform(b) => {
-            let q = quantize_per_channel(data, dims, b)?;
+            let q = uniform(data, dims, b)?;
             Ok(LayerVariant {
                 weights: q,
                 bits: n * b as u64,
@@ -141,6 +141,29 @@ pub fn layer_variant(
             })
         }
     }
+}
+
+/// Per-channel uniform quantization to `bits` (2..=16; below the codec's 4-bit minimum the
+/// INT8 scales are widened to the smaller range).
+fn uniform(data: &[f32], dims: &[usize], bits: u8) -> Result<Quantized, EvalError> {
+    if !(2..4).contains(&bits) {
+        return Ok(quantize_per_channel(data, dims, bits)?);
+    }
+    let q8 = quantize_per_channel(data, dims, 8)?;
+    let qmax = ((1i32 << (bits - 1)) - 1) as f32;
+    let scales: Vec<f32> = q8.scales.iter().map(|s| s * 127.0 / qmax).collect();
+    let per = q8.channel_len().max(1);
+    let values = data
+        .iter()
+        .enumerate()
+        .map(|(i, w)| (w / scales[i / per]).round().clamp(-qmax, qmax) as i32)
+        .collect();
+    Ok(Quantized {
+        bits,
+        values,
+        scales,
+        ..q8
+    })
 }
 
 /// All layers of `graph`, each with its own method.
@@ -265,6 +288,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(u4.bits, 256 * 4);
+        let u2 = layer_variant(
+            "l",
+            &data,
+            &[4, 64],
+            Method::Uniform(2),
+            CodecSettings::default(),
+        )
+        .unwrap();
+        assert_eq!(u2.bits, 256 * 2);
+        assert!(u2.weights.values.iter().all(|v| (-1..=1).contains(v)));
+        // Per channel, the largest magnitude maps to the largest level.
+        for c in u2.weights.values.chunks(64) {
+            assert!(c.iter().any(|v| v.abs() == 1));
+        }
         let lc = layer_variant(
             "l",
             &data,

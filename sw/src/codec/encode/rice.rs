@@ -1,6 +1,8 @@
 //! Segmentation in rice mode: a line predicts each weight and a Rice-coded residual, quantized to
 //! steps of `2^r`, corrects it to within eps.
 
+use rayon::prelude::*;
+
 use crate::codec::segment::{line, zigzag, Segment};
 use lc_format::{LayerParams, Q_ESC};
 
@@ -32,43 +34,72 @@ fn residual(params: &LayerParams, q: i64, p: i64) -> i64 {
     }
 }
 
-/// The cheapest encoding of `q` as one segment on the line `(start, slope)`, if its residuals fit
-/// the escape payload. Returns the segment and its size in bits.
-fn on_line(params: &LayerParams, q: &[i32], start: i64, slope: i64) -> Option<(Segment, u64)> {
-    let residuals: Vec<i64> = line(start, slope, params.frac_bits)
-        .zip(q)
-        .map(|(p, &q)| residual(params, q as i64, p))
-        .collect();
-    let limit = 1u64 << params.escape_bits();
-    let codes: Vec<u64> = residuals.iter().map(|&e| zigzag(e)).collect();
-    if codes.iter().any(|&u| u >= limit) {
-        return None;
-    }
-    // Rice parameter: around log2 of the mean code value, the usual estimate, refined locally.
-    let mean = codes.iter().sum::<u64>() / codes.len() as u64;
-    let guess = 64 - mean.leading_zeros();
-    let (k, bits) = (guess.saturating_sub(1)..=guess + 1)
-        .filter(|&k| k <= params.bits as u32)
-        .map(|k| {
-            (
-                k,
-                codes.iter().map(|&u| code_bits(params, u, k)).sum::<u64>(),
-            )
-        })
-        .min_by_key(|&(_, bits)| bits)
-        .expect("k = guess - 1 <= B always");
-    let seg = Segment {
-        len: q.len(),
-        start,
-        slope,
-        rice_k: k,
-        residuals,
-    };
-    Some((seg, params.header_bits() + bits))
+/// A segment's line and Rice parameter, and its size in bits (residuals follow from them).
+#[derive(Clone, Copy, Debug)]
+struct Plan {
+    start: i64,
+    slope: i64,
+    k: u32,
+    bits: u64,
 }
 
-/// The cheapest segment covering all of `q`: a flat line at the mean, or the least-squares line.
-pub fn best_segment(params: &LayerParams, q: &[i32]) -> (Segment, u64) {
+impl Plan {
+    /// The segment of `q` this plan encodes.
+    fn segment(&self, params: &LayerParams, q: &[i32]) -> Segment {
+        Segment {
+            len: q.len(),
+            start: self.start,
+            slope: self.slope,
+            rice_k: self.k,
+            residuals: line(self.start, self.slope, params.frac_bits)
+                .zip(q)
+                .map(|(p, &q)| residual(params, q as i64, p))
+                .collect(),
+        }
+    }
+}
+
+/// The cheapest encoding of `q` as one segment on the line `(start, slope)`, if its residuals fit
+/// the escape payload.
+fn on_line(params: &LayerParams, q: &[i32], start: i64, slope: i64) -> Option<Plan> {
+    let limit = 1u64 << params.escape_bits();
+    let codes = || {
+        line(start, slope, params.frac_bits)
+            .zip(q)
+            .map(|(p, &q)| zigzag(residual(params, q as i64, p)))
+    };
+    let mut sum = 0u64;
+    for u in codes() {
+        if u >= limit {
+            return None;
+        }
+        sum += u;
+    }
+    // Rice parameter: around log2 of the mean code value, the usual estimate, refined locally
+    // (the smallest k on ties).
+    let guess = 64 - (sum / q.len() as u64).leading_zeros();
+    let k0 = guess.saturating_sub(1);
+    let mut bits = [0u64; 3];
+    for u in codes() {
+        for (i, b) in bits.iter_mut().enumerate() {
+            *b += code_bits(params, u, k0 + i as u32);
+        }
+    }
+    let (k, bits) = (k0..=guess + 1)
+        .zip(bits)
+        .filter(|&(k, _)| k <= params.bits as u32)
+        .min_by_key(|&(_, bits)| bits)
+        .expect("k = guess - 1 <= B always");
+    Some(Plan {
+        start,
+        slope,
+        k,
+        bits: params.header_bits() + bits,
+    })
+}
+
+/// The cheapest plan covering all of `q`: a flat line at the mean, or the least-squares line.
+fn best_plan(params: &LayerParams, q: &[i32]) -> Plan {
     let n = q.len() as f64;
     let mean = q.iter().map(|&v| v as f64).sum::<f64>() / n;
     let clamp = |v: f64| (v.round() as i64).clamp(params.min_value(), params.max_value());
@@ -87,7 +118,7 @@ pub fn best_segment(params: &LayerParams, q: &[i32]) -> (Segment, u64) {
     let m = ((slope * (1u64 << params.frac_bits) as f64).round() as i64).clamp(lo, hi);
     let start = clamp(mean - slope * jm);
     match on_line(params, q, start, m) {
-        Some(sloped) if sloped.1 < flat.1 => sloped,
+        Some(sloped) if sloped.bits < flat.bits => sloped,
         _ => flat,
     }
 }
@@ -110,19 +141,19 @@ pub fn greedy(params: &LayerParams, q: &[i32]) -> Vec<Segment> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < q.len() {
-        let (seg, _) = lengths(params, q.len() - i)
-            .map(|l| best_segment(params, &q[i..i + l]))
+        let (plan, len) = lengths(params, q.len() - i)
+            .map(|l| (best_plan(params, &q[i..i + l]), l))
             // Compare bits per weight exactly: a/la < b/lb  <=>  a*lb < b*la. Ties go longer.
             .reduce(|a, b| {
-                if b.1 * (a.0.len as u64) <= a.1 * (b.0.len as u64) {
+                if b.0.bits * (a.1 as u64) <= a.0.bits * (b.1 as u64) {
                     b
                 } else {
                     a
                 }
             })
             .expect("at least one candidate length");
-        i += seg.len;
-        out.push(seg);
+        out.push(plan.segment(params, &q[i..i + len]));
+        i += len;
     }
     out
 }
@@ -130,32 +161,39 @@ pub fn greedy(params: &LayerParams, q: &[i32]) -> Vec<Segment> {
 /// Optimal over the same candidate lengths: fewest total bits by dynamic programming.
 pub fn optimal(params: &LayerParams, q: &[i32]) -> Vec<Segment> {
     let n = q.len();
-    // best[i] = (bits for q[i..], first segment); filled from the end.
-    let mut best: Vec<Option<(u64, Segment)>> = vec![None; n + 1];
+    let g = granule(params);
+    // The best plan of every candidate segment, by start granule, computed in parallel.
+    let starts: Vec<usize> = (0..n).step_by(g).collect();
+    let plans: Vec<Vec<Plan>> = starts
+        .par_iter()
+        .map(|&i| {
+            lengths(params, n - i)
+                .map(|l| best_plan(params, &q[i..i + l]))
+                .collect()
+        })
+        .collect();
+    // best[i] = (bits for q[i..], first segment's plan and length); filled from the end.
+    // Segments start at multiples of the granule (the search space greedy draws from too).
+    let mut best: Vec<Option<(Plan, usize)>> = vec![None; n + 1];
     let mut cost = vec![u64::MAX; n + 1];
     cost[n] = 0;
-    let g = granule(params);
-    // Segments start at multiples of the granule (the search space greedy draws from too).
-    for i in (0..n).rev().filter(|i| i.is_multiple_of(g)) {
-        for l in lengths(params, n - i) {
+    for (&i, row) in starts.iter().zip(&plans).rev() {
+        for (l, plan) in lengths(params, n - i).zip(row) {
             if cost[i + l] == u64::MAX {
                 continue;
             }
-            let (seg, bits) = best_segment(params, &q[i..i + l]);
-            if bits + cost[i + l] < cost[i] {
-                cost[i] = bits + cost[i + l];
-                best[i] = Some((bits, seg));
+            if plan.bits + cost[i + l] < cost[i] {
+                cost[i] = plan.bits + cost[i + l];
+                best[i] = Some((*plan, l));
             }
         }
     }
     let mut out = Vec::new();
     let mut i = 0;
     while i < n {
-        let (_, seg) = best[i]
-            .take()
-            .expect("every granule position reaches the end");
-        i += seg.len;
-        out.push(seg);
+        let (plan, l) = best[i].expect("every granule position reaches the end");
+        out.push(plan.segment(params, &q[i..i + l]));
+        i += l;
     }
     out
 }

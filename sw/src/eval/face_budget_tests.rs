@@ -1,0 +1,68 @@
+//! The per-layer budget on the MTCNN O-Net and R-Net face classifiers (skipped with a message
+//! when `make models` has not fetched them): settings chosen on held-out face images must keep
+//! the evaluation images within the budget, and still compress well beyond INT8.
+
+use std::path::PathBuf;
+
+use super::budget::choose;
+use super::inputs::{split_faces, Layout};
+use super::ladder::Family;
+use super::runner::{float_logits, Evaluator};
+use super::variants::{weight_count, CodecSettings};
+use crate::data::faces::load_lfw_subset;
+use crate::model::import::load_graph;
+
+fn check(model: &str) {
+    let cache = std::env::var_os("LC_MODEL_CACHE").map_or_else(
+        || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/linecompress"),
+        PathBuf::from,
+    );
+    let (path, faces) = (cache.join(model), cache.join("lfw_subset.npy"));
+    if !path.exists() || !faces.exists() {
+        eprintln!("skipped: {} or {} missing", path.display(), faces.display());
+        return;
+    }
+    let mut g = load_graph(&path).expect("model imports");
+    g.preprocess.mean = 127.5;
+    g.preprocess.std = 128.0;
+    let imgs = load_lfw_subset(&faces).expect("face images");
+    let split = split_faces(&g, &imgs, Layout::Whc, usize::MAX).expect("split");
+    let ev = Evaluator::new(&g, split.eval, &split.calib).expect("evaluator");
+    let held_out = Evaluator {
+        graph: &g,
+        float_logits: float_logits(&g, &split.held_out.inputs).expect("float"),
+        set: split.held_out,
+        calib: ev.calib.clone(),
+    };
+    let budget = 1.0;
+    let r = choose(
+        &held_out,
+        Family::LcRice,
+        budget,
+        CodecSettings::default(),
+        |_| {},
+    )
+    .expect("search");
+    // The choice made on held-out images, before any check on the evaluation images.
+    let s = ev.score(&r.weights()).expect("score");
+    let drop = (ev.float_score().quality() - s.quality()) * 100.0;
+    let ratio = 32.0 * weight_count(&g) as f64 / r.bits().iter().sum::<u64>() as f64;
+    assert!(
+        drop <= budget,
+        "{model}: drop {drop:.2} on {} evaluation images, SQNR {:.1} dB, {:?}",
+        ev.set.len(),
+        s.sqnr_db,
+        r.methods()
+    );
+    assert!(ratio > 8.0, "{model}: only {ratio:.2}x vs FP32");
+}
+
+#[test]
+fn onet_budget_holds_on_evaluation_images() {
+    check("mtcnn_onet.onnx");
+}
+
+#[test]
+fn rnet_budget_holds_on_evaluation_images() {
+    check("mtcnn_rnet.onnx");
+}
