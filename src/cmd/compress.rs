@@ -30,8 +30,9 @@ pub struct CodecArgs {
     pub strategy: StrategyArg,
     /// Hardware profile the streams must decode on: a built-in name (`compact`, `compact-flat`,
     /// `full`) or a profile TOML file. Parameters are chosen within it.
-    #[arg(long, default_value = lc_format::DEFAULT_PROFILE)]
-    pub profile: String,
+    /// [default: compact; `sweep`: full]
+    #[arg(long)]
+    pub profile: Option<String>,
     /// Memory word width the streams are packed for.
     #[arg(long, default_value_t = 64, value_parser = word_bits)]
     pub word_bits: u8,
@@ -64,9 +65,14 @@ pub enum StrategyArg {
 }
 
 impl CodecArgs {
-    /// The hardware profile these arguments select.
+    /// The hardware profile these arguments select (`--profile`, else the shipped one).
     pub fn profile(&self) -> Result<&'static Profile> {
-        Ok(Profile::shared(&self.profile)?)
+        self.profile_or(lc_format::DEFAULT_PROFILE)
+    }
+
+    /// The hardware profile `--profile` selects, else `default`.
+    pub fn profile_or(&self, default: &str) -> Result<&'static Profile> {
+        Ok(Profile::shared(self.profile.as_deref().unwrap_or(default))?)
     }
 
     /// The codec options these arguments select.

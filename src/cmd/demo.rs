@@ -58,7 +58,7 @@ pub fn run(args: &Args) -> Result<()> {
                 bits: 8,
                 lanes: 1,
                 strategy: StrategyArg::Optimal,
-                profile: "full".into(),
+                profile: Some("full".into()),
                 word_bits: 64,
             };
             let r = inspect(&compress_model(&model, &codec)?)?;
@@ -81,7 +81,7 @@ pub fn run(args: &Args) -> Result<()> {
         bits: 8,
         lanes: a.lanes as u16,
         strategy: StrategyArg::Optimal,
-        profile: lc_sim::accel::plan::accel_profile().name.clone(),
+        profile: Some(lc_sim::accel::plan::accel_profile().name.clone()),
         word_bits: 64,
     };
     let c = compress_model(&model, &codec)?;
