@@ -25,6 +25,8 @@ enum Command {
     Inspect(cmd::inspect::Args),
     /// Accuracy with float, INT8 and LineCompress weights, and the footprint ratios.
     Eval(cmd::eval::Args),
+    /// What each hardware profile costs in compression and saves in area and clock.
+    Codesign(cmd::codesign::Args),
     /// Accuracy against bits/weight for LineCompress and the baselines: CSV and plots.
     Sweep(cmd::sweep::Args),
     /// Emit the Verilog of the decompressor or the accelerator, with a port manifest.
@@ -45,6 +47,7 @@ fn main() {
         Command::Decompress(a) => cmd::decompress::run(a),
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Eval(a) => cmd::eval::run(a),
+        Command::Codesign(a) => cmd::codesign::run(a),
         Command::Sweep(a) => cmd::sweep::run(a),
         Command::Rtl(a) => cmd::rtl::run(a),
         Command::Verify(a) => cmd::verify::run(a),

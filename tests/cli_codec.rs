@@ -207,7 +207,7 @@ fn profiles_are_obeyed_and_checked() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // Written with every parameter free, a layer with F = 8 or lines mode is refused by name.
+    // Written with every parameter free, a lines-mode layer is refused, naming layer and field.
     assert!(compress(&["--profile", "full", "--mode", "lines"])
         .status
         .success());

@@ -59,13 +59,10 @@ pub struct DataArgs {
 }
 
 fn default_faces() -> String {
-    let cache = std::env::var("LC_MODEL_CACHE").unwrap_or_else(|_| {
-        format!(
-            "{}/.cache/linecompress",
-            std::env::var("HOME").unwrap_or_else(|_| ".".into())
-        )
-    });
-    format!("{cache}/lfw_subset.npy")
+    super::model_cache()
+        .join("lfw_subset.npy")
+        .display()
+        .to_string()
 }
 
 /// Input layout on the command line.

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod codesign;
 pub mod compress;
 pub mod decompress;
 pub mod demo;
@@ -16,6 +17,16 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use lc_sw::container::Container;
+
+/// Where `make models` puts the pretrained models: `$LC_MODEL_CACHE`, else
+/// `~/.cache/linecompress`.
+pub fn model_cache() -> std::path::PathBuf {
+    match std::env::var_os("LC_MODEL_CACHE") {
+        Some(dir) => dir.into(),
+        None => std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_else(|| ".".into()))
+            .join(".cache/linecompress"),
+    }
+}
 
 /// Read and validate a container file.
 pub fn read_container(path: &Path) -> Result<Container> {
