@@ -182,7 +182,7 @@ impl Design {
     }
 
     /// Verilog and ports of the configuration block and of one lane.
-    fn blocks(&self) -> anyhow::Result<[(String, Vec<Port>); 2]> {
+    pub(crate) fn blocks(&self) -> anyhow::Result<[(String, Vec<Port>); 2]> {
         let (config, lane) = self.modules();
         Ok(match self {
             Design::Full => [

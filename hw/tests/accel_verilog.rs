@@ -1,34 +1,47 @@
 //! The emitted accelerator Verilog: well-formed manifest, and lint-clean under
 //! `verilator --lint-only -Wall` with the shipped waivers (skipped when Verilator is absent).
 
+use lc_format::Profile;
 use lc_hw::accel::emit::{emit_accel, generate_accel};
 use lc_hw::PortDirection;
 use std::process::Command;
 
 #[test]
 fn manifest_has_per_lane_buses_and_host_ports() {
-    for lanes in [1, 4, 8] {
-        let (_, m) = generate_accel(lanes).unwrap();
-        assert_eq!(m.top, format!("lc_accel_p{lanes}"));
-        let port = |n: &str| m.port(n).unwrap_or_else(|| panic!("port {n}"));
-        assert_eq!(port("in_data").width, 64 * lanes);
-        assert_eq!(port("in_data").lane_width, Some(64));
-        assert_eq!(port("in_ready").direction, PortDirection::Output);
-        assert_eq!(port("act_rdata").direction, PortDirection::Output);
-        for n in [
-            "start",
-            "done",
-            "error",
-            "busy",
-            "lay_k_len",
-            "prm_mult",
-            "cfg_bits",
-        ] {
-            assert_eq!(port(n).lane_width, None, "{n} is shared");
+    let shipped = Profile::default_profile();
+    let full = Profile::load("full").unwrap();
+    for (profile, top, word) in [(&shipped, "lc_accel_p", 32), (&full, "lc_accel_full_p", 64)] {
+        for lanes in [1, 4, 8] {
+            let (_, m) = generate_accel(profile, lanes).unwrap();
+            assert_eq!(m.top, format!("{top}{lanes}"));
+            assert_eq!(m.word_bits, word);
+            check_ports(&m, lanes, word);
         }
     }
-    assert!(generate_accel(0).is_err());
-    assert!(generate_accel(1000).is_err());
+    assert!(generate_accel(&shipped, 0).is_err());
+    assert!(generate_accel(&shipped, 1000).is_err());
+    let flat = Profile::load("compact-flat").unwrap();
+    let (_, m) = generate_accel(&flat, 2).unwrap();
+    assert_eq!(m.top, "lc_accel_compact_flat_p2");
+}
+
+fn check_ports(m: &lc_hw::Manifest, lanes: usize, word: usize) {
+    let port = |n: &str| m.port(n).unwrap_or_else(|| panic!("port {n}"));
+    assert_eq!(port("in_data").width, word * lanes);
+    assert_eq!(port("in_data").lane_width, Some(word));
+    assert_eq!(port("in_ready").direction, PortDirection::Output);
+    assert_eq!(port("act_rdata").direction, PortDirection::Output);
+    for n in [
+        "start",
+        "done",
+        "error",
+        "busy",
+        "lay_k_len",
+        "prm_mult",
+        "cfg_bits",
+    ] {
+        assert_eq!(port(n).lane_width, None, "{n} is shared");
+    }
 }
 
 #[test]
@@ -39,8 +52,10 @@ fn verilog_is_lint_clean() {
         return;
     }
     let dir = std::env::temp_dir().join(format!("lc_accel_lint_{}", std::process::id()));
-    for lanes in [1, 4] {
-        let rtl = emit_accel(lanes, &dir).unwrap();
+    let shipped = Profile::default_profile();
+    let full = Profile::load("full").unwrap();
+    for (profile, lanes) in [(&shipped, 1), (&shipped, 4), (&full, 4)] {
+        let rtl = emit_accel(profile, lanes, &dir).unwrap();
         let out = Command::new(&verilator)
             .args(["--lint-only", "-Wall", "--top-module", &rtl.manifest.top])
             .arg(&rtl.waivers)
@@ -48,7 +63,11 @@ fn verilog_is_lint_clean() {
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "lint of lc_accel_p{lanes}:\n{text}");
+        assert!(
+            out.status.success(),
+            "lint of {}:\n{text}",
+            rtl.manifest.top
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -128,20 +128,13 @@ pub fn generate(
         }
         Design::Accel => {
             let p = mac_lanes.unwrap_or(lanes);
-            if profile.name != "full" {
-                bail!(
-                    "the accelerator's decompressor lanes are generated with the full profile \
-                     today, not {} (use --profile full)",
-                    profile.name
-                );
-            }
             if p != lanes {
                 bail!(
                     "{lanes} decompressor lanes with {p} MAC lanes: an accelerator with D != P is \
                      not generated yet (give --lanes and --mac-lanes the same value)"
                 );
             }
-            let (verilog, manifest) = lc_hw::accel::emit::generate_accel(p)?;
+            let (verilog, manifest) = lc_hw::accel::emit::generate_accel(profile, p)?;
             Ok(GeneratedDesign {
                 verilog,
                 manifest,

@@ -103,7 +103,6 @@ fn conv_op(
 
 /// Run `model` on `input` with both weight stores; returns the datapath cycles of each.
 fn check(model: &QModel, input: &QTensor, dram: DramConfig) -> Vec<u64> {
-    let mut dev = AccelDevice::new(LANES).unwrap();
     let mut cycles = Vec::new();
     for store in [
         WeightStore::Int8,
@@ -113,6 +112,7 @@ fn check(model: &QModel, input: &QTensor, dram: DramConfig) -> Vec<u64> {
         },
     ] {
         let plan = NetworkPlan::new(model, LANES, store).unwrap();
+        let mut dev = AccelDevice::for_plan(&plan).unwrap();
         let opts = RunImageOptions {
             dram,
             trace_layer: None,
@@ -250,7 +250,7 @@ fn a_wrong_reference_weight_is_reported_with_layer_channel_and_index() {
         let w = &mut layer.weights[channel * k + 4];
         *w = if *w > 0 { -100 } else { 100 };
     }
-    let mut dev = AccelDevice::new(LANES).unwrap();
+    let mut dev = AccelDevice::for_plan(&plan).unwrap();
     let vcd =
         std::env::temp_dir().join(format!("lc_accel_wrong_weight_{}.vcd", std::process::id()));
     let opts = RunImageOptions {

@@ -4,8 +4,10 @@
 
 use super::dram::{Dram, DramConfig};
 use super::job::{layer_registers, LayerJob};
+use super::plan::NetworkPlan;
 use crate::model::{Model, PortId};
 use anyhow::{anyhow, bail, Result};
+use lc_format::Profile;
 use std::path::{Path, PathBuf};
 
 /// Names of the per-lane and shared ports the host drives.
@@ -48,15 +50,18 @@ pub struct LayerRun {
 /// The Verilator model of the P-lane accelerator.
 pub struct AccelDevice {
     model: Model,
+    profile: String,
     lanes: usize,
+    word_bits: usize,
     ports: Ports,
     window: Option<(PathBuf, u64, u64)>,
 }
 
 impl AccelDevice {
-    /// A fresh model of the `lanes`-lane accelerator (it must be compiled into this crate).
-    pub fn new(lanes: usize) -> Result<Self> {
-        let model = Model::new(&lc_hw::accel::accel_top_name(lanes))?;
+    /// A fresh model of the `lanes`-lane accelerator with the decompressor lanes of `profile` (it
+    /// must be compiled into this crate).
+    pub fn new(profile: &Profile, lanes: usize) -> Result<Self> {
+        let model = Model::new(&lc_hw::accel::accel_top_name(profile, lanes))?;
         let p = |n: &str| model.port(n);
         let ports = Ports {
             reset: p("reset")?,
@@ -93,9 +98,12 @@ impl AccelDevice {
             in_ready: p("in_ready")?,
             dec_error: p("dec_error")?,
         };
+        let word_bits = model.manifest().word_bits;
         let mut dev = AccelDevice {
             model,
+            profile: profile.name.clone(),
             lanes,
+            word_bits,
             ports,
             window: None,
         };
@@ -103,9 +111,24 @@ impl AccelDevice {
         Ok(dev)
     }
 
+    /// A fresh model of the accelerator `plan` is made for.
+    pub fn for_plan(plan: &NetworkPlan) -> Result<Self> {
+        Self::new(plan.profile, plan.lanes)
+    }
+
     /// Number of MAC lanes.
     pub fn lanes(&self) -> usize {
         self.lanes
+    }
+
+    /// Name of the hardware profile of the decompressor lanes.
+    pub fn profile(&self) -> &str {
+        &self.profile
+    }
+
+    /// Width of a memory word of the decompressor lanes.
+    pub fn word_bits(&self) -> usize {
+        self.word_bits
     }
 
     /// Total clock cycles of the model so far.
@@ -239,7 +262,7 @@ impl AccelDevice {
             ranges.push(range);
             run.weights += count;
         }
-        let mut mem = Dram::new(dram, dram_words, &ranges)?;
+        let mut mem = Dram::new(dram, self.word_bits, dram_words, &ranges)?;
         self.set(self.ports.start, 1)?;
         self.model.tick();
         self.set(self.ports.start, 0)?;
@@ -334,7 +357,9 @@ impl AccelDevice {
         let g = &job.geom;
         let compute = (g.groups(self.lanes) * g.out_plane() * (g.k_len() + self.lanes + 4)) as u64;
         let words: u64 = job.lanes.iter().map(|s| s.words() as u64).sum();
-        let memory = (words as f64 * 8.0 * dram.traffic_scale / dram.bytes_per_cycle).ceil() as u64;
+        let word_bytes = self.word_bits as f64 / 8.0;
+        let memory =
+            (words as f64 * word_bytes * dram.traffic_scale / dram.bytes_per_cycle).ceil() as u64;
         10_000 + 4 * (compute + memory + weights + dram.latency as u64 * (words + 1))
     }
 

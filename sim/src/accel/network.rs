@@ -140,11 +140,13 @@ pub fn run_image(
     input: &QTensor,
     opts: &RunImageOptions,
 ) -> Result<ImageRun> {
-    if dev.lanes() != plan.lanes {
+    if dev.lanes() != plan.lanes || dev.profile() != plan.profile.name {
         bail!(
-            "the plan is for {} lanes, the device has {}",
+            "the plan is for {} lanes of profile {}, the device has {} lanes of profile {}",
             plan.lanes,
-            dev.lanes()
+            plan.profile.name,
+            dev.lanes(),
+            dev.profile()
         );
     }
     let q = &plan.reference;

@@ -105,7 +105,7 @@ pub fn verify_store(
                 let plan = &plan;
                 let run_opts = &run_opts;
                 s.spawn(move || -> Result<WorkerResult> {
-                    let mut dev = AccelDevice::new(opts.lanes)?;
+                    let mut dev = AccelDevice::for_plan(plan)?;
                     let mut out = Vec::new();
                     for i in (t * chunk)..((t + 1) * chunk).min(n) {
                         let r = run_image(&mut dev, plan, &m.inputs[i], run_opts)
@@ -220,7 +220,7 @@ fn trace_failure(
         .vcd_dir
         .join(format!("{}_image{image}_layer{layer}.vcd", store.label()));
     let run = || -> Result<()> {
-        let mut dev = AccelDevice::new(opts.lanes)?;
+        let mut dev = AccelDevice::for_plan(plan)?;
         let o = RunImageOptions {
             dram: opts.dram,
             trace_layer: Some((layer, path.clone())),
