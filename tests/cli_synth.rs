@@ -119,7 +119,18 @@ fn bad_arguments_fail_cleanly() {
         "--target",
         "hx8k",
     ]);
-    assert_clean_failure(&uneven, "D != P is not generated yet");
+    assert_clean_failure(&uneven, "D must not exceed P");
+    let indivisible = run(&[
+        "--design",
+        "accel",
+        "--lanes",
+        "3",
+        "--mac-lanes",
+        "4",
+        "--target",
+        "hx8k",
+    ]);
+    assert_clean_failure(&indivisible, "D must divide P");
     for bad in [
         ["--design", "cpu", "--lanes", "1", "--target", "generic"],
         ["--design", "accel", "--lanes", "1", "--target", "ecp5"],

@@ -63,8 +63,11 @@ pub struct Port {
 pub struct Manifest {
     /// Name of the top module.
     pub top: String,
-    /// Number of lanes.
+    /// Number of (decompressor) lanes: the lane count of the memory word buses.
     pub lanes: usize,
+    /// MAC lanes of an accelerator (`None` for the decompressor alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac_lanes: Option<usize>,
     /// Width of a memory word.
     pub word_bits: usize,
     /// The clock port.
@@ -461,6 +464,7 @@ fn top_module(
     let manifest = Manifest {
         top,
         lanes,
+        mac_lanes: None,
         word_bits: design.word_bits(),
         clock: "clock".to_string(),
         ports,

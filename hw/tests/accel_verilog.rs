@@ -3,6 +3,7 @@
 
 use lc_format::Profile;
 use lc_hw::accel::emit::{emit_accel, generate_accel};
+use lc_hw::accel::AccelLanes;
 use lc_hw::PortDirection;
 use std::process::Command;
 
@@ -12,17 +13,38 @@ fn manifest_has_per_lane_buses_and_host_ports() {
     let full = Profile::load("full").unwrap();
     for (profile, top, word) in [(&shipped, "lc_accel_p", 32), (&full, "lc_accel_full_p", 64)] {
         for lanes in [1, 4, 8] {
-            let (_, m) = generate_accel(profile, lanes).unwrap();
+            let (_, m) = generate_accel(profile, AccelLanes::matched(lanes).unwrap()).unwrap();
             assert_eq!(m.top, format!("{top}{lanes}"));
             assert_eq!(m.word_bits, word);
             check_ports(&m, lanes, word);
         }
     }
-    assert!(generate_accel(&shipped, 0).is_err());
-    assert!(generate_accel(&shipped, 1000).is_err());
     let flat = Profile::load("compact-flat").unwrap();
-    let (_, m) = generate_accel(&flat, 2).unwrap();
+    let (_, m) = generate_accel(&flat, AccelLanes::matched(2).unwrap()).unwrap();
     assert_eq!(m.top, "lc_accel_compact_flat_p2");
+}
+
+#[test]
+fn fewer_decompressor_lanes_than_mac_lanes() {
+    let shipped = Profile::default_profile();
+    for (p, d) in [(4, 1), (4, 2), (8, 2)] {
+        let (v, m) = generate_accel(&shipped, AccelLanes::new(p, d).unwrap()).unwrap();
+        assert_eq!(m.top, format!("lc_accel_p{p}_d{d}"));
+        assert_eq!((m.lanes, m.mac_lanes), (d, Some(p)));
+        let port = |n: &str| m.port(n).unwrap_or_else(|| panic!("port {n}"));
+        assert_eq!(port("in_data").width, 32 * d);
+        assert_eq!(port("dec_error").width, d);
+        assert_eq!(port("lane_channels").width, 16 * p);
+        let instance = format!("lc_accel_router_f{} route", p / d);
+        assert_eq!(
+            v.matches(&instance).count(),
+            d,
+            "one router per decompressor lane"
+        );
+    }
+    let full = Profile::load("full").unwrap();
+    let (_, m) = generate_accel(&full, AccelLanes::new(4, 2).unwrap()).unwrap();
+    assert_eq!(m.top, "lc_accel_full_p4_d2");
 }
 
 fn check_ports(m: &lc_hw::Manifest, lanes: usize, word: usize) {
@@ -54,8 +76,14 @@ fn verilog_is_lint_clean() {
     let dir = std::env::temp_dir().join(format!("lc_accel_lint_{}", std::process::id()));
     let shipped = Profile::default_profile();
     let full = Profile::load("full").unwrap();
-    for (profile, lanes) in [(&shipped, 1), (&shipped, 4), (&full, 4)] {
-        let rtl = emit_accel(profile, lanes, &dir).unwrap();
+    for (profile, p, d) in [
+        (&shipped, 1, 1),
+        (&shipped, 4, 4),
+        (&shipped, 4, 1),
+        (&shipped, 4, 2),
+        (&full, 4, 4),
+    ] {
+        let rtl = emit_accel(profile, AccelLanes::new(p, d).unwrap(), &dir).unwrap();
         let out = Command::new(&verilator)
             .args(["--lint-only", "-Wall", "--top-module", &rtl.manifest.top])
             .arg(&rtl.waivers)

@@ -99,7 +99,8 @@ pub fn run(args: &Args) -> Result<()> {
     let rtl_dir = args.out.join("rtl");
     let profile = lc_sim::accel::plan::accel_profile();
     let dec = lc_hw::emit::emit_rtl_for(profile, a.lanes, &rtl_dir)?;
-    let acc = lc_hw::accel::emit::emit_accel(profile, a.lanes, &rtl_dir)?;
+    let split = lc_hw::accel::AccelLanes::new(a.lanes, a.decoders.unwrap_or(a.lanes))?;
+    let acc = lc_hw::accel::emit::emit_accel(profile, split, &rtl_dir)?;
     println!(
         "\n3. RTL: {} and {}",
         dec.verilog.display(),

@@ -23,7 +23,7 @@ pub fn run(args: &Args) -> Result<()> {
     let rtl = if args.accel {
         lc_hw::accel::emit::emit_accel(
             &lc_format::Profile::default_profile(),
-            args.lanes,
+            lc_hw::accel::AccelLanes::matched(args.lanes)?,
             &args.out,
         )?
     } else {

@@ -12,6 +12,7 @@
 use super::job::{channel_params, Geometry, LaneStreamRef, LayerJob};
 use anyhow::{bail, Context, Result};
 use lc_format::{Profile, DEFAULT_PROFILE};
+use lc_hw::accel::AccelLanes;
 use lc_hw::emit::Design;
 use lc_sw::codec::{LaneStream, LayerParams, Mode, Strategy};
 use lc_sw::container::{compress_layer, split_lanes, CompressOptions, Container, Layer};
@@ -52,7 +53,8 @@ impl WeightStore {
     }
 }
 
-/// The golden model and the DRAM image of one CNN for a P-lane datapath.
+/// The golden model and the DRAM image of one CNN for a datapath with P MAC lanes and D
+/// decompressor lanes (the container's lane split follows D).
 #[derive(Clone, Debug)]
 pub struct NetworkPlan {
     /// The integer model the RTL must reproduce (its weights are the ones the streams decode to).
@@ -67,8 +69,10 @@ pub struct NetworkPlan {
     pub profile: &'static Profile,
     /// Per container layer, per lane: the stream in the DRAM image.
     pub streams: Vec<Vec<LaneStreamRef>>,
-    /// MAC lanes the streams were split for.
+    /// MAC lanes P.
     pub lanes: usize,
+    /// Decompressor lanes D, the lanes the streams were split for.
+    pub dec_lanes: usize,
     /// How the weights are stored.
     pub store: WeightStore,
 }
@@ -141,12 +145,17 @@ fn raw_layer(name: &str, l: &QWeighted, lanes: usize) -> Result<Layer> {
 }
 
 impl NetworkPlan {
-    /// Prepare `model` (built with INT8 weights) for a `lanes`-lane datapath with `store`. For
-    /// compressed storage the reference model gets the decoded weights.
+    /// Prepare `model` (built with INT8 weights) for a `lanes`-lane datapath (one decompressor
+    /// lane per MAC lane) with `store`. For compressed storage the reference model gets the
+    /// decoded weights.
     pub fn new(model: &QModel, lanes: usize, store: WeightStore) -> Result<Self> {
-        if lanes == 0 {
-            bail!("at least one lane");
-        }
+        Self::split(model, AccelLanes::matched(lanes)?, store)
+    }
+
+    /// Prepare `model` for a datapath with `split.mac()` MAC lanes and `split.dec()` decompressor
+    /// lanes: the weight streams are split over the decompressor lanes.
+    pub fn split(model: &QModel, split: AccelLanes, store: WeightStore) -> Result<Self> {
+        let lanes = split.dec();
         let profile = store.profile();
         let word_bits = Design::for_profile(profile)?.word_bits();
         let mut reference = model.clone();
@@ -222,9 +231,15 @@ impl NetworkPlan {
             streams,
             word_bits,
             profile,
-            lanes,
+            lanes: split.mac(),
+            dec_lanes: lanes,
             store,
         })
+    }
+
+    /// The lane counts of the datapath.
+    pub fn accel_lanes(&self) -> Result<AccelLanes> {
+        AccelLanes::new(self.lanes, self.dec_lanes)
     }
 
     /// Total weight bits stored (sum of the lane streams).
