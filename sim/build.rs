@@ -17,8 +17,15 @@ use std::process::Command;
 const MODEL_LANES: [usize; 2] = [1, 4];
 /// Profiles for which decompressor models are built: the full v1 design and the shipped one.
 const MODEL_PROFILES: [&str; 2] = ["full", lc_format::DEFAULT_PROFILE];
-/// MAC lane counts for which an accelerator model is built.
-const ACCEL_LANES: [usize; 1] = [4];
+/// Accelerator models built: (hardware profile of the decompressor lanes, MAC lanes P,
+/// decompressor lanes D). The shipped profile runs the compressed weights (D = P, 2, 1); `full`
+/// runs the raw INT8 baseline.
+const ACCEL_MODELS: [(&str, usize, usize); 4] = [
+    (lc_format::DEFAULT_PROFILE, 4, 4),
+    (lc_format::DEFAULT_PROFILE, 4, 2),
+    (lc_format::DEFAULT_PROFILE, 4, 1),
+    ("full", 4, 4),
+];
 const RUNTIME_LIB: &str = "lc_verilated_runtime";
 
 #[derive(Serialize)]
@@ -82,10 +89,12 @@ fn run() -> Result<()> {
             design,
         )?);
     }
-    for lanes in ACCEL_LANES {
-        let (verilog, manifest) = lc_hw::accel::generate_accel(lanes)?;
+    for (profile, p, d) in ACCEL_MODELS {
+        let profile = Profile::load(profile)?;
+        let lanes = lc_hw::accel::AccelLanes::new(p, d)?;
+        let (verilog, manifest) = lc_hw::accel::generate_accel(&profile, lanes)?;
         let design = Design {
-            prefix: format!("lc_accel_model_p{lanes}"),
+            prefix: format!("lc_model_{}", manifest.top),
             verilog,
             manifest,
             waivers: (ACCEL_LINT_WAIVERS_FILE, ACCEL_LINT_WAIVERS),

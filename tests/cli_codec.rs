@@ -215,7 +215,7 @@ fn profiles_are_obeyed_and_checked() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("layer conv.w") && err.contains("mode = lines"),
+        err.contains("layer conv.w: profile compact does not accept"),
         "{err}"
     );
     // A missing profile is a one-line error listing the built-in ones.

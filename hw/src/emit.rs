@@ -63,8 +63,11 @@ pub struct Port {
 pub struct Manifest {
     /// Name of the top module.
     pub top: String,
-    /// Number of lanes.
+    /// Number of (decompressor) lanes: the lane count of the memory word buses.
     pub lanes: usize,
+    /// MAC lanes of an accelerator (`None` for the decompressor alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac_lanes: Option<usize>,
     /// Width of a memory word.
     pub word_bits: usize,
     /// The clock port.
@@ -182,7 +185,7 @@ impl Design {
     }
 
     /// Verilog and ports of the configuration block and of one lane.
-    fn blocks(&self) -> anyhow::Result<[(String, Vec<Port>); 2]> {
+    pub(crate) fn blocks(&self) -> anyhow::Result<[(String, Vec<Port>); 2]> {
         let (config, lane) = self.modules();
         Ok(match self {
             Design::Full => [
@@ -247,7 +250,9 @@ pub fn block_verilog<B: Block>(mut block: B, name: &str) -> anyhow::Result<(Stri
     Ok((direct_clocks(&rename_modules(&raw, name)), probe.ports))
 }
 
-/// Rename the `top` module and its `top$child` sub-modules of rust-hdl output.
+/// Rename the `top` module and its `top$child` sub-modules of rust-hdl output. A `$` inside an
+/// identifier (rust-hdl's hierarchy separator) becomes `__`; a `$` that starts a token
+/// (`$signed`, `$display`) is Verilog's and stays.
 fn rename_modules(verilog: &str, name: &str) -> String {
     let prefixed = verilog.replace("top$", &format!("{name}__"));
     let mut out = String::with_capacity(prefixed.len());
@@ -258,9 +263,24 @@ fn rename_modules(verilog: &str, name: &str) -> String {
         } else if let Some(rest) = trimmed.strip_prefix("module top (") {
             out.push_str(&format!("module {name} ({rest}"));
         } else {
-            out.push_str(&line.replace('$', "__"));
+            out.push_str(&separators_to_underscores(line));
         }
         out.push('\n');
+    }
+    out
+}
+
+/// `a$b` -> `a__b` where `$` follows an identifier character.
+fn separators_to_underscores(line: &str) -> String {
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut prev: Option<char> = None;
+    for c in line.chars() {
+        if c == '$' && prev.is_some_and(|p| p.is_ascii_alphanumeric() || p == '_') {
+            out.push_str("__");
+        } else {
+            out.push(c);
+        }
+        prev = Some(c);
     }
     out
 }
@@ -461,6 +481,7 @@ fn top_module(
     let manifest = Manifest {
         top,
         lanes,
+        mac_lanes: None,
         word_bits: design.word_bits(),
         clock: "clock".to_string(),
         ports,
@@ -474,5 +495,18 @@ pub(crate) fn range(width: usize) -> String {
         String::new()
     } else {
         format!("[{}:0] ", width - 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::separators_to_underscores;
+
+    #[test]
+    fn only_hierarchy_separators_are_rewritten() {
+        assert_eq!(
+            separators_to_underscores("x = $signed(lc_lane$acc$q) + $unsigned(b);"),
+            "x = $signed(lc_lane__acc__q) + $unsigned(b);"
+        );
     }
 }

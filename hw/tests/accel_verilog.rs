@@ -1,46 +1,89 @@
 //! The emitted accelerator Verilog: well-formed manifest, and lint-clean under
-//! `verilator --lint-only -Wall` with the shipped waivers (skipped when Verilator is absent).
+//! `verilator --lint-only -Wall` with the shipped waivers (skipped when Verilator is absent, failing under CI).
 
+use lc_format::Profile;
 use lc_hw::accel::emit::{emit_accel, generate_accel};
+use lc_hw::accel::AccelLanes;
 use lc_hw::PortDirection;
 use std::process::Command;
 
+mod common;
+
 #[test]
 fn manifest_has_per_lane_buses_and_host_ports() {
-    for lanes in [1, 4, 8] {
-        let (_, m) = generate_accel(lanes).unwrap();
-        assert_eq!(m.top, format!("lc_accel_p{lanes}"));
-        let port = |n: &str| m.port(n).unwrap_or_else(|| panic!("port {n}"));
-        assert_eq!(port("in_data").width, 64 * lanes);
-        assert_eq!(port("in_data").lane_width, Some(64));
-        assert_eq!(port("in_ready").direction, PortDirection::Output);
-        assert_eq!(port("act_rdata").direction, PortDirection::Output);
-        for n in [
-            "start",
-            "done",
-            "error",
-            "busy",
-            "lay_k_len",
-            "prm_mult",
-            "cfg_bits",
-        ] {
-            assert_eq!(port(n).lane_width, None, "{n} is shared");
+    let shipped = Profile::default_profile();
+    let full = Profile::load("full").unwrap();
+    for (profile, top, word) in [(&shipped, "lc_accel_p", 32), (&full, "lc_accel_full_p", 64)] {
+        for lanes in [1, 4, 8] {
+            let (_, m) = generate_accel(profile, AccelLanes::matched(lanes).unwrap()).unwrap();
+            assert_eq!(m.top, format!("{top}{lanes}"));
+            assert_eq!(m.word_bits, word);
+            check_ports(&m, lanes, word);
         }
     }
-    assert!(generate_accel(0).is_err());
-    assert!(generate_accel(1000).is_err());
+    let flat = Profile::load("compact-flat").unwrap();
+    let (_, m) = generate_accel(&flat, AccelLanes::matched(2).unwrap()).unwrap();
+    assert_eq!(m.top, "lc_accel_compact_flat_p2");
+}
+
+#[test]
+fn fewer_decompressor_lanes_than_mac_lanes() {
+    let shipped = Profile::default_profile();
+    for (p, d) in [(4, 1), (4, 2), (8, 2)] {
+        let (v, m) = generate_accel(&shipped, AccelLanes::new(p, d).unwrap()).unwrap();
+        assert_eq!(m.top, format!("lc_accel_p{p}_d{d}"));
+        assert_eq!((m.lanes, m.mac_lanes), (d, Some(p)));
+        let port = |n: &str| m.port(n).unwrap_or_else(|| panic!("port {n}"));
+        assert_eq!(port("in_data").width, 32 * d);
+        assert_eq!(port("dec_error").width, d);
+        assert_eq!(port("lane_channels").width, 16 * p);
+        let instance = format!("lc_accel_router_f{} route", p / d);
+        assert_eq!(
+            v.matches(&instance).count(),
+            d,
+            "one router per decompressor lane"
+        );
+    }
+    let full = Profile::load("full").unwrap();
+    let (_, m) = generate_accel(&full, AccelLanes::new(4, 2).unwrap()).unwrap();
+    assert_eq!(m.top, "lc_accel_full_p4_d2");
+}
+
+fn check_ports(m: &lc_hw::Manifest, lanes: usize, word: usize) {
+    let port = |n: &str| m.port(n).unwrap_or_else(|| panic!("port {n}"));
+    assert_eq!(port("in_data").width, word * lanes);
+    assert_eq!(port("in_data").lane_width, Some(word));
+    assert_eq!(port("in_ready").direction, PortDirection::Output);
+    assert_eq!(port("act_rdata").direction, PortDirection::Output);
+    for n in [
+        "start",
+        "done",
+        "error",
+        "busy",
+        "lay_k_len",
+        "prm_mult",
+        "cfg_bits",
+    ] {
+        assert_eq!(port(n).lane_width, None, "{n} is shared");
+    }
 }
 
 #[test]
 fn verilog_is_lint_clean() {
-    let verilator = std::env::var("VERILATOR").unwrap_or_else(|_| "verilator".into());
-    if Command::new(&verilator).arg("--version").output().is_err() {
-        eprintln!("verilator not found: lint skipped");
+    let Some(verilator) = common::verilator() else {
         return;
-    }
+    };
     let dir = std::env::temp_dir().join(format!("lc_accel_lint_{}", std::process::id()));
-    for lanes in [1, 4] {
-        let rtl = emit_accel(lanes, &dir).unwrap();
+    let shipped = Profile::default_profile();
+    let full = Profile::load("full").unwrap();
+    for (profile, p, d) in [
+        (&shipped, 1, 1),
+        (&shipped, 4, 4),
+        (&shipped, 4, 1),
+        (&shipped, 4, 2),
+        (&full, 4, 4),
+    ] {
+        let rtl = emit_accel(profile, AccelLanes::new(p, d).unwrap(), &dir).unwrap();
         let out = Command::new(&verilator)
             .args(["--lint-only", "-Wall", "--top-module", &rtl.manifest.top])
             .arg(&rtl.waivers)
@@ -48,7 +91,11 @@ fn verilog_is_lint_clean() {
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "lint of lc_accel_p{lanes}:\n{text}");
+        assert!(
+            out.status.success(),
+            "lint of {}:\n{text}",
+            rtl.manifest.top
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -232,7 +232,8 @@ impl Model {
     fn field(&self, id: PortId, lane: usize) -> Result<(usize, usize)> {
         let p = self.info(id);
         match p.lane_width {
-            Some(w) if lane < self.manifest.lanes => Ok((lane * w, w)),
+            // Per-lane buses may have different lane counts (decompressor and MAC lanes).
+            Some(w) if (lane + 1) * w <= p.width => Ok((lane * w, w)),
             Some(_) => bail!("lane {lane} out of range for {}", p.name),
             None if p.width <= 64 => Ok((0, p.width)),
             None => bail!("port {} is {} bits wide: use set/get", p.name, p.width),

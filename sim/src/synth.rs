@@ -105,8 +105,7 @@ pub struct GeneratedDesign {
 }
 
 /// Generate a design: `lanes` decompressor lanes and, for the accelerator, `mac_lanes` MAC lanes
-/// (default: `lanes`; the generator builds only accelerators with as many MAC lanes as
-/// decompressor lanes).
+/// (default: `lanes`; the decompressor lanes must divide the MAC lanes).
 pub fn generate(
     design: Design,
     profile: &lc_format::Profile,
@@ -128,20 +127,8 @@ pub fn generate(
         }
         Design::Accel => {
             let p = mac_lanes.unwrap_or(lanes);
-            if profile.name != "full" {
-                bail!(
-                    "the accelerator's decompressor lanes are generated with the full profile \
-                     today, not {} (use --profile full)",
-                    profile.name
-                );
-            }
-            if p != lanes {
-                bail!(
-                    "{lanes} decompressor lanes with {p} MAC lanes: an accelerator with D != P is \
-                     not generated yet (give --lanes and --mac-lanes the same value)"
-                );
-            }
-            let (verilog, manifest) = lc_hw::accel::emit::generate_accel(p)?;
+            let split = lc_hw::accel::AccelLanes::new(p, lanes)?;
+            let (verilog, manifest) = lc_hw::accel::emit::generate_accel(profile, split)?;
             Ok(GeneratedDesign {
                 verilog,
                 manifest,

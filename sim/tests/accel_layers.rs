@@ -1,7 +1,9 @@
 //! Directed tests of the accelerator datapath under Verilator: dense layers and convolution
 //! geometry (stride, padding, kernel shapes, short kernels), activations, both weight stores,
-//! and a deliberately wrong reference weight that the checker must report.
+//! fewer decompressor lanes than MAC lanes, and a deliberately wrong reference weight that the
+//! checker must report.
 
+use lc_hw::accel::AccelLanes;
 use lc_sim::accel::device::AccelDevice;
 use lc_sim::accel::dram::DramConfig;
 use lc_sim::accel::network::{run_image, RunImageOptions};
@@ -103,7 +105,6 @@ fn conv_op(
 
 /// Run `model` on `input` with both weight stores; returns the datapath cycles of each.
 fn check(model: &QModel, input: &QTensor, dram: DramConfig) -> Vec<u64> {
-    let mut dev = AccelDevice::new(LANES).unwrap();
     let mut cycles = Vec::new();
     for store in [
         WeightStore::Int8,
@@ -113,6 +114,7 @@ fn check(model: &QModel, input: &QTensor, dram: DramConfig) -> Vec<u64> {
         },
     ] {
         let plan = NetworkPlan::new(model, LANES, store).unwrap();
+        let mut dev = AccelDevice::for_plan(&plan).unwrap();
         let opts = RunImageOptions {
             dram,
             trace_layer: None,
@@ -128,6 +130,90 @@ fn check(model: &QModel, input: &QTensor, dram: DramConfig) -> Vec<u64> {
         cycles.push(run.cycles());
     }
     cycles
+}
+
+/// Run `model` on `input` with compressed weights on `d` decompressor lanes feeding the 4 MAC
+/// lanes; returns the datapath cycles.
+fn check_split(model: &QModel, input: &QTensor, d: usize, dram: DramConfig) -> u64 {
+    let store = WeightStore::Compressed {
+        mode: Mode::Rice,
+        eps: 1,
+    };
+    let split = AccelLanes::new(LANES, d).unwrap();
+    let plan = NetworkPlan::split(model, split, store).unwrap();
+    let mut dev = AccelDevice::for_plan(&plan).unwrap();
+    let opts = RunImageOptions {
+        dram,
+        trace_layer: None,
+        trace_window: None,
+    };
+    let run = run_image(&mut dev, &plan, input, &opts).unwrap();
+    assert!(run.mismatch.is_none(), "D = {d}: {}", run.mismatch.unwrap());
+    run.cycles()
+}
+
+#[test]
+fn fewer_decompressor_lanes_are_bit_exact() {
+    let mut rng = StdRng::seed_from_u64(5);
+    // Partial groups (O not a multiple of P or D), a single output, and convolutions, under random
+    // latency with a tiny queue.
+    let jitter = DramConfig {
+        jitter: 40,
+        queue_words: 2,
+        seed: 9,
+        ..Default::default()
+    };
+    for (inputs, outputs) in [(50, 10), (7, 1), (40, 7)] {
+        let op = QOp::Dense(weighted(
+            &mut rng,
+            vec![outputs, inputs],
+            Act::Clamp,
+            -128,
+            127,
+        ));
+        let model = one_layer(op, vec![inputs]);
+        let x = random_input(&mut rng, &[inputs]);
+        for d in [1, 2, 4] {
+            check_split(&model, &x, d, jitter);
+        }
+    }
+    let cases: [ConvCase; 3] = [
+        (1, 12, 12, 6, [5, 5], [1, 1], [2, 2, 2, 2]),
+        (3, 9, 9, 5, [3, 3], [2, 2], [1, 1, 1, 1]),
+        (2, 6, 6, 9, [1, 1], [1, 1], [0, 0, 0, 0]),
+    ];
+    for (in_c, h, w, out_c, kernel, stride, pads) in cases {
+        let op = conv_op(&mut rng, in_c, out_c, kernel, stride, pads);
+        let model = one_layer(op, vec![in_c, h, w]);
+        let x = random_input(&mut rng, &[in_c, h, w]);
+        for d in [1, 2] {
+            check_split(&model, &x, d, jitter);
+        }
+    }
+    // A dense layer reuses no weight: one decompressor lane for four MAC lanes is the bottleneck.
+    let op = QOp::Dense(weighted(&mut rng, vec![16, 200], Act::Clamp, -128, 127));
+    let model = one_layer(op, vec![200]);
+    let x = random_input(&mut rng, &[200]);
+    let fast = DramConfig {
+        bytes_per_cycle: 16.0,
+        ..Default::default()
+    };
+    let (one, four) = (
+        check_split(&model, &x, 1, fast),
+        check_split(&model, &x, 4, fast),
+    );
+    assert!(one > 3 * four, "D = 1: {one} cycles, D = 4: {four}");
+    // A plan split for D = 2 does not run on the D = 4 device.
+    let store = WeightStore::Compressed {
+        mode: Mode::Rice,
+        eps: 1,
+    };
+    let plan = NetworkPlan::split(&model, AccelLanes::new(LANES, 2).unwrap(), store).unwrap();
+    let four_plan = NetworkPlan::new(&model, LANES, store).unwrap();
+    let mut dev = AccelDevice::for_plan(&four_plan).unwrap();
+    let opts = RunImageOptions::default();
+    let err = run_image(&mut dev, &plan, &x, &opts).unwrap_err();
+    assert!(err.to_string().contains("D = 2"), "{err}");
 }
 
 #[test]
@@ -250,7 +336,7 @@ fn a_wrong_reference_weight_is_reported_with_layer_channel_and_index() {
         let w = &mut layer.weights[channel * k + 4];
         *w = if *w > 0 { -100 } else { 100 };
     }
-    let mut dev = AccelDevice::new(LANES).unwrap();
+    let mut dev = AccelDevice::for_plan(&plan).unwrap();
     let vcd =
         std::env::temp_dir().join(format!("lc_accel_wrong_weight_{}.vcd", std::process::id()));
     let opts = RunImageOptions {

@@ -18,6 +18,7 @@ fn lenet5_is_bit_exact_on_20_test_images() {
     assert_eq!(m.inputs.len(), 20);
     let opts = VerifyOptions {
         lanes: 4,
+        decoders: None,
         dram: DramConfig::default(),
         energy: EnergyModel::shipped().unwrap(),
         vcd_dir: std::env::temp_dir().join("lc_accel_lenet_vcd"),
@@ -56,6 +57,7 @@ fn vgg_small_is_bit_exact_on_20_test_images() {
     let m = prepare(&model, Path::new(DEFAULT_DIR), 20, 100).expect("model and data load");
     let opts = VerifyOptions {
         lanes: 4,
+        decoders: None,
         dram: DramConfig::default(),
         energy: EnergyModel::shipped().unwrap(),
         vcd_dir: std::env::temp_dir().join("lc_accel_vgg_vcd"),

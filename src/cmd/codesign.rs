@@ -92,7 +92,11 @@ fn json_of(args: &[String]) -> Result<Value> {
         );
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    let line = text.lines().rev().find(|l| l.starts_with('{')).unwrap_or("");
+    let line = text
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or("");
     serde_json::from_str(line).with_context(|| format!("no JSON from linecompress {}", args[0]))
 }
 
@@ -197,7 +201,9 @@ fn markdown(rows: &[Value], models: &[Model], max_drop: f64) -> String {
             cells(four),
             per_lane,
             fmt_mhz(&four["fmax_mhz"]),
-            four["fits"].as_bool().map_or("-", |f| if f { "yes" } else { "no" }),
+            four["fits"]
+                .as_bool()
+                .map_or("-", |f| if f { "yes" } else { "no" }),
         ));
         for m in r["models"].as_array().into_iter().flatten() {
             let e = &m["eval"];

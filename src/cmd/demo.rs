@@ -82,7 +82,7 @@ pub fn run(args: &Args) -> Result<()> {
         lanes: a.lanes as u16,
         strategy: StrategyArg::Optimal,
         profile: Some(lc_sim::accel::plan::accel_profile().name.clone()),
-        word_bits: 64,
+        word_bits: lc_sim::accel::plan::accel_profile().word_bits as u8,
     };
     let c = compress_model(&model, &codec)?;
     let path = args.out.join("model.lcw");
@@ -97,8 +97,10 @@ pub fn run(args: &Args) -> Result<()> {
     print!("{}", table(&inspect(&c)?));
 
     let rtl_dir = args.out.join("rtl");
-    let dec = lc_hw::emit::emit_rtl(a.lanes, &rtl_dir)?;
-    let acc = lc_hw::accel::emit::emit_accel(a.lanes, &rtl_dir)?;
+    let profile = lc_sim::accel::plan::accel_profile();
+    let dec = lc_hw::emit::emit_rtl_for(profile, a.lanes, &rtl_dir)?;
+    let split = lc_hw::accel::AccelLanes::new(a.lanes, a.decoders.unwrap_or(a.lanes))?;
+    let acc = lc_hw::accel::emit::emit_accel(profile, split, &rtl_dir)?;
     println!(
         "\n3. RTL: {} and {}",
         dec.verilog.display(),

@@ -71,7 +71,7 @@ pub fn run(args: &Args) -> Result<()> {
         let int8 = verify_store(w, WeightStore::Int8, &opts)?;
         let lc = verify_store(w, store, &opts)?;
         let int8_plan = NetworkPlan::new(&m.qmodel, opts.lanes, WeightStore::Int8)?;
-        let lc_plan = NetworkPlan::new(&m.qmodel, opts.lanes, store)?;
+        let lc_plan = NetworkPlan::split(&m.qmodel, opts.accel_lanes(store)?, store)?;
         eprintln!(
             "{}: accuracy on {} images",
             m.name,
@@ -109,6 +109,7 @@ pub fn run(args: &Args) -> Result<()> {
         rows,
         sweeps,
         lanes: opts.lanes,
+        decoders: opts.accel_lanes(store)?.dec(),
         bandwidth: opts.dram.bytes_per_cycle,
         latency: opts.dram.latency,
         energy_config,

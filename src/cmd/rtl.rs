@@ -21,7 +21,11 @@ pub struct Args {
 /// Run `rtl`.
 pub fn run(args: &Args) -> Result<()> {
     let rtl = if args.accel {
-        lc_hw::accel::emit::emit_accel(args.lanes, &args.out)?
+        lc_hw::accel::emit::emit_accel(
+            &lc_format::Profile::default_profile(),
+            lc_hw::accel::AccelLanes::matched(args.lanes)?,
+            &args.out,
+        )?
     } else {
         lc_hw::emit::emit_rtl(args.lanes, &args.out)?
     };

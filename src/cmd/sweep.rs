@@ -14,8 +14,8 @@ use lc_sw::eval::sweep::{
 };
 
 use super::compress::CodecArgs;
-use lc_sw::eval::variants::CodecSettings;
 use super::eval::{codec_settings, load, prepare, DataArgs};
+use lc_sw::eval::variants::CodecSettings;
 
 /// Arguments of `sweep`.
 #[derive(clap::Args, Debug)]

@@ -19,8 +19,8 @@ pub struct Args {
     /// MAC lanes of the accelerator (default: --lanes; only equal counts are generated today).
     #[arg(long)]
     pub mac_lanes: Option<usize>,
-    /// Hardware profile of the decompressor lanes (a built-in name or a TOML file); the
-    /// accelerator is generated with `full` today.
+    /// Hardware profile of the decompressor lanes (a built-in name or a TOML file; default: the
+    /// shipped one).
     #[arg(long)]
     pub profile: Option<String>,
     /// iCE40 part to place and route on (hx8k, up5k with DSPs), or generic Yosys synthesis only.
@@ -48,11 +48,11 @@ fn choice<T: Copy + Send + Sync + 'static>(
 
 /// Run `synth`.
 pub fn run(args: &Args) -> Result<()> {
-    let default = match args.design {
-        Design::Decompressor => lc_format::DEFAULT_PROFILE,
-        Design::Accel => "full",
-    };
-    let profile = lc_format::Profile::load(args.profile.as_deref().unwrap_or(default))?;
+    let profile = lc_format::Profile::load(
+        args.profile
+            .as_deref()
+            .unwrap_or(lc_format::DEFAULT_PROFILE),
+    )?;
     let report = run_synth(&SynthOptions {
         design: args.design,
         lanes: args.lanes,

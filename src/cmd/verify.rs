@@ -21,6 +21,11 @@ pub struct AccelArgs {
     /// MAC lanes of the datapath (a Verilator model with this many lanes must be built in).
     #[arg(long, default_value_t = 4)]
     pub lanes: usize,
+    /// Decompressor lanes D feeding the MAC lanes for the compressed weights (D divides the MAC
+    /// lanes; default: one per MAC lane). The INT8 baseline always streams through one lane per
+    /// MAC lane.
+    #[arg(long)]
+    pub decoders: Option<usize>,
     /// Residual mode of the compressed weights.
     #[arg(long, value_enum, default_value = "rice")]
     pub mode: ModeArg,
@@ -81,8 +86,12 @@ impl AccelArgs {
     pub fn options(&self, vcd_dir: PathBuf) -> Result<VerifyOptions> {
         let dram = self.dram();
         dram.validate()?;
+        if let Some(d) = self.decoders {
+            lc_hw::accel::AccelLanes::new(self.lanes, d)?;
+        }
         Ok(VerifyOptions {
             lanes: self.lanes,
+            decoders: self.decoders,
             dram,
             energy: self.energy_model()?,
             vcd_dir,
@@ -100,7 +109,7 @@ pub struct Args {
     /// Test images (the first N of the test split).
     #[arg(long, default_value_t = 20)]
     pub images: usize,
-    /// Print `{"images","mismatches","cycles_uncompressed","cycles_compressed",
+    /// Print `{"images","mac_lanes","decoders","mismatches","cycles_uncompressed","cycles_compressed",
     /// "energy_uncompressed_pj","energy_compressed_pj"}` instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -132,10 +141,12 @@ impl Verified {
     /// The table printed by `verify` (and `demo`).
     pub fn print_table(&self) {
         println!(
-            "{}: {} images, {} MAC lanes, weight memory {} B/cycle, latency {} cycles",
+            "{}: {} images, {} MAC lanes, {} decompressor lanes, weight memory {} B/cycle, \
+             latency {} cycles",
             self.name,
             self.lc.images,
             self.opts.lanes,
+            self.opts.decoders.unwrap_or(self.opts.lanes),
             self.opts.dram.bytes_per_cycle,
             self.opts.dram.latency
         );
@@ -210,6 +221,8 @@ pub fn run(args: &Args) -> Result<()> {
     if args.json {
         let j = serde_json::json!({
             "images": v.lc.images,
+            "mac_lanes": v.opts.lanes,
+            "decoders": v.opts.decoders.unwrap_or(v.opts.lanes),
             "mismatches": v.mismatches(),
             "cycles_uncompressed": v.raw.cycles_per_image,
             "cycles_compressed": v.lc.cycles_per_image,

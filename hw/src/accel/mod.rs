@@ -1,5 +1,5 @@
-//! The accelerator datapath: P output-stationary int8 MAC lanes, each fed only by its own
-//! LineCompress decompressor lane, activations broadcast from an on-chip buffer by a convolution
+//! The accelerator datapath: P output-stationary int8 MAC lanes, fed only by D LineCompress
+//! decompressor lanes (D divides P), activations broadcast from an on-chip buffer by a convolution
 //! address generator, per-channel requantization with bias and fused ReLU / clamp / PReLU, and a
 //! small control interface (layer registers, start, busy, done, error).
 //!
@@ -7,12 +7,19 @@
 //! * [`requant::RequantUnit`]: bias, multiplier, shift, rounding, activation, clamp.
 //! * [`ctrl::AccelCtrl`]: layer registers, activation buffer, parameter memory, address
 //!   generator, drain.
-//! * [`emit`]: the structural top `lc_accel_p<P>` (controller + P lanes + the decompressor's
-//!   configuration block and P decompressor lanes), its port manifest and lint waivers.
+//! * [`router::WeightRouter`]: hands one decompressor lane's weights to its MAC lanes in turn
+//!   when there are fewer decompressor lanes than MAC lanes.
+//! * [`split::AccelLanes`]: P MAC lanes, D decompressor lanes (D divides P), and which channels
+//!   each lane takes.
+//! * [`emit`]: the structural top `lc_accel_p<P>` (controller + P MAC lanes + the decompressor's
+//!   configuration block and D decompressor lanes), its port manifest and lint waivers.
 
 pub mod ctrl;
 pub mod emit;
 pub mod lane;
 pub mod requant;
+pub mod router;
+pub mod split;
 
 pub use emit::{accel_top_name, generate_accel, AccelSizes};
+pub use split::AccelLanes;

@@ -4,8 +4,11 @@
 
 use super::dram::{Dram, DramConfig};
 use super::job::{layer_registers, LayerJob};
+use super::plan::NetworkPlan;
 use crate::model::{Model, PortId};
 use anyhow::{anyhow, bail, Result};
+use lc_format::Profile;
+use lc_hw::accel::AccelLanes;
 use std::path::{Path, PathBuf};
 
 /// Names of the per-lane and shared ports the host drives.
@@ -45,18 +48,21 @@ pub struct LayerRun {
     pub weights: u64,
 }
 
-/// The Verilator model of the P-lane accelerator.
+/// The Verilator model of the accelerator with P MAC lanes and D decompressor lanes.
 pub struct AccelDevice {
     model: Model,
-    lanes: usize,
+    profile: String,
+    lanes: AccelLanes,
+    word_bits: usize,
     ports: Ports,
     window: Option<(PathBuf, u64, u64)>,
 }
 
 impl AccelDevice {
-    /// A fresh model of the `lanes`-lane accelerator (it must be compiled into this crate).
-    pub fn new(lanes: usize) -> Result<Self> {
-        let model = Model::new(&lc_hw::accel::accel_top_name(lanes))?;
+    /// A fresh model of the accelerator with `lanes` and the decompressor lanes of `profile` (it
+    /// must be compiled into this crate).
+    pub fn new(profile: &Profile, lanes: AccelLanes) -> Result<Self> {
+        let model = Model::new(&lc_hw::accel::accel_top_name(profile, lanes))?;
         let p = |n: &str| model.port(n);
         let ports = Ports {
             reset: p("reset")?,
@@ -93,9 +99,12 @@ impl AccelDevice {
             in_ready: p("in_ready")?,
             dec_error: p("dec_error")?,
         };
+        let word_bits = model.manifest().word_bits;
         let mut dev = AccelDevice {
             model,
+            profile: profile.name.clone(),
             lanes,
+            word_bits,
             ports,
             window: None,
         };
@@ -103,9 +112,29 @@ impl AccelDevice {
         Ok(dev)
     }
 
+    /// A fresh model of the accelerator `plan` is made for.
+    pub fn for_plan(plan: &NetworkPlan) -> Result<Self> {
+        Self::new(plan.profile, plan.accel_lanes()?)
+    }
+
     /// Number of MAC lanes.
     pub fn lanes(&self) -> usize {
-        self.lanes
+        self.lanes.mac()
+    }
+
+    /// Number of decompressor lanes.
+    pub fn dec_lanes(&self) -> usize {
+        self.lanes.dec()
+    }
+
+    /// Name of the hardware profile of the decompressor lanes.
+    pub fn profile(&self) -> &str {
+        &self.profile
+    }
+
+    /// Width of a memory word of the decompressor lanes.
+    pub fn word_bits(&self) -> usize {
+        self.word_bits
     }
 
     /// Total clock cycles of the model so far.
@@ -178,8 +207,15 @@ impl AccelDevice {
         in_base: usize,
         out_base: usize,
     ) -> Result<LayerRun> {
-        let p = self.lanes;
+        let (p, d) = (self.lanes.mac(), self.lanes.dec());
         let regs = layer_registers(job, p, in_base, out_base)?;
+        if job.lanes.len() > d {
+            bail!(
+                "layer {}: {} lane streams for {d} decompressor lanes",
+                job.name,
+                job.lanes.len()
+            );
+        }
         for (name, v) in regs {
             let id = self.model.port(name)?;
             self.set(id, v)?;
@@ -215,15 +251,15 @@ impl AccelDevice {
             run.io_cycles += 1;
         }
         self.set(self.ports.prm_we, 0)?;
-        // Lane streams and channel counts.
+        // Lane streams (per decompressor lane) and channel counts (per MAC lane).
         let o = job.geom.out_c;
-        let mut ranges = Vec::with_capacity(p);
-        for l in 0..p {
+        let mut ranges = Vec::with_capacity(d);
+        for l in 0..d {
             let (length, count, range) = match job.lanes.get(l) {
                 Some(s) => (s.length_bits, s.count, (s.first_word, s.words())),
                 None => (0, 0, (0, 0)),
             };
-            let channels = if l < o { (o - l).div_ceil(p) } else { 0 };
+            let channels = self.lanes.dec_channels(l, o);
             if count != (channels * job.geom.k_len()) as u64 {
                 bail!(
                     "layer {}: lane {l} holds {count} weights, the datapath needs {} x {}",
@@ -234,12 +270,15 @@ impl AccelDevice {
             }
             self.set_lane(self.ports.length_bits, l, length)?;
             self.set_lane(self.ports.count, l, count)?;
-            self.set_lane(self.ports.lane_channels, l, channels as u64)?;
             self.set_lane(self.ports.in_valid, l, 0)?;
             ranges.push(range);
             run.weights += count;
         }
-        let mut mem = Dram::new(dram, dram_words, &ranges)?;
+        for m in 0..p {
+            let channels = self.lanes.mac_channels(m, o) as u64;
+            self.set_lane(self.ports.lane_channels, m, channels)?;
+        }
+        let mut mem = Dram::new(dram, self.word_bits, dram_words, &ranges)?;
         self.set(self.ports.start, 1)?;
         self.model.tick();
         self.set(self.ports.start, 0)?;
@@ -251,7 +290,7 @@ impl AccelDevice {
             self.model.trace_close();
         }
         let cycle = result?;
-        for l in 0..p {
+        for l in 0..d {
             self.set_lane(self.ports.in_valid, l, 0)?;
             if mem.remaining(l) != 0 {
                 bail!(
@@ -274,9 +313,9 @@ impl AccelDevice {
         budget: u64,
         window: Option<&(PathBuf, u64, u64)>,
     ) -> Result<u64> {
-        let p = self.lanes;
-        let mut presented = vec![None; p];
-        let mut shown = vec![false; p];
+        let d = self.lanes.dec();
+        let mut presented = vec![None; d];
+        let mut shown = vec![false; d];
         let mut cycle = 0u64;
         loop {
             if let Some((path, start, end)) = window {
@@ -293,7 +332,7 @@ impl AccelDevice {
                 break;
             }
             if self.model.get_field(self.ports.error, 0)? == 1 {
-                let lanes: Vec<usize> = (0..p)
+                let lanes: Vec<usize> = (0..d)
                     .filter(|&l| self.model.get_field(self.ports.dec_error, l).unwrap_or(0) == 1)
                     .collect();
                 bail!(
@@ -332,9 +371,12 @@ impl AccelDevice {
     /// Cycles no correct run can exceed.
     fn cycle_budget(&self, job: &LayerJob, dram: &DramConfig, weights: u64) -> u64 {
         let g = &job.geom;
-        let compute = (g.groups(self.lanes) * g.out_plane() * (g.k_len() + self.lanes + 4)) as u64;
+        let p = self.lanes.mac();
+        let compute = (g.groups(p) * g.out_plane() * (g.k_len() + p + 4)) as u64;
         let words: u64 = job.lanes.iter().map(|s| s.words() as u64).sum();
-        let memory = (words as f64 * 8.0 * dram.traffic_scale / dram.bytes_per_cycle).ceil() as u64;
+        let word_bytes = self.word_bits as f64 / 8.0;
+        let memory =
+            (words as f64 * word_bytes * dram.traffic_scale / dram.bytes_per_cycle).ceil() as u64;
         10_000 + 4 * (compute + memory + weights + dram.latency as u64 * (words + 1))
     }
 

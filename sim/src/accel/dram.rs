@@ -1,13 +1,11 @@
 //! A DRAM model for the weight streams: one shared channel with a bandwidth in bytes per cycle
-//! (fractional allowed) and a latency (fixed, or with seeded random jitter), serving the lanes round-robin in 64-bit words, each
-//! lane with a small prefetch queue. It holds the whole data area (the `.lcw` data area, or the raw
-//! INT8 weights packed the same way) and each lane reads its words from its offset.
+//! (fractional allowed) and a latency (fixed, or with seeded random jitter), serving the lanes
+//! round-robin in words of the design's width (32 or 64 bits), each lane with a small prefetch
+//! queue. It holds the whole data area (the `.lcw` data area, or the raw INT8 weights packed the
+//! same way) and each lane reads its words from its offset.
 
 use anyhow::{bail, Result};
 use std::collections::VecDeque;
-
-/// Bytes of one memory word.
-pub const WORD_BYTES: u64 = 8;
 
 /// Bandwidth and latency of the weight memory.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -71,6 +69,7 @@ struct LanePort {
 #[derive(Clone, Debug)]
 pub struct Dram<'a> {
     cfg: DramConfig,
+    word_bytes: u64,
     words: &'a [u64],
     lanes: Vec<LanePort>,
     credit: f64,
@@ -81,9 +80,18 @@ pub struct Dram<'a> {
 }
 
 impl<'a> Dram<'a> {
-    /// A memory holding `words`, with lane `l` reading `ranges[l] = (first word, word count)`.
-    pub fn new(cfg: DramConfig, words: &'a [u64], ranges: &[(usize, usize)]) -> Result<Self> {
+    /// A memory holding `words` of `word_bits` bits (32 or 64; each in the low bits of a `u64`),
+    /// with lane `l` reading `ranges[l] = (first word, word count)`.
+    pub fn new(
+        cfg: DramConfig,
+        word_bits: usize,
+        words: &'a [u64],
+        ranges: &[(usize, usize)],
+    ) -> Result<Self> {
         cfg.validate()?;
+        if word_bits != 32 && word_bits != 64 {
+            bail!("memory words of {word_bits} bits: only 32 and 64 are modelled");
+        }
         let mut lanes = Vec::with_capacity(ranges.len());
         for (l, &(first, n)) in ranges.iter().enumerate() {
             if first + n > words.len() {
@@ -103,6 +111,7 @@ impl<'a> Dram<'a> {
         }
         Ok(Dram {
             cfg,
+            word_bytes: word_bits as u64 / 8,
             words,
             lanes,
             credit: 0.0,
@@ -115,7 +124,7 @@ impl<'a> Dram<'a> {
     /// Advance to `cycle`: issue the requests the bandwidth allows; then, per lane, the word it
     /// presents this cycle (if one has arrived).
     pub fn step(&mut self, cycle: u64, presented: &mut [Option<u64>]) {
-        let word_cost = WORD_BYTES as f64 * self.cfg.traffic_scale;
+        let word_cost = self.word_bytes as f64 * self.cfg.traffic_scale;
         self.credit =
             (self.credit + self.cfg.bytes_per_cycle).min(word_cost.max(self.cfg.bytes_per_cycle));
         let n = self.lanes.len();
@@ -163,7 +172,7 @@ impl<'a> Dram<'a> {
 
     /// DRAM bytes moved so far (delivered words times the traffic scale).
     pub fn bytes(&self) -> f64 {
-        self.words_read as f64 * WORD_BYTES as f64 * self.cfg.traffic_scale
+        self.words_read as f64 * self.word_bytes as f64 * self.cfg.traffic_scale
     }
 
     /// Words lane `l` still has to take.
@@ -183,8 +192,12 @@ mod tests {
     use super::*;
 
     fn drain(cfg: DramConfig, n: usize) -> u64 {
+        drain_words(cfg, 64, n)
+    }
+
+    fn drain_words(cfg: DramConfig, word_bits: usize, n: usize) -> u64 {
         let words: Vec<u64> = (0..n as u64).collect();
-        let mut d = Dram::new(cfg, &words, &[(0, n)]).unwrap();
+        let mut d = Dram::new(cfg, word_bits, &words, &[(0, n)]).unwrap();
         let mut got = Vec::new();
         let mut slot = [None];
         let mut cycle = 0;
@@ -260,6 +273,20 @@ mod tests {
             n,
         );
         assert!(jittered > fast, "{jittered} vs {fast}");
+        // 32-bit words: twice the words per cycle at the same bandwidth.
+        let narrow = drain_words(
+            DramConfig {
+                bytes_per_cycle: 2.0,
+                latency: 10,
+                ..base
+            },
+            32,
+            n,
+        );
+        assert!(
+            narrow >= 2 * n as u64 && narrow <= 2 * n as u64 + 20,
+            "{narrow}"
+        );
     }
 
     #[test]
@@ -277,6 +304,7 @@ mod tests {
         .validate()
         .is_err());
         let words = [0u64; 4];
-        assert!(Dram::new(DramConfig::default(), &words, &[(2, 3)]).is_err());
+        assert!(Dram::new(DramConfig::default(), 64, &words, &[(2, 3)]).is_err());
+        assert!(Dram::new(DramConfig::default(), 48, &words, &[(0, 3)]).is_err());
     }
 }

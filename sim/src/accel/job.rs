@@ -180,12 +180,14 @@ pub struct LaneStreamRef {
     pub length_bits: u64,
     /// Weights in the stream.
     pub count: u64,
+    /// Width of a memory word.
+    pub word_bits: usize,
 }
 
 impl LaneStreamRef {
     /// Words the stream occupies.
     pub fn words(&self) -> usize {
-        self.length_bits.div_ceil(64) as usize
+        self.length_bits.div_ceil(self.word_bits as u64) as usize
     }
 }
 

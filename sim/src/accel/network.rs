@@ -140,11 +140,16 @@ pub fn run_image(
     input: &QTensor,
     opts: &RunImageOptions,
 ) -> Result<ImageRun> {
-    if dev.lanes() != plan.lanes {
+    let device = (dev.lanes(), dev.dec_lanes(), dev.profile());
+    if device != (plan.lanes, plan.dec_lanes, plan.profile.name.as_str()) {
         bail!(
-            "the plan is for {} lanes, the device has {}",
+            "the plan is for P = {}, D = {} of profile {}; the device has P = {}, D = {} of {}",
             plan.lanes,
-            dev.lanes()
+            plan.dec_lanes,
+            plan.profile.name,
+            device.0,
+            device.1,
+            device.2
         );
     }
     let q = &plan.reference;

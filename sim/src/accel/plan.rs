@@ -3,10 +3,17 @@
 //! LineCompress streams (a `.lcw` container's data area), and the raw INT8 weights, which are the
 //! LineCompress stream with 1-weight segments, no slope and no residuals (`len_bits = 0`,
 //! `slope_bits = 0`, lines mode, B = 8): exactly one byte per weight.
+//!
+//! The compressed streams are made for the decompressor lanes of the shipped hardware profile
+//! ([`accel_profile`], 32-bit words). The raw INT8 stream is one that only the general lane of the
+//! `full` profile decodes, so the INT8 baseline runs on the accelerator built with `full` lanes
+//! (64-bit words) and otherwise the same datapath.
 
 use super::job::{channel_params, Geometry, LaneStreamRef, LayerJob};
 use anyhow::{bail, Context, Result};
-use lc_format::Profile;
+use lc_format::{Profile, DEFAULT_PROFILE};
+use lc_hw::accel::AccelLanes;
+use lc_hw::emit::Design;
 use lc_sw::codec::{LaneStream, LayerParams, Mode, Strategy};
 use lc_sw::container::{compress_layer, split_lanes, CompressOptions, Container, Layer};
 use lc_sw::model::golden::{QModel, QOp, QWeighted};
@@ -27,6 +34,16 @@ pub enum WeightStore {
 }
 
 impl WeightStore {
+    /// The hardware profile whose decompressor lanes decode this store.
+    pub fn profile(&self) -> &'static Profile {
+        match self {
+            WeightStore::Int8 => {
+                Profile::shared("full").expect("the built-in full profile is valid")
+            }
+            WeightStore::Compressed { .. } => accel_profile(),
+        }
+    }
+
     /// Short label.
     pub fn label(&self) -> String {
         match self {
@@ -36,19 +53,26 @@ impl WeightStore {
     }
 }
 
-/// The golden model and the DRAM image of one CNN for a P-lane datapath.
+/// The golden model and the DRAM image of one CNN for a datapath with P MAC lanes and D
+/// decompressor lanes (the container's lane split follows D).
 #[derive(Clone, Debug)]
 pub struct NetworkPlan {
     /// The integer model the RTL must reproduce (its weights are the ones the streams decode to).
     pub reference: QModel,
     /// The container whose data area is the DRAM image (one layer per Conv/Dense layer).
     pub container: Container,
-    /// The DRAM image in 64-bit words.
+    /// The DRAM image in words of `word_bits` bits (each in the low bits of a `u64`).
     pub words: Vec<u64>,
+    /// Width of a memory word of the decompressor lanes.
+    pub word_bits: usize,
+    /// The hardware profile of the decompressor lanes the streams are made for.
+    pub profile: &'static Profile,
     /// Per container layer, per lane: the stream in the DRAM image.
     pub streams: Vec<Vec<LaneStreamRef>>,
-    /// MAC lanes the streams were split for.
+    /// MAC lanes P.
     pub lanes: usize,
+    /// Decompressor lanes D, the lanes the streams were split for.
+    pub dec_lanes: usize,
     /// How the weights are stored.
     pub store: WeightStore,
 }
@@ -121,12 +145,19 @@ fn raw_layer(name: &str, l: &QWeighted, lanes: usize) -> Result<Layer> {
 }
 
 impl NetworkPlan {
-    /// Prepare `model` (built with INT8 weights) for a `lanes`-lane datapath with `store`. For
-    /// compressed storage the reference model gets the decoded weights.
+    /// Prepare `model` (built with INT8 weights) for a `lanes`-lane datapath (one decompressor
+    /// lane per MAC lane) with `store`. For compressed storage the reference model gets the
+    /// decoded weights.
     pub fn new(model: &QModel, lanes: usize, store: WeightStore) -> Result<Self> {
-        if lanes == 0 {
-            bail!("at least one lane");
-        }
+        Self::split(model, AccelLanes::matched(lanes)?, store)
+    }
+
+    /// Prepare `model` for a datapath with `split.mac()` MAC lanes and `split.dec()` decompressor
+    /// lanes: the weight streams are split over the decompressor lanes.
+    pub fn split(model: &QModel, split: AccelLanes, store: WeightStore) -> Result<Self> {
+        let lanes = split.dec();
+        let profile = store.profile();
+        let word_bits = Design::for_profile(profile)?.word_bits();
         let mut reference = model.clone();
         let mut layers = Vec::new();
         for ql in reference.layers.iter_mut() {
@@ -147,7 +178,7 @@ impl NetworkPlan {
                 WeightStore::Int8 => raw_layer(&name, layer, lanes)?,
                 WeightStore::Compressed { mode, eps } => {
                     let opts = CompressOptions {
-                        profile: accel_profile().clone(),
+                        profile: profile.clone(),
                         mode,
                         eps,
                         lanes,
@@ -164,12 +195,12 @@ impl NetworkPlan {
             layers.push(c);
         }
         let container = Container {
-            word_bits: 64,
+            word_bits: word_bits as u8,
             layers,
         };
         let (bytes, offsets) = container.data_area();
         let words: Vec<u64> = bytes
-            .chunks(8)
+            .chunks(word_bits / 8)
             .map(|c| {
                 let mut w = [0u8; 8];
                 w[..c.len()].copy_from_slice(c);
@@ -188,6 +219,7 @@ impl NetworkPlan {
                         first_word: o as usize,
                         length_bits: s.length_bits,
                         count: s.count,
+                        word_bits,
                     })
                     .collect()
             })
@@ -197,9 +229,17 @@ impl NetworkPlan {
             container,
             words,
             streams,
-            lanes,
+            word_bits,
+            profile,
+            lanes: split.mac(),
+            dec_lanes: lanes,
             store,
         })
+    }
+
+    /// The lane counts of the datapath.
+    pub fn accel_lanes(&self) -> Result<AccelLanes> {
+        AccelLanes::new(self.lanes, self.dec_lanes)
     }
 
     /// Total weight bits stored (sum of the lane streams).
@@ -246,7 +286,8 @@ impl NetworkPlan {
     }
 }
 
-/// The profile of the decompressor lanes inside the accelerator.
+/// The profile of the decompressor lanes inside the accelerator for compressed weights: the
+/// shipped one.
 pub fn accel_profile() -> &'static Profile {
-    Profile::shared("full").expect("the built-in full profile is valid")
+    Profile::shared(DEFAULT_PROFILE).expect("the built-in default profile is valid")
 }

@@ -156,8 +156,10 @@ pub struct ReportData {
     pub rows: Vec<ModelRow>,
     /// Sweeps.
     pub sweeps: Vec<SweepTable>,
-    /// MAC lanes.
+    /// MAC lanes P.
     pub lanes: usize,
+    /// Decompressor lanes D of the compressed weights (the INT8 baseline has D = P).
+    pub decoders: usize,
     /// Bandwidth of the table, bytes per cycle.
     pub bandwidth: f64,
     /// Memory latency, cycles.

@@ -25,10 +25,13 @@ pub fn bandwidth_sweep(
     bandwidths: &[f64],
     base: DramConfig,
 ) -> Result<Vec<SweepPoint>> {
-    let Some(first) = plans.first() else {
-        bail!("no plans to sweep")
-    };
-    let mut dev = AccelDevice::new(first.lanes)?;
+    if plans.is_empty() {
+        bail!("no plans to sweep");
+    }
+    let mut devs = plans
+        .iter()
+        .map(|p| AccelDevice::for_plan(p))
+        .collect::<Result<Vec<_>>>()?;
     let mut out = Vec::with_capacity(bandwidths.len());
     for &bw in bandwidths {
         let dram = DramConfig {
@@ -36,9 +39,9 @@ pub fn bandwidth_sweep(
             ..base
         };
         let mut cycles = Vec::with_capacity(plans.len());
-        for plan in plans {
+        for (plan, dev) in plans.iter().zip(devs.iter_mut()) {
             let run = run_image(
-                &mut dev,
+                dev,
                 plan,
                 input,
                 &RunImageOptions {

@@ -9,6 +9,7 @@ use super::energy::{EnergyBreakdown, EnergyModel};
 use super::network::{run_image, ImageRun, LayerRecord, Mismatch, RunImageOptions};
 use super::plan::{NetworkPlan, WeightStore};
 use anyhow::{anyhow, bail, Context, Result};
+use lc_hw::accel::AccelLanes;
 use lc_sw::model::golden::{QModel, QTensor};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -27,8 +28,11 @@ pub struct Workload<'a> {
 /// Options of a verification run.
 #[derive(Clone, Debug)]
 pub struct VerifyOptions {
-    /// MAC lanes of the datapath (a compiled model must exist).
+    /// MAC lanes P of the datapath (a compiled model must exist).
     pub lanes: usize,
+    /// Decompressor lanes D for the compressed weights (`None`: D = P). The raw INT8 baseline
+    /// always runs with D = P: its lanes only pass bytes through.
+    pub decoders: Option<usize>,
     /// The weight memory.
     pub dram: DramConfig,
     /// Energy constants.
@@ -37,6 +41,18 @@ pub struct VerifyOptions {
     pub vcd_dir: PathBuf,
     /// Worker threads (each with its own model).
     pub threads: usize,
+}
+
+impl VerifyOptions {
+    /// The lane counts `store` runs with: D = `decoders` for compressed weights, D = P for the raw
+    /// INT8 baseline.
+    pub fn accel_lanes(&self, store: WeightStore) -> Result<AccelLanes> {
+        let d = match store {
+            WeightStore::Int8 => self.lanes,
+            WeightStore::Compressed { .. } => self.decoders.unwrap_or(self.lanes),
+        };
+        AccelLanes::new(self.lanes, d)
+    }
 }
 
 /// What a worker thread returns: its (image index, run) pairs and the cycles it simulated.
@@ -86,7 +102,7 @@ pub fn verify_store(
     store: WeightStore,
     opts: &VerifyOptions,
 ) -> Result<StoreSummary> {
-    let plan = NetworkPlan::new(m.qmodel, opts.lanes, store)?;
+    let plan = NetworkPlan::split(m.qmodel, opts.accel_lanes(store)?, store)?;
     let n = m.inputs.len();
     if n == 0 {
         bail!("no images to verify");
@@ -105,7 +121,7 @@ pub fn verify_store(
                 let plan = &plan;
                 let run_opts = &run_opts;
                 s.spawn(move || -> Result<WorkerResult> {
-                    let mut dev = AccelDevice::new(opts.lanes)?;
+                    let mut dev = AccelDevice::for_plan(plan)?;
                     let mut out = Vec::new();
                     for i in (t * chunk)..((t + 1) * chunk).min(n) {
                         let r = run_image(&mut dev, plan, &m.inputs[i], run_opts)
@@ -220,7 +236,7 @@ fn trace_failure(
         .vcd_dir
         .join(format!("{}_image{image}_layer{layer}.vcd", store.label()));
     let run = || -> Result<()> {
-        let mut dev = AccelDevice::new(opts.lanes)?;
+        let mut dev = AccelDevice::for_plan(plan)?;
         let o = RunImageOptions {
             dram: opts.dram,
             trace_layer: Some((layer, path.clone())),
