@@ -148,13 +148,13 @@ pub enum Design {
 impl Design {
     /// The design that decodes exactly what `profile` accepts.
     pub fn for_profile(profile: &Profile) -> anyhow::Result<Design> {
-        let full = Profile::load("full")?;
+        let full = Profile::shared("full")?;
         let same_ranges = Profile {
             name: full.name.clone(),
             description: full.description.clone(),
             ..profile.clone()
         };
-        if same_ranges == full {
+        if &same_ranges == full {
             return Ok(Design::Full);
         }
         CompactShape::from_profile(profile)

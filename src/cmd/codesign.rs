@@ -78,7 +78,14 @@ fn models(cache: &Path) -> Vec<Model> {
 
 /// Run this binary with `args` and parse the JSON object it prints last.
 fn json_of(args: &[String]) -> Result<Value> {
+    // When the binary is rebuilt during a run, Linux reports the old inode as "PATH (deleted)":
+    // the path itself still names the current binary.
     let exe = std::env::current_exe().context("locating the linecompress binary")?;
+    let exe = PathBuf::from(
+        exe.to_string_lossy()
+            .trim_end_matches(" (deleted)")
+            .to_string(),
+    );
     eprintln!("codesign: linecompress {}", args.join(" "));
     let out = Command::new(exe)
         .args(args)

@@ -155,8 +155,8 @@ pub fn size(params: &LayerParams, segments: &[Segment]) -> u64 {
 /// Choose F, LB and MB for a layer by trying a small grid with the greedy planner on a sample of
 /// the lanes (at most 16 Ki weights); B, mode and eps are given. Every v1 parameter is allowed.
 pub fn choose_params(lanes: &[&[i32]], bits: u8, mode: Mode, eps: u16) -> LayerParams {
-    let full = Profile::load("full").expect("the built-in full profile is valid");
-    choose_params_for(&full, lanes, bits, mode, eps)
+    let full = Profile::shared("full").expect("the built-in full profile is valid");
+    choose_params_for(full, lanes, bits, mode, eps)
         .expect("the full profile accepts every B and mode")
 }
 
