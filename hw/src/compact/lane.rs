@@ -5,21 +5,23 @@
 //! hold the stream; a bit pointer into `w0` selects a 24-bit window from `{w1, w0}` through a
 //! five-stage funnel shifter, each stage only as wide as it must be. A segment header takes one
 //! clock: its fields sit at constant offsets of the window (the profile fixes B, LB and MB), so it
-//! is read by wiring, and the segment's weight budget is taken from the lane's in one subtraction
-//! whose borrow is the overrun check. Every other clock decodes one Rice code and emits one weight
-//! (the prediction `acc >> F` with `acc += m`). A second stage adds `e * 2^r` and saturates into
-//! the output register.
+//! is read by wiring. Every other clock decodes one Rice code and emits one weight (the
+//! prediction `acc >> F` with `acc += m`) and counts the lane's weights down; the lane's last
+//! weight must end its segment (else the segment overruns the lane). A second stage adds
+//! `e * 2^r`, clamped to the range where it can still leave the weight unsaturated, and
+//! saturates into the output register.
 
+use super::rebuild::{CompactRebuild, PRED_BITS};
 use super::rice::{CompactRice, CODE_WINDOW, U_BITS};
 use super::shape::{CompactShape, COUNT_BITS, WINDOW_BITS, WORDS_BITS, WORD_BITS};
 use crate::config::{COUNT_BITS as COUNT_PORT_BITS, LENGTH_BITS, WEIGHT_BITS};
 use crate::core::LaneState;
 use rust_hdl::prelude::*;
 
-/// Width of the line accumulator `acc`.
-pub const ACC_BITS: usize = 16;
-/// Width of the reconstruction sum `p + e * 2^r`.
-const SUM_BITS: usize = 20;
+/// Width of the line accumulator `acc` (signed; [`CompactShape`] checks the profile's range).
+pub const ACC_BITS: usize = 13;
+// The sign bit is spelled as a literal in the update code (the generated Verilog needs numbers).
+const _: () = assert!(ACC_BITS == 13);
 
 /// One lane of the compact decompressor.
 #[derive(LogicBlock)]
@@ -58,6 +60,7 @@ pub struct CompactLane {
     pub done: Signal<Out, Bit>,
 
     rice: CompactRice,
+    rebuild: CompactRebuild,
 
     state: DFF<LaneState>,
     w0: DFF<Bits<WORD_BITS>>,
@@ -73,8 +76,9 @@ pub struct CompactLane {
     words_left: DFF<Bits<WORDS_BITS>>,
     part: DFF<Bit>,
     tail: DFF<Bits<6>>,
-    count_left: DFF<Bits<COUNT_BITS>>,
-    last_seg: DFF<Bit>,
+    count_seen: DFF<Bits<COUNT_BITS>>,
+    count_all: DFF<Bits<COUNT_BITS>>,
+    empty: DFF<Bit>,
     too_big: DFF<Bit>,
     seg_left: DFF<Bits<9>>,
     k: DFF<Bits<4>>,
@@ -82,7 +86,7 @@ pub struct CompactLane {
     slope: DFF<Bits<ACC_BITS>>,
     stage_valid: DFF<Bit>,
     stage_poison: DFF<Bit>,
-    stage_pred: DFF<Bits<ACC_BITS>>,
+    stage_pred: DFF<Bits<PRED_BITS>>,
     stage_u: DFF<Bits<U_BITS>>,
     stage_last: DFF<Bit>,
     weight: DFF<Bits<8>>,
@@ -97,14 +101,12 @@ pub struct CompactLane {
     window: Signal<Local, Bits<WINDOW_BITS>>,
     new_seg: Signal<Local, Bit>,
     hdr_len: Signal<Local, Bits<9>>,
-    seg_len9: Signal<Local, Bits<9>>,
-    seg_len: Signal<Local, Bits<COUNT_BITS>>,
+    count_next: Signal<Local, Bits<COUNT_BITS>>,
     s_raw: Signal<Local, Bits<ACC_BITS>>,
     m_raw: Signal<Local, Bits<ACC_BITS>>,
     hdr_s: Signal<Local, Bits<ACC_BITS>>,
     hdr_m: Signal<Local, Bits<ACC_BITS>>,
     hdr_k: Signal<Local, Bits<4>>,
-    budget: Signal<Local, Bits<21>>,
     room: Signal<Local, Bits<8>>,
     room_small: Signal<Local, Bit>,
     room4: Signal<Local, Bits<4>>,
@@ -112,8 +114,9 @@ pub struct CompactLane {
     exact: Signal<Local, Bit>,
     ptr6: Signal<Local, Bits<6>>,
     ptr_k: Signal<Local, Bits<6>>,
-    avail: Signal<Local, Bits<7>>,
-    in_window: Signal<Local, Bit>,
+    end_pos: Signal<Local, Bits<7>>,
+    ptr_esc: Signal<Local, Bits<6>>,
+    ptr_hdr: Signal<Local, Bits<6>>,
     more_words: Signal<Local, Bit>,
     window_ok: Signal<Local, Bit>,
     moving: Signal<Local, Bit>,
@@ -128,13 +131,6 @@ pub struct CompactLane {
     m1: Signal<Local, Bit>,
     fire: Signal<Local, Bit>,
     pred: Signal<Local, Bits<ACC_BITS>>,
-    u_half: Signal<Local, Bits<U_BITS>>,
-    e: Signal<Local, Bits<SUM_BITS>>,
-    resid: Signal<Local, Bits<SUM_BITS>>,
-    pred_wide: Signal<Local, Bits<SUM_BITS>>,
-    sum: Signal<Local, Bits<SUM_BITS>>,
-    high: Signal<Local, Bits<SUM_BITS>>,
-    sat: Signal<Local, Bits<SUM_BITS>>,
     len_tail: Signal<Local, Bits<6>>,
 
     c16: Constant<Bits<5>>,
@@ -142,11 +138,9 @@ pub struct CompactLane {
     c4: Constant<Bits<5>>,
     c2: Constant<Bits<5>>,
     c1: Constant<Bits<5>>,
-    u_one: Constant<Bits<U_BITS>>,
     off_start: Constant<Bits<6>>,
     off_slope: Constant<Bits<6>>,
     off_k: Constant<Bits<6>>,
-    hdr_bits: Constant<Bits<7>>,
     len_mask: Constant<Bits<9>>,
     val_mask: Constant<Bits<ACC_BITS>>,
     val_sign: Constant<Bits<ACC_BITS>>,
@@ -158,33 +152,29 @@ pub struct CompactLane {
     frac: Constant<Bits<5>>,
     half: Constant<Bits<ACC_BITS>>,
     sign_fill: Constant<Bits<ACC_BITS>>,
-    pred_ext: Constant<Bits<SUM_BITS>>,
-    u_ones: Constant<Bits<SUM_BITS>>,
-    sat_max: Constant<Bits<SUM_BITS>>,
-    sat_min: Constant<Bits<SUM_BITS>>,
     weight_ext: Constant<Bits<WEIGHT_BITS>>,
     word_bits: Constant<Bits<7>>,
     word32: Constant<Bits<6>>,
     many: Constant<Bits<7>>,
     zero7: Constant<Bits<7>>,
-    ones8: Constant<Bits<8>>,
     room_high: Constant<Bits<8>>,
     zero8: Constant<Bits<8>>,
-    esc_len7: Constant<Bits<7>>,
     one6: Constant<Bits<6>>,
     esc_len6: Constant<Bits<6>>,
     hdr_bits6: Constant<Bits<6>>,
     tail_mask: Constant<Bits<6>>,
-    count_max: Constant<Bits<COUNT_PORT_BITS>>,
-    length_max: Constant<Bits<LENGTH_BITS>>,
+    count_high: Constant<Bits<COUNT_PORT_BITS>>,
+    length_high: Constant<Bits<LENGTH_BITS>>,
+    zero_length: Constant<Bits<LENGTH_BITS>>,
+    one_count: Constant<Bits<COUNT_BITS>>,
     zero5: Constant<Bits<5>>,
     zero6: Constant<Bits<6>>,
     zero9: Constant<Bits<9>>,
     one9: Constant<Bits<9>>,
+    ones9: Constant<Bits<9>>,
+    zero_count: Constant<Bits<COUNT_BITS>>,
     zero_acc: Constant<Bits<ACC_BITS>>,
-    zero_sum: Constant<Bits<SUM_BITS>>,
     zero_port: Constant<Bits<COUNT_PORT_BITS>>,
-    zero_budget: Constant<Bits<21>>,
     zero_words: Constant<Bits<WORDS_BITS>>,
     one_words: Constant<Bits<WORDS_BITS>>,
 }
@@ -195,7 +185,6 @@ impl CompactLane {
         let b = shape.bits as u64;
         let f = shape.frac_bits as u64;
         let acc_mask = (1u64 << ACC_BITS) - 1;
-        let sum_mask = (1u64 << SUM_BITS) - 1;
         let slope_sign = (1u64 << shape.slope_bits) >> 1;
         Self {
             clock: Default::default(),
@@ -215,6 +204,7 @@ impl CompactLane {
             error: Default::default(),
             done: Default::default(),
             rice: CompactRice::new(shape),
+            rebuild: CompactRebuild::new(shape.bits),
             state: Default::default(),
             w0: Default::default(),
             w1: Default::default(),
@@ -229,8 +219,9 @@ impl CompactLane {
             words_left: Default::default(),
             part: Default::default(),
             tail: Default::default(),
-            count_left: Default::default(),
-            last_seg: Default::default(),
+            count_seen: Default::default(),
+            count_all: Default::default(),
+            empty: Default::default(),
             too_big: Default::default(),
             seg_left: Default::default(),
             k: Default::default(),
@@ -252,14 +243,12 @@ impl CompactLane {
             window: Default::default(),
             new_seg: Default::default(),
             hdr_len: Default::default(),
-            seg_len9: Default::default(),
-            seg_len: Default::default(),
+            count_next: Default::default(),
             s_raw: Default::default(),
             m_raw: Default::default(),
             hdr_s: Default::default(),
             hdr_m: Default::default(),
             hdr_k: Default::default(),
-            budget: Default::default(),
             room: Default::default(),
             room_small: Default::default(),
             room4: Default::default(),
@@ -267,15 +256,14 @@ impl CompactLane {
             zero8: Constant::new(0.into()),
             trunc: Default::default(),
             exact: Default::default(),
-            ones8: Constant::new(0xff.into()),
-            esc_len7: Constant::new((shape.max_code_bits() as u64).into()),
             ptr6: Default::default(),
             ptr_k: Default::default(),
             one6: Constant::new(1.into()),
             esc_len6: Constant::new((shape.max_code_bits() as u64).into()),
             hdr_bits6: Constant::new((shape.header_bits() as u64).into()),
-            avail: Default::default(),
-            in_window: Default::default(),
+            end_pos: Default::default(),
+            ptr_esc: Default::default(),
+            ptr_hdr: Default::default(),
             more_words: Default::default(),
             window_ok: Default::default(),
             moving: Default::default(),
@@ -290,24 +278,15 @@ impl CompactLane {
             m1: Default::default(),
             fire: Default::default(),
             pred: Default::default(),
-            u_half: Default::default(),
-            e: Default::default(),
-            resid: Default::default(),
-            pred_wide: Default::default(),
-            sum: Default::default(),
-            high: Default::default(),
-            sat: Default::default(),
             len_tail: Default::default(),
             c16: Constant::new(16.into()),
             c8: Constant::new(8.into()),
             c4: Constant::new(4.into()),
             c2: Constant::new(2.into()),
             c1: Constant::new(1.into()),
-            u_one: Constant::new(1.into()),
             off_start: Constant::new((shape.len_bits as u64).into()),
             off_slope: Constant::new((shape.len_bits as u64 + b).into()),
             off_k: Constant::new((shape.header_bits() as u64 - 4).into()),
-            hdr_bits: Constant::new((shape.header_bits() as u64).into()),
             len_mask: Constant::new(((1u64 << shape.len_bits) - 1).into()),
             val_mask: Constant::new(((1u64 << b) - 1).into()),
             val_sign: Constant::new((1u64 << (b - 1)).into()),
@@ -319,26 +298,26 @@ impl CompactLane {
             frac: Constant::new(f.into()),
             half: Constant::new((1u64 << (f - 1)).into()),
             sign_fill: Constant::new((acc_mask & !(acc_mask >> f)).into()),
-            pred_ext: Constant::new((sum_mask & !acc_mask).into()),
-            u_ones: Constant::new(sum_mask.into()),
-            sat_max: Constant::new(((1u64 << (b - 1)) - 1).into()),
-            sat_min: Constant::new((sum_mask & (sum_mask << (b - 1))).into()),
             weight_ext: Constant::new(0xff00.into()),
             word_bits: Constant::new((WORD_BITS as u64).into()),
             word32: Constant::new((WORD_BITS as u64).into()),
             many: Constant::new(127.into()),
             zero7: Constant::new(0.into()),
             tail_mask: Constant::new(31.into()),
-            count_max: Constant::new(((1u64 << COUNT_BITS) - 1).into()),
-            length_max: Constant::new(((1u64 << (WORDS_BITS + 5)) - 1).into()),
+            count_high: Constant::new((!((1u64 << COUNT_BITS) - 1) & 0xffff_ffff).into()),
+            length_high: Constant::new(
+                (!((1u64 << (WORDS_BITS + 5)) - 1) & ((1u64 << LENGTH_BITS) - 1)).into(),
+            ),
+            zero_length: Constant::new(0.into()),
+            one_count: Constant::new(1.into()),
             zero5: Constant::new(0.into()),
             zero6: Constant::new(0.into()),
             zero9: Constant::new(0.into()),
             one9: Constant::new(1.into()),
+            ones9: Constant::new(0x1ff.into()),
+            zero_count: Constant::new(0.into()),
             zero_acc: Constant::new(0.into()),
-            zero_sum: Constant::new(0.into()),
             zero_port: Constant::new(0.into()),
-            zero_budget: Constant::new(0.into()),
             zero_words: Constant::new(0.into()),
             one_words: Constant::new(1.into()),
         }
@@ -365,8 +344,9 @@ impl Logic for CompactLane {
             words_left,
             part,
             tail,
-            count_left,
-            last_seg,
+            count_seen,
+            count_all,
+            empty,
             too_big,
             seg_left,
             k,
@@ -409,10 +389,10 @@ impl Logic for CompactLane {
         }
 
         // ---- Segment header at constant offsets (sign extension by OR-ing the high bits).
-        self.new_seg.next = self.seg_left.q.val() == self.zero9.val();
+        // seg_left counts the segment's weights down to -1 from its length field (length - 1);
+        // bit 8 is the borrow that asks for the next header.
+        self.new_seg.next = self.seg_left.q.val().get_bit(8);
         self.hdr_len.next = bit_cast::<9, WINDOW_BITS>(self.window.val()) & self.len_mask.val();
-        self.seg_len9.next = self.hdr_len.val() + self.one9.val();
-        self.seg_len.next = bit_cast::<COUNT_BITS, 9>(self.seg_len9.val());
         self.s_raw.next =
             bit_cast::<ACC_BITS, WINDOW_BITS>(self.window.val() >> self.off_start.val())
                 & self.val_mask.val();
@@ -428,35 +408,26 @@ impl Logic for CompactLane {
             self.hdr_m.next = self.m_raw.val() | self.slope_ext.val();
         }
         self.hdr_k.next = bit_cast::<4, WINDOW_BITS>(self.window.val() >> self.off_k.val());
-        // Weights left after this segment; the borrow is the overrun check.
-        self.budget.next = bit_cast::<21, COUNT_BITS>(self.count_left.q.val())
-            - bit_cast::<21, COUNT_BITS>(self.seg_len.val());
 
         // ---- Inside a segment: one Rice code at bit 0.
         self.rice.window.next = bit_cast::<CODE_WINDOW, WINDOW_BITS>(self.window.val());
         self.rice.k.next = self.k.q.val();
 
-        // ---- Bits really there: up to the end of the stream when its last word is in w0 or
-        // w1, else at least a whole window.
-        self.avail.next = self.many.val();
-        self.in_window.next = false;
+        // ---- The end of the stream as a bit position from bit 0 of w0 when its last word is in
+        // w0 or w1, else past any window.
+        self.end_pos.next = self.many.val();
         if self.v1.q.val() & self.l1.q.val() {
-            self.avail.next = self.word_bits.val() - bit_cast::<7, 5>(self.ptr.q.val())
-                + bit_cast::<7, 6>(self.tail.q.val());
-            self.in_window.next = true;
+            self.end_pos.next = bit_cast::<7, 6>(self.tail.q.val()) + self.word_bits.val();
         }
         if self.v0.q.val() & self.l0.q.val() {
-            self.avail.next =
-                bit_cast::<7, 6>(self.tail.q.val()) - bit_cast::<7, 5>(self.ptr.q.val());
-            self.in_window.next = true;
+            self.end_pos.next = bit_cast::<7, 6>(self.tail.q.val());
         }
         self.more_words.next =
             (self.words_left.q.val() != self.zero_words.val()) | self.part.q.val();
         self.window_ok.next = self.v0.q.val() & (self.v1.q.val() | self.l0.q.val());
         // An empty stream (or one read to its end) has no bits at all: any step is truncated.
         if !(self.v0.q.val() | self.v1.q.val() | self.v2.q.val() | self.more_words.val()) {
-            self.avail.next = self.zero7.val();
-            self.in_window.next = true;
+            self.end_pos.next = self.zero7.val();
             self.window_ok.next = true;
         }
 
@@ -471,15 +442,21 @@ impl Logic for CompactLane {
             & !self.too_big.q.val()
             & self.window_ok.val()
             & self.stage_free.val()
-            & !(self.new_seg.val() & self.last_seg.q.val());
-        self.final_weight.next = !self.new_seg.val()
-            & self.last_seg.q.val()
-            & (self.seg_left.q.val() == self.one9.val());
-        // Truncation and the exact end without the code length on the path: a regular code
-        // takes zeros + k + 1 bits, so compare the leading-one count with avail - k - 1 (from
-        // flip-flops; negative when even zero zeros would not fit).
-        self.room.next = bit_cast::<8, 7>(self.avail.val())
-            + (bit_cast::<8, 4>(self.k.q.val()) ^ self.ones8.val());
+            & !(self.new_seg.val() & self.empty.q.val());
+        // The lane's last weight; its segment must end with it (else the segment overruns).
+        self.count_next.next = self.count_seen.q.val() + self.one_count.val();
+        self.final_weight.next =
+            !self.new_seg.val() & (self.count_next.val() == self.count_all.q.val());
+        // The pointer after a step: ptr + k + 1 + zeros for a regular code (the leading-one count
+        // is the only late term), ptr + Q_ESC + E for an escape, ptr + H for a header.
+        self.ptr6.next = bit_cast::<6, 5>(self.ptr.q.val());
+        self.ptr_k.next = self.ptr6.val() + bit_cast::<6, 4>(self.k.q.val()) + self.one6.val();
+        self.ptr_esc.next = self.ptr6.val() + self.esc_len6.val();
+        self.ptr_hdr.next = self.ptr6.val() + self.hdr_bits6.val();
+        // A step is truncated when that pointer passes the end, and ends the stream exactly when
+        // it meets it. For a regular code compare the leading-one count with end - (ptr + k + 1),
+        // from flip-flops and negative when even zero zeros would not fit.
+        self.room.next = bit_cast::<8, 7>(self.end_pos.val()) - bit_cast::<8, 6>(self.ptr_k.val());
         // zeros <= 12, so only a room below 16 can be too small; compare four bits.
         self.room_small.next = (self.room.val() & self.room_high.val()) == self.zero8.val();
         self.room4.next = bit_cast::<4, 8>(self.room.val());
@@ -487,30 +464,27 @@ impl Logic for CompactLane {
             | (self.room_small.val() & (self.rice.zeros.val() > self.room4.val()));
         self.exact.next = self.room_small.val() & (self.rice.zeros.val() == self.room4.val());
         if self.rice.escape.val() {
-            self.trunc.next = self.avail.val() < self.esc_len7.val();
-            self.exact.next = self.avail.val() == self.esc_len7.val();
+            self.trunc.next = bit_cast::<7, 6>(self.ptr_esc.val()) > self.end_pos.val();
+            self.exact.next = bit_cast::<7, 6>(self.ptr_esc.val()) == self.end_pos.val();
         }
         if self.new_seg.val() {
-            self.bad.next = (self.avail.val() < self.hdr_bits.val())
-                | (self.hdr_k.val() > self.k_max.val())
-                | self.budget.val().get_bit(20);
+            self.bad.next = (bit_cast::<7, 6>(self.ptr_hdr.val()) > self.end_pos.val())
+                | (self.hdr_k.val() > self.k_max.val());
         } else {
             self.bad.next = self.trunc.val()
                 | self.rice.escape_bad.val()
                 | (self.final_weight.val()
-                    & (!self.in_window.val() | !self.exact.val() | self.more_words.val()));
+                    & (!self.exact.val()
+                        | self.more_words.val()
+                        | (self.seg_left.q.val() != self.zero9.val())));
         }
         self.step.next = self.can_step.val() & !self.bad.val();
-        // The next pointer without the code length on the path: ptr + k + 1 (or + H, + Q_ESC + E)
-        // from flip-flops, plus the leading-one count as the only late term.
-        self.ptr6.next = bit_cast::<6, 5>(self.ptr.q.val());
-        self.ptr_k.next = self.ptr6.val() + bit_cast::<6, 4>(self.k.q.val()) + self.one6.val();
         self.ptr_sum.next = self.ptr_k.val() + bit_cast::<6, 4>(self.rice.zeros.val());
         if self.rice.escape.val() {
-            self.ptr_sum.next = self.ptr6.val() + self.esc_len6.val();
+            self.ptr_sum.next = self.ptr_esc.val();
         }
         if self.new_seg.val() {
-            self.ptr_sum.next = self.ptr6.val() + self.hdr_bits6.val();
+            self.ptr_sum.next = self.ptr_hdr.val();
         }
         self.advance.next = self.can_step.val() & self.ptr_sum.val().get_bit(5);
         if self.can_step.val() {
@@ -519,21 +493,20 @@ impl Logic for CompactLane {
 
         // ---- Line prediction p = acc >> F (arithmetic).
         self.pred.next = self.acc.q.val() >> self.frac.val();
-        if self.acc.q.val().get_bit(15) {
+        if self.acc.q.val().get_bit(12) {
             self.pred.next = self.pred.val() | self.sign_fill.val();
         }
         // Registers of the datapath follow every step whether or not it failed (a failed lane
         // emits nothing more), so the late `bad` only reaches the state and the stage's valid.
         if self.can_step.val() {
             if self.new_seg.val() {
-                self.seg_left.d.next = self.seg_len9.val();
+                self.seg_left.d.next = self.hdr_len.val();
                 self.k.d.next = self.hdr_k.val();
                 self.slope.d.next = self.hdr_m.val();
                 self.acc.d.next = (self.hdr_s.val() << self.frac.val()) | self.half.val();
-                self.count_left.d.next = bit_cast::<COUNT_BITS, 21>(self.budget.val());
-                self.last_seg.d.next = self.budget.val() == self.zero_budget.val();
             } else {
                 self.seg_left.d.next = self.seg_left.q.val() - self.one9.val();
+                self.count_seen.d.next = self.count_next.val();
                 self.acc.d.next = self.acc.q.val() + self.slope.q.val();
             }
         }
@@ -544,32 +517,15 @@ impl Logic for CompactLane {
             self.state.d.next = LaneState::Fail;
         }
 
-        // ---- Stage register -> output register: e = zigzag^-1(u), w = sat_B(p + e * 2^r).
-        self.u_half.next = self.stage_u.q.val() >> self.u_one.val();
-        self.e.next = bit_cast::<SUM_BITS, U_BITS>(self.u_half.val());
-        if self.stage_u.q.val().get_bit(0) {
-            self.e.next = self.e.val() ^ self.u_ones.val();
-        }
-        self.resid.next = self.e.val() << self.lp_shift.val();
-        self.pred_wide.next = bit_cast::<SUM_BITS, ACC_BITS>(self.stage_pred.q.val());
-        if self.stage_pred.q.val().get_bit(15) {
-            self.pred_wide.next = self.pred_wide.val() | self.pred_ext.val();
-        }
-        self.sum.next = self.pred_wide.val() + self.resid.val();
-        // In range exactly when every bit from B-1 up equals the sign.
-        self.sat.next = self.sum.val();
-        self.high.next = self.sum.val() & self.sat_min.val();
-        if (self.high.val() != self.zero_sum.val()) & (self.high.val() != self.sat_min.val()) {
-            self.sat.next = self.sat_max.val();
-            if self.sum.val().get_bit(19) {
-                self.sat.next = self.sat_min.val();
-            }
-        }
+        // ---- Stage register -> output register: w = sat_B(p + zigzag^-1(u) * 2^r).
+        self.rebuild.pred.next = self.stage_pred.q.val();
+        self.rebuild.u.next = self.stage_u.q.val();
+        self.rebuild.shift.next = self.lp_shift.val();
         if self.valid.q.val() & self.out_ready.val() {
             self.valid.d.next = false;
         }
         if self.moving.val() {
-            self.weight.d.next = bit_cast::<8, SUM_BITS>(self.sat.val());
+            self.weight.d.next = self.rebuild.weight.val();
             self.last.d.next = self.stage_last.q.val();
             self.valid.d.next = true;
             self.stage_valid.d.next = false;
@@ -577,7 +533,7 @@ impl Logic for CompactLane {
         if self.can_step.val() & !self.new_seg.val() {
             self.stage_valid.d.next = true;
             self.stage_poison.d.next = self.bad.val();
-            self.stage_pred.d.next = self.pred.val();
+            self.stage_pred.d.next = bit_cast::<PRED_BITS, ACC_BITS>(self.pred.val());
             self.stage_u.d.next = self.rice.value.val();
             self.stage_last.d.next = self.final_weight.val();
         }
@@ -624,7 +580,7 @@ impl Logic for CompactLane {
             if !self.lp_ok.val() | self.too_big.q.val() {
                 self.state.d.next = LaneState::Fail;
             }
-            if self.new_seg.val() & self.last_seg.q.val() {
+            if self.new_seg.val() & self.empty.q.val() {
                 self.state.d.next = LaneState::Done;
                 if self.more_words.val() {
                     self.state.d.next = LaneState::Fail;
@@ -633,10 +589,12 @@ impl Logic for CompactLane {
         }
         if self.start.val() {
             self.state.d.next = LaneState::Run;
-            self.count_left.d.next = bit_cast::<COUNT_BITS, COUNT_PORT_BITS>(self.count.val());
-            self.last_seg.d.next = self.count.val() == self.zero_port.val();
-            self.too_big.d.next = (self.count.val() > self.count_max.val())
-                | (self.length_bits.val() > self.length_max.val());
+            self.count_seen.d.next = self.zero_count.val();
+            self.count_all.d.next = bit_cast::<COUNT_BITS, COUNT_PORT_BITS>(self.count.val());
+            self.empty.d.next = self.count.val() == self.zero_port.val();
+            self.too_big.d.next = ((self.count.val() & self.count_high.val())
+                != self.zero_port.val())
+                | ((self.length_bits.val() & self.length_high.val()) != self.zero_length.val());
             self.words_left.d.next = bit_cast::<WORDS_BITS, LENGTH_BITS>(
                 self.length_bits.val() >> self.c4.val() >> self.c1.val(),
             );
@@ -649,7 +607,7 @@ impl Logic for CompactLane {
             self.v1.d.next = false;
             self.v2.d.next = false;
             self.ptr.d.next = self.zero5.val();
-            self.seg_left.d.next = self.zero9.val();
+            self.seg_left.d.next = self.ones9.val();
             self.stage_valid.d.next = false;
             self.stage_poison.d.next = false;
             self.valid.d.next = false;

@@ -10,6 +10,7 @@
 
 pub mod config;
 pub mod lane;
+pub mod rebuild;
 pub mod rice;
 pub mod shape;
 

@@ -35,13 +35,19 @@ pub struct CompactRice {
     pub escape: Signal<Out, Bit>,
 
     after_one: Signal<Local, Bits<CODE_WINDOW>>,
-    tail: Signal<Local, Bits<CODE_WINDOW>>,
+    t8: Signal<Local, Bits<15>>,
+    t4: Signal<Local, Bits<11>>,
+    t2: Signal<Local, Bits<9>>,
+    tail: Signal<Local, Bits<8>>,
     remainder: Signal<Local, Bits<8>>,
     k_mask: Signal<Local, Bits<8>>,
     quotient: Signal<Local, Bits<U_BITS>>,
     payload: Signal<Local, Bits<U_BITS>>,
     zero_run: [Constant<Bits<4>>; Q_ESC as usize + 1],
     one: Constant<Bits<4>>,
+    c8: Constant<Bits<4>>,
+    c4: Constant<Bits<4>>,
+    c2: Constant<Bits<4>>,
     ones: Constant<Bits<8>>,
     payload_mask: Constant<Bits<U_BITS>>,
     k_values: [Constant<Bits<4>>; 9],
@@ -61,6 +67,9 @@ impl CompactRice {
             zeros: Default::default(),
             escape: Default::default(),
             after_one: Default::default(),
+            t8: Default::default(),
+            t4: Default::default(),
+            t2: Default::default(),
             tail: Default::default(),
             remainder: Default::default(),
             k_mask: Default::default(),
@@ -68,6 +77,9 @@ impl CompactRice {
             payload: Default::default(),
             zero_run: std::array::from_fn(|i| Constant::new((i as u64).into())),
             one: Constant::new(1.into()),
+            c8: Constant::new(8.into()),
+            c4: Constant::new(4.into()),
+            c2: Constant::new(2.into()),
             ones: Constant::new(0xff.into()),
             payload_mask: Constant::new(((1u64 << shape.escape_bits()) - 1).into()),
             k_values: std::array::from_fn(|k| Constant::new((k as u64).into())),
@@ -94,10 +106,27 @@ impl Logic for CompactRice {
         self.escape.next = self.zeros.val() == self.zero_run[12].val();
         // The remainder follows the terminating one; k <= 8 for every stream the lane accepts
         // (a larger k is rejected with the segment header), so 8 remainder bits suffice.
+        // The eight bits after the terminating one, shifted by the zero count largest stage
+        // first so that each stage is only as wide as the stages after it need.
         self.after_one.next = self.window.val() >> self.one.val();
-        self.tail.next = self.after_one.val() >> self.zeros.val();
+        self.t8.next = bit_cast::<15, CODE_WINDOW>(self.after_one.val());
+        if self.zeros.val().get_bit(3) {
+            self.t8.next = bit_cast::<15, CODE_WINDOW>(self.after_one.val() >> self.c8.val());
+        }
+        self.t4.next = bit_cast::<11, 15>(self.t8.val());
+        if self.zeros.val().get_bit(2) {
+            self.t4.next = bit_cast::<11, 15>(self.t8.val() >> self.c4.val());
+        }
+        self.t2.next = bit_cast::<9, 11>(self.t4.val());
+        if self.zeros.val().get_bit(1) {
+            self.t2.next = bit_cast::<9, 11>(self.t4.val() >> self.c2.val());
+        }
+        self.tail.next = bit_cast::<8, 9>(self.t2.val());
+        if self.zeros.val().get_bit(0) {
+            self.tail.next = bit_cast::<8, 9>(self.t2.val() >> self.one.val());
+        }
         self.k_mask.next = !(self.ones.val() << self.k.val());
-        self.remainder.next = bit_cast::<8, CODE_WINDOW>(self.tail.val()) & self.k_mask.val();
+        self.remainder.next = self.tail.val() & self.k_mask.val();
         self.quotient.next = bit_cast::<U_BITS, 4>(self.zeros.val()) << self.k.val();
         self.payload.next =
             bit_cast::<U_BITS, CODE_WINDOW>(self.window.val() >> self.zero_run[12].val())

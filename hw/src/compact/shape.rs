@@ -1,5 +1,7 @@
 //! The constants a profile fixes for the compact lane, and the limits of that lane.
 
+use super::lane::ACC_BITS;
+use super::rebuild::PRED_BITS;
 use lc_format::{Mode, Profile, K_BITS, Q_ESC};
 
 /// Memory word width of the compact lane.
@@ -64,14 +66,16 @@ impl CompactShape {
         if profile.max_lane_weights >= 1 << COUNT_BITS {
             return Err(format!("max_lane_weights must be below 2^{COUNT_BITS}"));
         }
-        // |acc| <= 2^(B-1+F) + 2^(F-1) + 2^(MB-1) * 2^LB must fit the accumulator.
-        let acc_bound = (1u64 << (shape.bits + shape.frac_bits - 1))
-            + (1u64 << (shape.frac_bits - 1))
-            + ((1u64 << shape.slope_bits) >> 1 << shape.len_bits);
-        if acc_bound >= 1 << (super::lane::ACC_BITS - 1) {
+        let (acc_min, acc_max) = shape.acc_range();
+        if !fits_signed(acc_min, acc_max, ACC_BITS) {
             return Err(format!(
-                "B + F and MB + LB are too wide for the {}-bit accumulator",
-                super::lane::ACC_BITS
+                "B + F and MB + LB are too wide for the {ACC_BITS}-bit accumulator"
+            ));
+        }
+        let f = shape.frac_bits as u32;
+        if !fits_signed(acc_min >> f, acc_max >> f, PRED_BITS) {
+            return Err(format!(
+                "the line prediction of B, MB + LB - F does not fit {PRED_BITS} bits"
             ));
         }
         if shape.header_bits() > WINDOW_BITS as u32 || shape.max_code_bits() > WINDOW_BITS as u32 {
@@ -80,6 +84,22 @@ impl CompactShape {
             ));
         }
         Ok(shape)
+    }
+
+    /// The range of the line accumulator `s * 2^F + 2^(F-1) + j * m` over every segment the
+    /// shape allows (`j < 2^LB`, FORMAT.md section 4.1).
+    pub fn acc_range(&self) -> (i64, i64) {
+        let (b, f) = (self.bits as u32, self.frac_bits as u32);
+        let j_max = (1i64 << self.len_bits) - 1;
+        let (m_min, m_max) = match self.slope_bits {
+            0 => (0, 0),
+            mb => (-(1i64 << (mb - 1)), (1i64 << (mb - 1)) - 1),
+        };
+        let half = 1i64 << (f - 1);
+        (
+            (-(1i64 << (b - 1)) << f) + half + j_max * m_min,
+            (((1i64 << (b - 1)) - 1) << f) + half + j_max * m_max,
+        )
     }
 
     /// Segment header width H.
@@ -96,4 +116,9 @@ impl CompactShape {
     pub fn max_code_bits(&self) -> u32 {
         Q_ESC + self.escape_bits()
     }
+}
+
+/// `min..=max` is representable in `bits`-bit two's complement.
+fn fits_signed(min: i64, max: i64, bits: usize) -> bool {
+    min >= -(1i64 << (bits - 1)) && max < 1i64 << (bits - 1)
 }
