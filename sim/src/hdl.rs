@@ -42,6 +42,8 @@ impl Dut for HdlLane {
     }
 
     fn set_cfg(&mut self, values: &CfgValues) -> Result<()> {
+        // The block's ports are typed, so they are assigned one by one, in `CFG_PORTS` order
+        // (tests/crosscheck.rs compares with the Verilator model, which takes them by name).
         let u = &mut self.uut;
         let [bits, mode, frac_bits, len_bits, slope_bits, shift] = *values;
         u.cfg_bits.next = bits.into();
