@@ -9,6 +9,7 @@
 //! saturate into the output register.
 
 use crate::config::{ACC_BITS, COUNT_BITS, LENGTH_BITS, WEIGHT_BITS, WORD_BITS};
+use crate::params::LayerParams;
 use crate::rice::{RiceDecoder, WINDOW_BITS};
 use rust_hdl::prelude::*;
 
@@ -47,50 +48,8 @@ pub struct LaneCore {
     /// Number of weights in the lane.
     pub count: Signal<In, Bits<COUNT_BITS>>,
 
-    /// See [`crate::config::LayerConfig`].
-    pub lp_ok: Signal<In, Bit>,
-    /// Rice mode.
-    pub lp_rice: Signal<In, Bit>,
-    /// B.
-    pub lp_bits: Signal<In, Bits<8>>,
-    /// F.
-    pub lp_frac: Signal<In, Bits<8>>,
-    /// r.
-    pub lp_shift: Signal<In, Bits<8>>,
-    /// Offset of the start value.
-    pub lp_off_start: Signal<In, Bits<8>>,
-    /// Offset of the slope.
-    pub lp_off_slope: Signal<In, Bits<8>>,
-    /// Offset of the Rice parameter.
-    pub lp_off_rice_k: Signal<In, Bits<8>>,
-    /// Header width H.
-    pub lp_hdr_bits: Signal<In, Bits<8>>,
-    /// Escape payload width E.
-    pub lp_esc_bits: Signal<In, Bits<8>>,
-    /// Look-ahead needed to start a segment.
-    pub lp_need_new: Signal<In, Bits<8>>,
-    /// Look-ahead needed inside a segment.
-    pub lp_need_cont: Signal<In, Bits<8>>,
-    /// `2^LB - 1`.
-    pub lp_len_mask: Signal<In, Bits<16>>,
-    /// `2^B - 1`.
-    pub lp_val_mask: Signal<In, Bits<ACC_BITS>>,
-    /// `2^(B-1)`.
-    pub lp_val_sign: Signal<In, Bits<ACC_BITS>>,
-    /// `2^MB - 1`.
-    pub lp_slope_mask: Signal<In, Bits<ACC_BITS>>,
-    /// `2^(MB-1)` or 0.
-    pub lp_slope_sign: Signal<In, Bits<ACC_BITS>>,
-    /// `2^E - 1`.
-    pub lp_esc_mask: Signal<In, Bits<ACC_BITS>>,
-    /// `2^(F-1)`.
-    pub lp_half: Signal<In, Bits<ACC_BITS>>,
-    /// Sign fill of an arithmetic shift by F.
-    pub lp_sign_fill: Signal<In, Bits<ACC_BITS>>,
-    /// Saturation maximum.
-    pub lp_max: Signal<In, Bits<ACC_BITS>>,
-    /// Saturation minimum.
-    pub lp_min: Signal<In, Bits<ACC_BITS>>,
+    /// The layer parameters from [`crate::config::LayerConfig`].
+    pub lp: LayerParams,
 
     /// Next memory word of the lane stream (bit i of the stream is bit i mod 64 of word i div 64).
     pub in_data: Signal<In, Bits<WORD_BITS>>,
@@ -196,28 +155,7 @@ impl Default for LaneCore {
             start: Default::default(),
             length_bits: Default::default(),
             count: Default::default(),
-            lp_ok: Default::default(),
-            lp_rice: Default::default(),
-            lp_bits: Default::default(),
-            lp_frac: Default::default(),
-            lp_shift: Default::default(),
-            lp_off_start: Default::default(),
-            lp_off_slope: Default::default(),
-            lp_off_rice_k: Default::default(),
-            lp_hdr_bits: Default::default(),
-            lp_esc_bits: Default::default(),
-            lp_need_new: Default::default(),
-            lp_need_cont: Default::default(),
-            lp_len_mask: Default::default(),
-            lp_val_mask: Default::default(),
-            lp_val_sign: Default::default(),
-            lp_slope_mask: Default::default(),
-            lp_slope_sign: Default::default(),
-            lp_esc_mask: Default::default(),
-            lp_half: Default::default(),
-            lp_sign_fill: Default::default(),
-            lp_max: Default::default(),
-            lp_min: Default::default(),
+            lp: Default::default(),
             in_data: Default::default(),
             in_valid: Default::default(),
             in_ready: Default::default(),
@@ -329,28 +267,28 @@ impl Logic for LaneCore {
 
         // ---- Shift amounts narrowed to their ranges (LB <= 12, LB + B <= 28, H - 4 <= 44,
         // H <= 48, F <= 16, r <= 15): the shifters get no stages for impossible amounts.
-        self.off_start.next = bit_cast::<4, 8>(self.lp_off_start.val());
-        self.off_slope.next = bit_cast::<5, 8>(self.lp_off_slope.val());
-        self.off_rice_k.next = bit_cast::<6, 8>(self.lp_off_rice_k.val());
-        self.hdr_shift.next = bit_cast::<6, 8>(self.lp_hdr_bits.val());
-        self.frac.next = bit_cast::<5, 8>(self.lp_frac.val());
-        self.shift.next = bit_cast::<4, 8>(self.lp_shift.val());
-        self.field_mask.next = bit_cast::<16, ACC_BITS>(self.lp_val_mask.val());
-        self.slope_mask.next = bit_cast::<16, ACC_BITS>(self.lp_slope_mask.val());
+        self.off_start.next = bit_cast::<4, 8>(self.lp.off_start.val());
+        self.off_slope.next = bit_cast::<5, 8>(self.lp.off_slope.val());
+        self.off_rice_k.next = bit_cast::<6, 8>(self.lp.off_rice_k.val());
+        self.hdr_shift.next = bit_cast::<6, 8>(self.lp.hdr_bits.val());
+        self.frac.next = bit_cast::<5, 8>(self.lp.frac.val());
+        self.shift.next = bit_cast::<4, 8>(self.lp.shift.val());
+        self.field_mask.next = bit_cast::<16, ACC_BITS>(self.lp.val_mask.val());
+        self.slope_mask.next = bit_cast::<16, ACC_BITS>(self.lp.slope_mask.val());
 
         // ---- Segment header at bit 0 of the buffer (fields are at most 16 bits wide).
         self.header.next = bit_cast::<WORD_BITS, BUFFER_BITS>(self.buffer.q.val());
-        self.len_m1.next = bit_cast::<16, WORD_BITS>(self.header.val()) & self.lp_len_mask.val();
+        self.len_m1.next = bit_cast::<16, WORD_BITS>(self.header.val()) & self.lp.len_mask.val();
         self.start_raw.next = bit_cast::<16, WORD_BITS>(self.header.val() >> self.off_start.val())
             & self.field_mask.val();
         self.start_val.next = (bit_cast::<ACC_BITS, 16>(self.start_raw.val())
-            ^ self.lp_val_sign.val())
-            - self.lp_val_sign.val();
+            ^ self.lp.val_sign.val())
+            - self.lp.val_sign.val();
         self.slope_raw.next = bit_cast::<16, WORD_BITS>(self.header.val() >> self.off_slope.val())
             & self.slope_mask.val();
         self.slope_val.next = (bit_cast::<ACC_BITS, 16>(self.slope_raw.val())
-            ^ self.lp_slope_sign.val())
-            - self.lp_slope_sign.val();
+            ^ self.lp.slope_sign.val())
+            - self.lp.slope_sign.val();
         self.k_new.next = bit_cast::<8, WORD_BITS>(self.header.val() >> self.off_rice_k.val())
             & self.k_field.val();
         self.new_seg.next = self.seg_left.q.val() == self.zero16.val();
@@ -359,25 +297,25 @@ impl Logic for LaneCore {
         self.head.next = bit_cast::<HEAD_BITS, BUFFER_BITS>(self.buffer.q.val());
         self.res_src.next = self.head.val();
         self.rice.k.next = self.rice_k.q.val();
-        self.need.next = self.lp_need_cont.val();
+        self.need.next = self.lp.need_cont.val();
         self.consumed.next = self.zero8.val();
         if self.new_seg.val() {
             self.res_src.next = self.head.val() >> self.hdr_shift.val();
             self.rice.k.next = self.k_new.val();
-            self.need.next = self.lp_need_new.val();
-            self.consumed.next = self.lp_hdr_bits.val();
+            self.need.next = self.lp.need_new.val();
+            self.consumed.next = self.lp.hdr_bits.val();
         }
         self.rice.window.next = bit_cast::<WINDOW_BITS, HEAD_BITS>(self.res_src.val());
-        self.rice.esc_bits.next = self.lp_esc_bits.val();
-        self.rice.esc_mask.next = self.lp_esc_mask.val();
-        if self.lp_rice.val() {
+        self.rice.esc_bits.next = self.lp.esc_bits.val();
+        self.rice.esc_mask.next = self.lp.esc_mask.val();
+        if self.lp.rice.val() {
             self.consumed.next = self.consumed.val() + self.rice.code_len.val();
         }
 
         // ---- Reconstruction: p = s for the first weight, acc >> F (arithmetic) after it.
         self.line.next = self.acc.q.val() >> self.frac.val();
         if self.acc.q.val() >= self.sign40.val() {
-            self.line.next = (self.acc.q.val() >> self.frac.val()) | self.lp_sign_fill.val();
+            self.line.next = (self.acc.q.val() >> self.frac.val()) | self.lp.sign_fill.val();
         }
         self.pred.next = self.line.val();
         if self.new_seg.val() {
@@ -394,27 +332,27 @@ impl Logic for LaneCore {
         self.sum.next = self.stage_pred.q.val() + self.stage_resid.q.val();
         // Saturation: signed compares as unsigned compares with the sign bit flipped.
         self.sat.next = self.sum.val();
-        if (self.sum.val() ^ self.sign40.val()) > (self.lp_max.val() ^ self.sign40.val()) {
-            self.sat.next = self.lp_max.val();
+        if (self.sum.val() ^ self.sign40.val()) > (self.lp.max.val() ^ self.sign40.val()) {
+            self.sat.next = self.lp.max.val();
         }
-        if (self.sum.val() ^ self.sign40.val()) < (self.lp_min.val() ^ self.sign40.val()) {
-            self.sat.next = self.lp_min.val();
+        if (self.sum.val() ^ self.sign40.val()) < (self.lp.min.val() ^ self.sign40.val()) {
+            self.sat.next = self.lp.min.val();
         }
 
         // ---- Step decision and stream checks. The pipeline moves when the output register is
         // empty or being emptied.
         self.advance.next = !self.valid.q.val() || self.out_ready.val();
         self.can_step.next = (self.state.q.val() == LaneState::Run)
-            && self.lp_ok.val()
+            && self.lp.ok.val()
             && (self.count_left.q.val() != self.zero_count.val())
             && self.advance.val()
             && ((self.avail.q.val() >= self.need.val())
                 || (self.to_load.q.val() == self.zero_len.val()));
         self.bad.next = (self.consumed.val() > self.avail.q.val())
-            || (self.lp_rice.val() && self.rice.escape_bad.val())
+            || (self.lp.rice.val() && self.rice.escape_bad.val())
             || (self.new_seg.val()
                 && ((bit_cast::<COUNT_BITS, 16>(self.len_m1.val()) >= self.count_left.q.val())
-                    || (self.lp_rice.val() && (self.k_new.val() > self.lp_bits.val()))));
+                    || (self.lp.rice.val() && (self.k_new.val() > self.lp.bits.val()))));
         self.trailing.next = (self.count_left.q.val() == self.one_count.val())
             && ((self.consumed.val() != self.avail.q.val())
                 || (self.to_load.q.val() != self.zero_len.val()));
@@ -465,7 +403,7 @@ impl Logic for LaneCore {
         if self.emit.val() {
             self.stage_pred.d.next = self.pred.val();
             self.stage_resid.d.next = self.zero40.val();
-            if self.lp_rice.val() {
+            if self.lp.rice.val() {
                 self.stage_resid.d.next = self.resid.val() << self.shift.val();
             }
             self.stage_last.d.next = self.count_left.q.val() == self.one_count.val();
@@ -475,7 +413,7 @@ impl Logic for LaneCore {
                 self.slope.d.next = self.slope_val.val();
                 self.rice_k.d.next = self.k_new.val();
                 self.acc.d.next = (self.start_val.val() << self.frac.val())
-                    + self.lp_half.val()
+                    + self.lp.half.val()
                     + self.slope_val.val();
             } else {
                 self.seg_left.d.next = self.seg_left.q.val() - self.one16.val();
@@ -488,7 +426,7 @@ impl Logic for LaneCore {
 
         // ---- Terminal conditions.
         if self.state.q.val() == LaneState::Run {
-            if !self.lp_ok.val() || (self.can_step.val() && (self.bad.val() || self.trailing.val()))
+            if !self.lp.ok.val() || (self.can_step.val() && (self.bad.val() || self.trailing.val()))
             {
                 self.state.d.next = LaneState::Fail;
             }

@@ -259,9 +259,15 @@ fn rename_modules(verilog: &str, name: &str) -> String {
     for line in prefixed.lines() {
         let trimmed = line.trim_start();
         if let Some(rest) = trimmed.strip_prefix("module top(") {
-            out.push_str(&format!("module {name}({rest}"));
+            out.push_str(&format!(
+                "module {name}({}",
+                separators_to_underscores(rest)
+            ));
         } else if let Some(rest) = trimmed.strip_prefix("module top (") {
-            out.push_str(&format!("module {name} ({rest}"));
+            out.push_str(&format!(
+                "module {name} ({}",
+                separators_to_underscores(rest)
+            ));
         } else {
             out.push_str(&separators_to_underscores(line));
         }
@@ -345,16 +351,26 @@ fn direct_clocks_in_module(lines: &[&str]) -> String {
     out
 }
 
-/// Collects the ports (top-level inputs and outputs) of a block.
+/// Collects the ports (top-level inputs and outputs) of a block. A port inside an interface is
+/// named as in the emitted Verilog: `interface__field`.
 #[derive(Default)]
 struct PortProbe {
     depth: usize,
+    namespace: Vec<String>,
     ports: Vec<Port>,
 }
 
 impl Probe for PortProbe {
     fn visit_start_scope(&mut self, _name: &str, _node: &dyn Block) {
         self.depth += 1;
+    }
+
+    fn visit_start_namespace(&mut self, name: &str, _node: &dyn Block) {
+        self.namespace.push(name.to_string());
+    }
+
+    fn visit_end_namespace(&mut self, _name: &str, _node: &dyn Block) {
+        self.namespace.pop();
     }
 
     fn visit_atom(&mut self, name: &str, signal: &dyn Atom) {
@@ -366,8 +382,10 @@ impl Probe for PortProbe {
             AtomKind::OutputParameter | AtomKind::OutputPassthrough => PortDirection::Output,
             _ => return,
         };
+        let mut path = self.namespace.clone();
+        path.push(name.to_string());
         self.ports.push(Port {
-            name: name.to_string(),
+            name: path.join("__"),
             direction,
             width: signal.bits(),
             lane_width: None,

@@ -4,6 +4,7 @@
 
 use crate::config::{LayerConfig, COUNT_BITS, LENGTH_BITS, WEIGHT_BITS, WORD_BITS};
 use crate::core::LaneCore;
+use crate::params::LayerParamsOut;
 use rust_hdl::prelude::*;
 
 /// One configuration block driving one [`LaneCore`].
@@ -71,28 +72,7 @@ impl Logic for LaneDecompressor {
         self.lane.start.next = self.start.val();
         self.lane.length_bits.next = self.length_bits.val();
         self.lane.count.next = self.count.val();
-        self.lane.lp_ok.next = self.layer.lp_ok.val();
-        self.lane.lp_rice.next = self.layer.lp_rice.val();
-        self.lane.lp_bits.next = self.layer.lp_bits.val();
-        self.lane.lp_frac.next = self.layer.lp_frac.val();
-        self.lane.lp_shift.next = self.layer.lp_shift.val();
-        self.lane.lp_off_start.next = self.layer.lp_off_start.val();
-        self.lane.lp_off_slope.next = self.layer.lp_off_slope.val();
-        self.lane.lp_off_rice_k.next = self.layer.lp_off_rice_k.val();
-        self.lane.lp_hdr_bits.next = self.layer.lp_hdr_bits.val();
-        self.lane.lp_esc_bits.next = self.layer.lp_esc_bits.val();
-        self.lane.lp_need_new.next = self.layer.lp_need_new.val();
-        self.lane.lp_need_cont.next = self.layer.lp_need_cont.val();
-        self.lane.lp_len_mask.next = self.layer.lp_len_mask.val();
-        self.lane.lp_val_mask.next = self.layer.lp_val_mask.val();
-        self.lane.lp_val_sign.next = self.layer.lp_val_sign.val();
-        self.lane.lp_slope_mask.next = self.layer.lp_slope_mask.val();
-        self.lane.lp_slope_sign.next = self.layer.lp_slope_sign.val();
-        self.lane.lp_esc_mask.next = self.layer.lp_esc_mask.val();
-        self.lane.lp_half.next = self.layer.lp_half.val();
-        self.lane.lp_sign_fill.next = self.layer.lp_sign_fill.val();
-        self.lane.lp_max.next = self.layer.lp_max.val();
-        self.lane.lp_min.next = self.layer.lp_min.val();
+        LayerParamsOut::join(&mut self.layer.lp, &mut self.lane.lp);
         self.lane.in_data.next = self.in_data.val();
         self.lane.in_valid.next = self.in_valid.val();
         self.lane.out_ready.next = self.out_ready.val();

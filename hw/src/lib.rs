@@ -3,6 +3,7 @@
 //!
 //! * [`config::LayerConfig`] latches a layer's parameters and derives the per-layer constants.
 //! * [`core::LaneCore`] decodes one lane stream: memory words in, one weight per clock out.
+//! * [`params`] declares the layer-parameter bus between the two once, as rust-hdl interfaces.
 //! * [`lane::LaneDecompressor`] is one configuration block plus one lane, for rust-hdl simulation.
 //! * [`emit`] writes the Verilog of an N-lane decompressor and its JSON port manifest.
 //! * [`accel`] is the accelerator datapath (MAC lanes fed by decompressor lanes) and its Verilog.
@@ -13,6 +14,7 @@ pub mod config;
 pub mod core;
 pub mod emit;
 pub mod lane;
+pub mod params;
 pub mod rice;
 
 pub use emit::{emit_rtl, Manifest, Port, PortDirection, RtlOutput};

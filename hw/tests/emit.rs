@@ -1,6 +1,8 @@
 //! Verilog emission: names, manifest, lint.
 
-use lc_hw::emit::{generate, PortDirection, LINT_WAIVERS};
+use lc_format::Profile;
+use lc_hw::config::CFG_PORTS;
+use lc_hw::emit::{generate, generate_for, PortDirection, LINT_WAIVERS};
 use std::process::Command;
 
 mod common;
@@ -37,20 +39,34 @@ fn manifest_matches_the_verilog() {
         let decl = format!("[{}:0] {name}", p.width - 1);
         assert!(verilog.contains(&decl), "{decl}");
     }
-    for shared in [
-        "clock",
-        "reset",
-        "start",
-        "cfg_bits",
-        "cfg_mode",
-        "cfg_shift",
-    ] {
+    for shared in ["clock", "reset", "start"] {
         assert_eq!(m.port(shared).unwrap().lane_width, None, "{shared}");
     }
     assert!(
-        m.port("lp_hdr_bits").is_none(),
+        m.port("lp__hdr_bits").is_none() && verilog.contains("wire [7:0] lp__hdr_bits;"),
         "configuration wires stay internal"
     );
+}
+
+#[test]
+fn every_design_takes_the_layer_parameters_of_the_port_table() {
+    for profile in ["full", "compact"] {
+        let p = Profile::load(profile).unwrap();
+        let (_, m) = generate_for(&p, 2).unwrap();
+        for cfg in CFG_PORTS {
+            let port = m
+                .port(cfg.name)
+                .unwrap_or_else(|| panic!("{profile}: {}", cfg.name));
+            assert_eq!(
+                port.direction,
+                PortDirection::Input,
+                "{profile}: {}",
+                cfg.name
+            );
+            assert_eq!(port.width, cfg.width, "{profile}: {}", cfg.name);
+            assert_eq!(port.lane_width, None, "{profile}: {}", cfg.name);
+        }
+    }
 }
 
 #[test]

@@ -3,9 +3,9 @@
 //! `out_ready`. Everything random derives from one seed, so a run can be repeated exactly (for
 //! example with tracing on after a failure).
 
-use crate::dut::{Dut, Pin};
+use crate::dut::{cfg_values, Dut, Pin};
 use anyhow::{bail, Result};
-use lc_sw::codec::{LayerParams, Mode};
+use lc_sw::codec::LayerParams;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::VecDeque;
@@ -49,42 +49,6 @@ impl LaneInput {
             words,
             length_bits,
             count,
-        })
-    }
-}
-
-/// The layer parameters as the configuration ports take them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HwParams {
-    bits: u64,
-    rice: u64,
-    frac_bits: u64,
-    len_bits: u64,
-    slope_bits: u64,
-    shift: u64,
-}
-
-impl HwParams {
-    /// Map layer parameters to port values. Values that do not fit the ports are refused; values
-    /// that fit but are outside the format's ranges are passed on (the hardware must reject them).
-    pub fn new(p: &LayerParams) -> Result<Self> {
-        let fits = |name: &str, v: u8, width: u32| {
-            if (v as u64) >> width == 0 {
-                Ok(v as u64)
-            } else {
-                bail!("{name} = {v} does not fit its {width}-bit port")
-            }
-        };
-        Ok(HwParams {
-            bits: fits("bits", p.bits, 5)?,
-            rice: match p.mode {
-                Mode::Lines => 0,
-                Mode::Rice => 1,
-            },
-            frac_bits: fits("frac_bits", p.frac_bits, 5)?,
-            len_bits: fits("len_bits", p.len_bits, 4)?,
-            slope_bits: fits("slope_bits", p.slope_bits, 5)?,
-            shift: fits("shift", p.shift, 4)?,
         })
     }
 }
@@ -209,7 +173,7 @@ pub fn run_layer(
             dut.lanes()
         );
     }
-    let hw = HwParams::new(params)?;
+    let cfg = cfg_values(params)?;
     let mut rng = StdRng::seed_from_u64(opts.seed);
     let p = opts.pressure;
     let budget = opts.max_cycles.unwrap_or_else(|| p.cycle_budget(lanes));
@@ -217,16 +181,7 @@ pub fn run_layer(
     dut.set_pin(Pin::Reset, 0, 1)?;
     dut.tick()?;
     dut.set_pin(Pin::Reset, 0, 0)?;
-    for (pin, v) in [
-        (Pin::CfgBits, hw.bits),
-        (Pin::CfgMode, hw.rice),
-        (Pin::CfgFracBits, hw.frac_bits),
-        (Pin::CfgLenBits, hw.len_bits),
-        (Pin::CfgSlopeBits, hw.slope_bits),
-        (Pin::CfgShift, hw.shift),
-    ] {
-        dut.set_pin(pin, 0, v)?;
-    }
+    dut.set_cfg(&cfg)?;
     for (l, lane) in lanes.iter().enumerate() {
         dut.set_pin(Pin::LengthBits, l, lane.length_bits)?;
         dut.set_pin(Pin::Count, l, lane.count)?;

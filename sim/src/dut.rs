@@ -2,20 +2,17 @@
 //! Implemented by the Verilator [`crate::model::Model`] and by the rust-hdl simulation
 //! [`crate::hdl::HdlLane`], so one driver produces the same stimulus for both.
 
-use anyhow::Result;
+use anyhow::{bail, Result};
+use lc_hw::config::CFG_PORTS;
+use lc_sw::codec::{LayerParams, Mode};
 
-/// A pin of the decompressor, shared or per lane. The name is the Verilog port name.
+/// A pin of the decompressor, shared or per lane, other than the layer parameters
+/// ([`CFG_PORTS`], driven with [`Dut::set_cfg`]). The name is the Verilog port name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[allow(missing_docs)]
 pub enum Pin {
     Reset,
     Start,
-    CfgBits,
-    CfgMode,
-    CfgFracBits,
-    CfgLenBits,
-    CfgSlopeBits,
-    CfgShift,
     LengthBits,
     Count,
     InData,
@@ -31,15 +28,9 @@ pub enum Pin {
 
 impl Pin {
     /// Every pin, in declaration order (`pin as usize` indexes this array).
-    pub const ALL: [Pin; 19] = [
+    pub const ALL: [Pin; 13] = [
         Pin::Reset,
         Pin::Start,
-        Pin::CfgBits,
-        Pin::CfgMode,
-        Pin::CfgFracBits,
-        Pin::CfgLenBits,
-        Pin::CfgSlopeBits,
-        Pin::CfgShift,
         Pin::LengthBits,
         Pin::Count,
         Pin::InData,
@@ -68,12 +59,6 @@ impl Pin {
         match self {
             Pin::Reset => "reset",
             Pin::Start => "start",
-            Pin::CfgBits => "cfg_bits",
-            Pin::CfgMode => "cfg_mode",
-            Pin::CfgFracBits => "cfg_frac_bits",
-            Pin::CfgLenBits => "cfg_len_bits",
-            Pin::CfgSlopeBits => "cfg_slope_bits",
-            Pin::CfgShift => "cfg_shift",
             Pin::LengthBits => "length_bits",
             Pin::Count => "count",
             Pin::InData => "in_data",
@@ -93,6 +78,8 @@ impl Pin {
 pub trait Dut {
     /// Number of lanes.
     fn lanes(&self) -> usize;
+    /// Drive the layer-parameter inputs, in [`CFG_PORTS`] order (see [`cfg_values`]).
+    fn set_cfg(&mut self, values: &CfgValues) -> Result<()>;
     /// Drive an input pin (lane is ignored for shared pins).
     fn set_pin(&mut self, pin: Pin, lane: usize, value: u64) -> Result<()>;
     /// Read a pin (after [`Dut::settle`] if inputs changed).
@@ -101,4 +88,27 @@ pub trait Dut {
     fn settle(&mut self) -> Result<()>;
     /// One clock cycle.
     fn tick(&mut self) -> Result<()>;
+}
+
+/// Values of the layer-parameter inputs, in [`CFG_PORTS`] order.
+pub type CfgValues = [u64; CFG_PORTS.len()];
+
+/// Map layer parameters to the values of the [`CFG_PORTS`]. Values that do not fit a port are
+/// refused; values that fit but are outside the format's ranges are passed on (the hardware must
+/// reject them).
+pub fn cfg_values(p: &LayerParams) -> Result<CfgValues> {
+    let rice = matches!(p.mode, Mode::Rice) as u8;
+    let raw = [p.bits, rice, p.frac_bits, p.len_bits, p.slope_bits, p.shift];
+    let mut values = [0; CFG_PORTS.len()];
+    for ((v, port), r) in values.iter_mut().zip(CFG_PORTS).zip(raw) {
+        if u64::from(r) >> port.width != 0 {
+            bail!(
+                "{} = {r} does not fit its {}-bit port",
+                port.name,
+                port.width
+            );
+        }
+        *v = u64::from(r);
+    }
+    Ok(values)
 }

@@ -1,7 +1,7 @@
 //! The rust-hdl simulation of the one-lane decompressor behind the [`Dut`] interface, stepped
 //! cycle by cycle so that it can be compared with the Verilator model of the emitted Verilog.
 
-use crate::dut::{Dut, Pin};
+use crate::dut::{CfgValues, Dut, Pin};
 use anyhow::{bail, Result};
 use lc_hw::lane::LaneDecompressor;
 use rust_hdl::prelude::*;
@@ -41,18 +41,26 @@ impl Dut for HdlLane {
         1
     }
 
+    fn set_cfg(&mut self, values: &CfgValues) -> Result<()> {
+        // The block's ports are typed, so they are assigned one by one, in `CFG_PORTS` order
+        // (tests/crosscheck.rs compares with the Verilator model, which takes them by name).
+        let u = &mut self.uut;
+        let [bits, mode, frac_bits, len_bits, slope_bits, shift] = *values;
+        u.cfg_bits.next = bits.into();
+        u.cfg_mode.next = mode != 0;
+        u.cfg_frac_bits.next = frac_bits.into();
+        u.cfg_len_bits.next = len_bits.into();
+        u.cfg_slope_bits.next = slope_bits.into();
+        u.cfg_shift.next = shift.into();
+        Ok(())
+    }
+
     fn set_pin(&mut self, pin: Pin, _lane: usize, value: u64) -> Result<()> {
         let u = &mut self.uut;
         let bit = value != 0;
         match pin {
             Pin::Reset => u.reset.next = bit,
             Pin::Start => u.start.next = bit,
-            Pin::CfgBits => u.cfg_bits.next = value.into(),
-            Pin::CfgMode => u.cfg_mode.next = bit,
-            Pin::CfgFracBits => u.cfg_frac_bits.next = value.into(),
-            Pin::CfgLenBits => u.cfg_len_bits.next = value.into(),
-            Pin::CfgSlopeBits => u.cfg_slope_bits.next = value.into(),
-            Pin::CfgShift => u.cfg_shift.next = value.into(),
             Pin::LengthBits => u.length_bits.next = value.into(),
             Pin::Count => u.count.next = value.into(),
             Pin::InData => u.in_data.next = value.into(),

@@ -4,8 +4,9 @@
 //! Ports are addressed by name (resolved once to a [`PortId`]); values wider than 64 bits are
 //! exchanged as [`BigUint`], and per-lane fields of a lane bus as `u64`.
 
-use crate::dut::{Dut, Pin};
+use crate::dut::{CfgValues, Dut, Pin};
 use anyhow::{anyhow, bail, Context, Result};
+use lc_hw::config::CFG_PORTS;
 use lc_hw::emit::{Manifest, Port, PortDirection};
 use num_bigint::BigUint;
 use std::ffi::{c_char, c_void, CString};
@@ -316,6 +317,14 @@ impl Drop for Model {
 impl Dut for Model {
     fn lanes(&self) -> usize {
         self.manifest.lanes
+    }
+
+    fn set_cfg(&mut self, values: &CfgValues) -> Result<()> {
+        for (port, v) in CFG_PORTS.iter().zip(values) {
+            let id = self.port(port.name)?;
+            self.set_field(id, 0, *v)?;
+        }
+        Ok(())
     }
 
     fn set_pin(&mut self, pin: Pin, lane: usize, value: u64) -> Result<()> {

@@ -1,7 +1,9 @@
 //! The shared controller of the accelerator: layer registers, the activation buffer with its
-//! host port, the per-channel parameter memory, the convolution address generator that
-//! broadcasts one activation per clock to every lane, and the drain that requantizes the P
-//! finished accumulators of an output position one per clock and writes them back.
+//! host port, and the state machine and pipeline around three blocks: the convolution address
+//! generator ([`AddrGen`]) that broadcasts one activation per clock to every lane, the
+//! per-channel parameter memory ([`ParamMem`]), and the drain sequencer ([`DrainSeq`]) that
+//! requantizes the P finished accumulators of an output position one per clock and writes them
+//! back.
 //!
 //! Order of work: channel groups (P output channels, one per lane), inside a group the output
 //! positions row by row, inside a position the K = C * KH * KW products in the order
@@ -13,7 +15,10 @@
 //! into the lanes' hold registers; the drain then needs P + 1 clocks while the next position
 //! already accumulates. Layers with K < P + 2 wait for the drain before each position.
 
+use super::addr::AddrGen;
+use super::drain::DrainSeq;
 use super::lane::{ACC_BITS, INDEX_BITS};
+use super::param_mem::ParamMem;
 use super::requant::RequantUnit;
 use rust_hdl::prelude::*;
 
@@ -147,32 +152,12 @@ pub struct AccelCtrl<const ABITS: usize, const PBITS: usize> {
     pub error: Signal<Out, Bit>,
 
     abuf: RAM<Bits<8>, ABITS>,
-    p_bias: RAM<Bits<32>, PBITS>,
-    p_mult: RAM<Bits<16>, PBITS>,
-    p_shift: RAM<Bits<8>, PBITS>,
-    p_nmult: RAM<Bits<16>, PBITS>,
-    p_nshift: RAM<Bits<8>, PBITS>,
+    params: ParamMem<PBITS>,
+    addr: AddrGen,
+    drain: DrainSeq,
     rq: RequantUnit,
 
     state: DFF<CtrlState>,
-    bank: DFF<Bit>,
-    group: DFF<Bits<INDEX_BITS>>,
-    ch_base: DFF<Bits<INDEX_BITS>>,
-    grp_base: DFF<Bits<INDEX_BITS>>,
-    oy: DFF<Bits<INDEX_BITS>>,
-    ox: DFF<Bits<INDEX_BITS>>,
-    pos: DFF<Bits<INDEX_BITS>>,
-    ic: DFF<Bits<INDEX_BITS>>,
-    ky: DFF<Bits<8>>,
-    kx: DFF<Bits<8>>,
-    k: DFF<Bits<INDEX_BITS>>,
-    iy: DFF<Bits<INDEX_BITS>>,
-    ix: DFF<Bits<INDEX_BITS>>,
-    iy0: DFF<Bits<INDEX_BITS>>,
-    ix0: DFF<Bits<INDEX_BITS>>,
-    row_base: DFF<Bits<INDEX_BITS>>,
-    plane_base: DFF<Bits<INDEX_BITS>>,
-    pos_row0: DFF<Bits<INDEX_BITS>>,
     s1_en: DFF<Bit>,
     s1_first: DFF<Bit>,
     s1_pad: DFF<Bit>,
@@ -182,35 +167,16 @@ pub struct AccelCtrl<const ABITS: usize, const PBITS: usize> {
     s2_last: DFF<Bit>,
     s2_wbase: DFF<Bits<INDEX_BITS>>,
     s2_ch0: DFF<Bits<INDEX_BITS>>,
-    drain_left: DFF<Bits<INDEX_BITS>>,
-    drain_addr: DFF<Bits<INDEX_BITS>>,
-    drain_ch: DFF<Bits<INDEX_BITS>>,
-    d2_valid: DFF<Bit>,
-    d2_addr: DFF<Bits<INDEX_BITS>>,
-    d2_ch: DFF<Bits<INDEX_BITS>>,
 
     filled: Signal<Local, Bit>,
     short_k: Signal<Local, Bit>,
     pipe_busy: Signal<Local, Bit>,
     issue: Signal<Local, Bit>,
-    in_bounds: Signal<Local, Bit>,
-    last_kx: Signal<Local, Bit>,
-    last_ky: Signal<Local, Bit>,
-    last_ic: Signal<Local, Bit>,
-    last_ox: Signal<Local, Bit>,
-    last_oy: Signal<Local, Bit>,
-    last_g: Signal<Local, Bit>,
-    sw16: Signal<Local, Bits<INDEX_BITS>>,
-    sh16: Signal<Local, Bits<INDEX_BITS>>,
     cfg_bad: Signal<Local, Bit>,
-    write_out: Signal<Local, Bit>,
 
-    lanes: Constant<Bits<INDEX_BITS>>,
     short_limit: Constant<Bits<INDEX_BITS>>,
     zero_i: Constant<Bits<INDEX_BITS>>,
-    one_i: Constant<Bits<INDEX_BITS>>,
     zero8: Constant<Bits<8>>,
-    one8: Constant<Bits<8>>,
 }
 
 impl<const ABITS: usize, const PBITS: usize> AccelCtrl<ABITS, PBITS> {
@@ -271,31 +237,11 @@ impl<const ABITS: usize, const PBITS: usize> AccelCtrl<ABITS, PBITS> {
             done: Default::default(),
             error: Default::default(),
             abuf: Default::default(),
-            p_bias: Default::default(),
-            p_mult: Default::default(),
-            p_shift: Default::default(),
-            p_nmult: Default::default(),
-            p_nshift: Default::default(),
+            params: Default::default(),
+            addr: AddrGen::new(lanes),
+            drain: DrainSeq::new(lanes),
             rq: Default::default(),
             state: Default::default(),
-            bank: Default::default(),
-            group: Default::default(),
-            ch_base: Default::default(),
-            grp_base: Default::default(),
-            oy: Default::default(),
-            ox: Default::default(),
-            pos: Default::default(),
-            ic: Default::default(),
-            ky: Default::default(),
-            kx: Default::default(),
-            k: Default::default(),
-            iy: Default::default(),
-            ix: Default::default(),
-            iy0: Default::default(),
-            ix0: Default::default(),
-            row_base: Default::default(),
-            plane_base: Default::default(),
-            pos_row0: Default::default(),
             s1_en: Default::default(),
             s1_first: Default::default(),
             s1_pad: Default::default(),
@@ -305,33 +251,14 @@ impl<const ABITS: usize, const PBITS: usize> AccelCtrl<ABITS, PBITS> {
             s2_last: Default::default(),
             s2_wbase: Default::default(),
             s2_ch0: Default::default(),
-            drain_left: Default::default(),
-            drain_addr: Default::default(),
-            drain_ch: Default::default(),
-            d2_valid: Default::default(),
-            d2_addr: Default::default(),
-            d2_ch: Default::default(),
             filled: Default::default(),
             short_k: Default::default(),
             pipe_busy: Default::default(),
             issue: Default::default(),
-            in_bounds: Default::default(),
-            last_kx: Default::default(),
-            last_ky: Default::default(),
-            last_ic: Default::default(),
-            last_ox: Default::default(),
-            last_oy: Default::default(),
-            last_g: Default::default(),
-            sw16: Default::default(),
-            sh16: Default::default(),
             cfg_bad: Default::default(),
-            write_out: Default::default(),
-            lanes: Constant::new((lanes as u64).into()),
             short_limit: Constant::new((lanes as u64 + 2).into()),
             zero_i: Constant::new(0.into()),
-            one_i: Constant::new(1.into()),
             zero8: Constant::new(0.into()),
-            one8: Constant::new(1.into()),
         }
     }
 }
@@ -340,157 +267,76 @@ impl<const ABITS: usize, const PBITS: usize> Logic for AccelCtrl<ABITS, PBITS> {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, state, bank, group, ch_base, grp_base, oy, ox, pos, ic, ky, kx, k, iy, ix,
-            iy0, ix0, row_base, plane_base, pos_row0, s1_en, s1_first, s1_pad, s1_last, s1_wbase,
-            s1_ch0, s2_last, s2_wbase, s2_ch0, drain_left, drain_addr, drain_ch, d2_valid, d2_addr,
-            d2_ch
+            self, clock, state, s1_en, s1_first, s1_pad, s1_last, s1_wbase, s1_ch0, s2_last,
+            s2_wbase, s2_ch0
         );
         self.abuf.read_clock.next = self.clock.val();
         self.abuf.write_clock.next = self.clock.val();
-        self.p_bias.read_clock.next = self.clock.val();
-        self.p_bias.write_clock.next = self.clock.val();
-        self.p_mult.read_clock.next = self.clock.val();
-        self.p_mult.write_clock.next = self.clock.val();
-        self.p_shift.read_clock.next = self.clock.val();
-        self.p_shift.write_clock.next = self.clock.val();
-        self.p_nmult.read_clock.next = self.clock.val();
-        self.p_nmult.write_clock.next = self.clock.val();
-        self.p_nshift.read_clock.next = self.clock.val();
-        self.p_nshift.write_clock.next = self.clock.val();
+        self.params.clock.next = self.clock.val();
+        self.addr.clock.next = self.clock.val();
+        self.drain.clock.next = self.clock.val();
 
         // ---- Parameter memory: host writes, drain reads.
-        self.p_bias.write_address.next = bit_cast::<PBITS, INDEX_BITS>(self.prm_addr.val());
-        self.p_mult.write_address.next = bit_cast::<PBITS, INDEX_BITS>(self.prm_addr.val());
-        self.p_shift.write_address.next = bit_cast::<PBITS, INDEX_BITS>(self.prm_addr.val());
-        self.p_nmult.write_address.next = bit_cast::<PBITS, INDEX_BITS>(self.prm_addr.val());
-        self.p_nshift.write_address.next = bit_cast::<PBITS, INDEX_BITS>(self.prm_addr.val());
-        self.p_bias.write_data.next = self.prm_bias.val();
-        self.p_mult.write_data.next = self.prm_mult.val();
-        self.p_shift.write_data.next = self.prm_shift.val();
-        self.p_nmult.write_data.next = self.prm_nmult.val();
-        self.p_nshift.write_data.next = self.prm_nshift.val();
-        self.p_bias.write_enable.next = self.prm_we.val();
-        self.p_mult.write_enable.next = self.prm_we.val();
-        self.p_shift.write_enable.next = self.prm_we.val();
-        self.p_nmult.write_enable.next = self.prm_we.val();
-        self.p_nshift.write_enable.next = self.prm_we.val();
-        self.p_bias.read_address.next = bit_cast::<PBITS, INDEX_BITS>(self.drain_ch.q.val());
-        self.p_mult.read_address.next = bit_cast::<PBITS, INDEX_BITS>(self.drain_ch.q.val());
-        self.p_shift.read_address.next = bit_cast::<PBITS, INDEX_BITS>(self.drain_ch.q.val());
-        self.p_nmult.read_address.next = bit_cast::<PBITS, INDEX_BITS>(self.drain_ch.q.val());
-        self.p_nshift.read_address.next = bit_cast::<PBITS, INDEX_BITS>(self.drain_ch.q.val());
+        self.params.we.next = self.prm_we.val();
+        self.params.waddr.next = self.prm_addr.val();
+        self.params.w_bias.next = self.prm_bias.val();
+        self.params.w_mult.next = self.prm_mult.val();
+        self.params.w_shift.next = self.prm_shift.val();
+        self.params.w_nmult.next = self.prm_nmult.val();
+        self.params.w_nshift.next = self.prm_nshift.val();
+        self.params.raddr.next = self.drain.param_ch.val();
 
         // ---- Stage 0: address generation and issue.
+        self.addr.start.next = self.start.val();
+        self.addr.in_c.next = self.lay_in_c.val();
+        self.addr.in_h.next = self.lay_in_h.val();
+        self.addr.in_w.next = self.lay_in_w.val();
+        self.addr.kh.next = self.lay_kh.val();
+        self.addr.kw.next = self.lay_kw.val();
+        self.addr.stride_h.next = self.lay_stride_h.val();
+        self.addr.stride_w.next = self.lay_stride_w.val();
+        self.addr.out_h.next = self.lay_out_h.val();
+        self.addr.out_w.next = self.lay_out_w.val();
+        self.addr.groups.next = self.lay_groups.val();
+        self.addr.plane.next = self.lay_plane.val();
+        self.addr.ix0.next = self.lay_ix0.val();
+        self.addr.iy0.next = self.lay_iy0.val();
+        self.addr.row0.next = self.lay_row0.val();
+        self.addr.row_step.next = self.lay_row_step.val();
+        self.addr.out_base.next = self.lay_out_base.val();
+        self.addr.grp_step.next = self.lay_grp_step.val();
+
         self.filled.next = self.all_filled0.val();
-        if self.bank.q.val() {
+        if self.addr.bank.val() {
             self.filled.next = self.all_filled1.val();
         }
         self.short_k.next = self.lay_k_len.val() < self.short_limit.val();
-        self.pipe_busy.next = self.s1_en.q.val()
-            || self.s2_last.q.val()
-            || (self.drain_left.q.val() != self.zero_i.val())
-            || self.d2_valid.q.val();
+        self.pipe_busy.next = self.s1_en.q.val() || self.s2_last.q.val() || self.drain.busy.val();
         self.issue.next = (self.state.q.val() == CtrlState::Run)
             && self.filled.val()
-            && !((self.k.q.val() == self.zero_i.val())
+            && !((self.addr.k.val() == self.zero_i.val())
                 && self.short_k.val()
                 && self.pipe_busy.val());
-        self.in_bounds.next =
-            (self.iy.q.val() < self.lay_in_h.val()) && (self.ix.q.val() < self.lay_in_w.val());
-        self.last_kx.next = self.kx.q.val() == (self.lay_kw.val() - self.one8.val());
-        self.last_ky.next = self.ky.q.val() == (self.lay_kh.val() - self.one8.val());
-        self.last_ic.next = self.ic.q.val() == (self.lay_in_c.val() - self.one_i.val());
-        self.last_ox.next = self.ox.q.val() == (self.lay_out_w.val() - self.one_i.val());
-        self.last_oy.next = self.oy.q.val() == (self.lay_out_h.val() - self.one_i.val());
-        self.last_g.next = self.group.q.val() == (self.lay_groups.val() - self.one_i.val());
-        self.sw16.next = bit_cast::<INDEX_BITS, 8>(self.lay_stride_w.val());
-        self.sh16.next = bit_cast::<INDEX_BITS, 8>(self.lay_stride_h.val());
+        self.addr.step.next = self.issue.val();
 
-        self.rd_bank.next = self.bank.q.val();
-        self.rd_index.next = self.k.q.val();
-        self.free_bank.next = false;
-        self.free_sel.next = self.bank.q.val();
+        self.rd_bank.next = self.addr.bank.val();
+        self.rd_index.next = self.addr.k.val();
+        self.free_bank.next = self.addr.group_end.val();
+        self.free_sel.next = self.addr.bank.val();
         self.abuf.read_address.next = bit_cast::<ABITS, INDEX_BITS>(self.act_raddr.val());
         if self.state.q.val() == CtrlState::Run {
-            self.abuf.read_address.next =
-                bit_cast::<ABITS, INDEX_BITS>(self.row_base.q.val() + self.ix.q.val());
+            self.abuf.read_address.next = bit_cast::<ABITS, INDEX_BITS>(self.addr.act_addr.val());
+        }
+        if self.addr.layer_end.val() {
+            self.state.d.next = CtrlState::Finish;
         }
 
         self.s1_en.d.next = self.issue.val();
-        self.s1_first.d.next = self.k.q.val() == self.zero_i.val();
-        self.s1_pad.d.next = !self.in_bounds.val();
-        self.s1_last.d.next = self.last_kx.val() && self.last_ky.val() && self.last_ic.val();
-        self.s1_wbase.d.next = self.grp_base.q.val() + self.pos.q.val();
-        self.s1_ch0.d.next = self.ch_base.q.val();
-
-        if self.issue.val() {
-            self.k.d.next = self.k.q.val() + self.one_i.val();
-            if !self.last_kx.val() {
-                self.kx.d.next = self.kx.q.val() + self.one8.val();
-                self.ix.d.next = self.ix.q.val() + self.one_i.val();
-            } else {
-                self.kx.d.next = self.zero8.val();
-                self.ix.d.next = self.ix0.q.val();
-                if !self.last_ky.val() {
-                    self.ky.d.next = self.ky.q.val() + self.one8.val();
-                    self.iy.d.next = self.iy.q.val() + self.one_i.val();
-                    self.row_base.d.next = self.row_base.q.val() + self.lay_in_w.val();
-                } else {
-                    self.ky.d.next = self.zero8.val();
-                    self.iy.d.next = self.iy0.q.val();
-                    if !self.last_ic.val() {
-                        self.ic.d.next = self.ic.q.val() + self.one_i.val();
-                        self.plane_base.d.next = self.plane_base.q.val() + self.lay_plane.val();
-                        self.row_base.d.next = self.plane_base.q.val() + self.lay_plane.val();
-                    } else {
-                        // End of an output position.
-                        self.ic.d.next = self.zero_i.val();
-                        self.k.d.next = self.zero_i.val();
-                        self.pos.d.next = self.pos.q.val() + self.one_i.val();
-                        if !self.last_ox.val() {
-                            self.ox.d.next = self.ox.q.val() + self.one_i.val();
-                            self.ix0.d.next = self.ix0.q.val() + self.sw16.val();
-                            self.ix.d.next = self.ix0.q.val() + self.sw16.val();
-                            self.row_base.d.next = self.pos_row0.q.val();
-                            self.plane_base.d.next = self.pos_row0.q.val();
-                        } else {
-                            self.ox.d.next = self.zero_i.val();
-                            self.ix0.d.next = self.lay_ix0.val();
-                            self.ix.d.next = self.lay_ix0.val();
-                            if !self.last_oy.val() {
-                                self.oy.d.next = self.oy.q.val() + self.one_i.val();
-                                self.iy0.d.next = self.iy0.q.val() + self.sh16.val();
-                                self.iy.d.next = self.iy0.q.val() + self.sh16.val();
-                                self.pos_row0.d.next =
-                                    self.pos_row0.q.val() + self.lay_row_step.val();
-                                self.row_base.d.next =
-                                    self.pos_row0.q.val() + self.lay_row_step.val();
-                                self.plane_base.d.next =
-                                    self.pos_row0.q.val() + self.lay_row_step.val();
-                            } else {
-                                // End of a channel group.
-                                self.oy.d.next = self.zero_i.val();
-                                self.pos.d.next = self.zero_i.val();
-                                self.iy0.d.next = self.lay_iy0.val();
-                                self.iy.d.next = self.lay_iy0.val();
-                                self.pos_row0.d.next = self.lay_row0.val();
-                                self.row_base.d.next = self.lay_row0.val();
-                                self.plane_base.d.next = self.lay_row0.val();
-                                self.free_bank.next = true;
-                                self.bank.d.next = !self.bank.q.val();
-                                self.group.d.next = self.group.q.val() + self.one_i.val();
-                                self.ch_base.d.next = self.ch_base.q.val() + self.lanes.val();
-                                self.grp_base.d.next =
-                                    self.grp_base.q.val() + self.lay_grp_step.val();
-                                if self.last_g.val() {
-                                    self.state.d.next = CtrlState::Finish;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        self.s1_first.d.next = self.addr.k.val() == self.zero_i.val();
+        self.s1_pad.d.next = !self.addr.in_bounds.val();
+        self.s1_last.d.next = self.addr.last.val();
+        self.s1_wbase.d.next = self.addr.out_addr.val();
+        self.s1_ch0.d.next = self.addr.ch0.val();
 
         // ---- Stage 1: multiply-accumulate in the lanes.
         self.mac_en.next = self.s1_en.q.val();
@@ -503,32 +349,24 @@ impl<const ABITS: usize, const PBITS: usize> Logic for AccelCtrl<ABITS, PBITS> {
         self.s2_wbase.d.next = self.s1_wbase.q.val();
         self.s2_ch0.d.next = self.s1_ch0.q.val();
 
-        // ---- Stage 2: capture, then drain one channel per clock.
+        // ---- Stage 2: capture, then drain one channel per clock through the requantizer.
         self.capture.next = self.s2_last.q.val();
-        self.d2_valid.d.next = self.drain_left.q.val() != self.zero_i.val();
-        self.d2_addr.d.next = self.drain_addr.q.val();
-        self.d2_ch.d.next = self.drain_ch.q.val();
-        if self.drain_left.q.val() != self.zero_i.val() {
-            self.drain_left.d.next = self.drain_left.q.val() - self.one_i.val();
-            self.drain_addr.d.next = self.drain_addr.q.val() + self.lay_out_plane.val();
-            self.drain_ch.d.next = self.drain_ch.q.val() + self.one_i.val();
-        }
-        if self.s2_last.q.val() {
-            self.drain_left.d.next = self.lanes.val();
-            self.drain_addr.d.next = self.s2_wbase.q.val();
-            self.drain_ch.d.next = self.s2_ch0.q.val();
-        }
+        self.drain.clear.next = self.start.val() || self.reset.val();
+        self.drain.capture.next = self.s2_last.q.val();
+        self.drain.out_addr.next = self.s2_wbase.q.val();
+        self.drain.ch0.next = self.s2_ch0.q.val();
+        self.drain.out_plane.next = self.lay_out_plane.val();
+        self.drain.out_c.next = self.lay_out_c.val();
         self.rq.acc.next = self.chain_head.val();
-        self.rq.bias.next = self.p_bias.read_data.val();
-        self.rq.mult.next = self.p_mult.read_data.val();
-        self.rq.shift.next = self.p_shift.read_data.val();
-        self.rq.nmult.next = self.p_nmult.read_data.val();
-        self.rq.nshift.next = self.p_nshift.read_data.val();
+        self.rq.bias.next = self.params.bias.val();
+        self.rq.mult.next = self.params.mult.val();
+        self.rq.shift.next = self.params.shift.val();
+        self.rq.nmult.next = self.params.nmult.val();
+        self.rq.nshift.next = self.params.nshift.val();
         self.rq.prelu.next = self.lay_prelu.val();
         self.rq.lo.next = self.lay_lo.val();
         self.rq.hi.next = self.lay_hi.val();
-        self.shift.next = self.d2_valid.q.val();
-        self.write_out.next = self.d2_valid.q.val() && (self.d2_ch.q.val() < self.lay_out_c.val());
+        self.shift.next = self.drain.shift.val();
 
         // ---- Activation buffer write port: the drain while busy, else the host.
         self.abuf.write_enable.next = self.act_we.val()
@@ -536,9 +374,10 @@ impl<const ABITS: usize, const PBITS: usize> Logic for AccelCtrl<ABITS, PBITS> {
             && (self.state.q.val() != CtrlState::Finish);
         self.abuf.write_address.next = bit_cast::<ABITS, INDEX_BITS>(self.act_waddr.val());
         self.abuf.write_data.next = self.act_wdata.val();
-        if self.d2_valid.q.val() {
-            self.abuf.write_enable.next = self.write_out.val();
-            self.abuf.write_address.next = bit_cast::<ABITS, INDEX_BITS>(self.d2_addr.q.val());
+        if self.drain.shift.val() {
+            self.abuf.write_enable.next = self.drain.write.val();
+            self.abuf.write_address.next =
+                bit_cast::<ABITS, INDEX_BITS>(self.drain.write_addr.val());
             self.abuf.write_data.next = self.rq.y.val();
         }
         self.act_rdata.next = self.abuf.read_data.val();
@@ -561,35 +400,13 @@ impl<const ABITS: usize, const PBITS: usize> Logic for AccelCtrl<ABITS, PBITS> {
             if self.cfg_bad.val() {
                 self.state.d.next = CtrlState::Fail;
             }
-            self.bank.d.next = false;
-            self.group.d.next = self.zero_i.val();
-            self.ch_base.d.next = self.zero_i.val();
-            self.grp_base.d.next = self.lay_out_base.val();
-            self.oy.d.next = self.zero_i.val();
-            self.ox.d.next = self.zero_i.val();
-            self.pos.d.next = self.zero_i.val();
-            self.ic.d.next = self.zero_i.val();
-            self.ky.d.next = self.zero8.val();
-            self.kx.d.next = self.zero8.val();
-            self.k.d.next = self.zero_i.val();
-            self.iy.d.next = self.lay_iy0.val();
-            self.ix.d.next = self.lay_ix0.val();
-            self.iy0.d.next = self.lay_iy0.val();
-            self.ix0.d.next = self.lay_ix0.val();
-            self.row_base.d.next = self.lay_row0.val();
-            self.plane_base.d.next = self.lay_row0.val();
-            self.pos_row0.d.next = self.lay_row0.val();
             self.s1_en.d.next = false;
             self.s2_last.d.next = false;
-            self.drain_left.d.next = self.zero_i.val();
-            self.d2_valid.d.next = false;
         }
         if self.reset.val() {
             self.state.d.next = CtrlState::Idle;
             self.s1_en.d.next = false;
             self.s2_last.d.next = false;
-            self.drain_left.d.next = self.zero_i.val();
-            self.d2_valid.d.next = false;
         }
         self.busy.next =
             (self.state.q.val() == CtrlState::Run) || (self.state.q.val() == CtrlState::Finish);

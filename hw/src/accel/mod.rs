@@ -5,8 +5,9 @@
 //!
 //! * [`lane::AccelLane`]: weight banks, MAC, hold register of one lane.
 //! * [`requant::RequantUnit`]: bias, multiplier, shift, rounding, activation, clamp.
-//! * [`ctrl::AccelCtrl`]: layer registers, activation buffer, parameter memory, address
-//!   generator, drain.
+//! * [`ctrl::AccelCtrl`]: layer registers, activation buffer and the pipeline that ties together
+//!   [`addr::AddrGen`] (which product, which activation), [`param_mem::ParamMem`] (per-channel
+//!   requantization parameters) and [`drain::DrainSeq`] (requantize and write back a position).
 //! * [`router::WeightRouter`]: hands one decompressor lane's weights to its MAC lanes in turn
 //!   when there are fewer decompressor lanes than MAC lanes.
 //! * [`split::AccelLanes`]: P MAC lanes, D decompressor lanes (D divides P), and which channels
@@ -14,9 +15,12 @@
 //! * [`emit`]: the structural top `lc_accel_p<P>` (controller + P MAC lanes + the decompressor's
 //!   configuration block and D decompressor lanes), its port manifest and lint waivers.
 
+pub mod addr;
 pub mod ctrl;
+pub mod drain;
 pub mod emit;
 pub mod lane;
+pub mod param_mem;
 pub mod requant;
 pub mod router;
 pub mod split;

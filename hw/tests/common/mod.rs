@@ -18,3 +18,35 @@ pub fn verilator() -> Option<String> {
     eprintln!("{verilator} not found: lint skipped (apt-get install verilator)");
     None
 }
+
+/// A small deterministic random source (xorshift64) for the block tests.
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// Uniform in `lo..=hi`.
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo + 1)
+    }
+
+    /// True with probability `num / den`.
+    pub fn chance(&mut self, num: u64, den: u64) -> bool {
+        self.next() % den < num
+    }
+}
+
+/// One rising clock edge of a rust-hdl block; `clock` drives the block's clock input.
+pub fn clock_edge<B: rust_hdl::prelude::Block>(uut: &mut B, clock: fn(&mut B, bool)) {
+    use rust_hdl::prelude::simulate;
+    clock(uut, false);
+    assert!(simulate(uut, 100), "the block settles");
+    clock(uut, true);
+    assert!(simulate(uut, 100), "the block settles");
+}

@@ -1882,12 +1882,9 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
     output reg  error;
     
     // Constant declarations
-    localparam  lanes = 16'h4;
     localparam  short_limit = 16'h6;
     localparam  zero_i = 16'h0;
-    localparam  one_i = 16'h1;
     localparam  zero8 = 8'h0;
-    localparam  one8 = 8'h1;
     
     // Enums
     localparam CtrlState__Idle = 0;
@@ -1904,41 +1901,58 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
     reg  abuf__write_clock;
     reg  [7:0] abuf__write_data;
     reg  abuf__write_enable;
-    reg  [9:0] p_bias__read_address;
-    reg  p_bias__read_clock;
-    wire  [31:0] p_bias__read_data;
-    reg  [9:0] p_bias__write_address;
-    reg  p_bias__write_clock;
-    reg  [31:0] p_bias__write_data;
-    reg  p_bias__write_enable;
-    reg  [9:0] p_mult__read_address;
-    reg  p_mult__read_clock;
-    wire  [15:0] p_mult__read_data;
-    reg  [9:0] p_mult__write_address;
-    reg  p_mult__write_clock;
-    reg  [15:0] p_mult__write_data;
-    reg  p_mult__write_enable;
-    reg  [9:0] p_shift__read_address;
-    reg  p_shift__read_clock;
-    wire  [7:0] p_shift__read_data;
-    reg  [9:0] p_shift__write_address;
-    reg  p_shift__write_clock;
-    reg  [7:0] p_shift__write_data;
-    reg  p_shift__write_enable;
-    reg  [9:0] p_nmult__read_address;
-    reg  p_nmult__read_clock;
-    wire  [15:0] p_nmult__read_data;
-    reg  [9:0] p_nmult__write_address;
-    reg  p_nmult__write_clock;
-    reg  [15:0] p_nmult__write_data;
-    reg  p_nmult__write_enable;
-    reg  [9:0] p_nshift__read_address;
-    reg  p_nshift__read_clock;
-    wire  [7:0] p_nshift__read_data;
-    reg  [9:0] p_nshift__write_address;
-    reg  p_nshift__write_clock;
-    reg  [7:0] p_nshift__write_data;
-    reg  p_nshift__write_enable;
+    reg  params__we;
+    reg  [15:0] params__waddr;
+    reg  [31:0] params__w_bias;
+    reg  [15:0] params__w_mult;
+    reg  [7:0] params__w_shift;
+    reg  [15:0] params__w_nmult;
+    reg  [7:0] params__w_nshift;
+    reg  [15:0] params__raddr;
+    wire  [31:0] params__bias;
+    wire  [15:0] params__mult;
+    wire  [7:0] params__shift;
+    wire  [15:0] params__nmult;
+    wire  [7:0] params__nshift;
+    reg  addr__start;
+    reg  addr__step;
+    reg  [15:0] addr__in_c;
+    reg  [15:0] addr__in_h;
+    reg  [15:0] addr__in_w;
+    reg  [7:0] addr__kh;
+    reg  [7:0] addr__kw;
+    reg  [7:0] addr__stride_h;
+    reg  [7:0] addr__stride_w;
+    reg  [15:0] addr__out_h;
+    reg  [15:0] addr__out_w;
+    reg  [15:0] addr__groups;
+    reg  [15:0] addr__plane;
+    reg  [15:0] addr__ix0;
+    reg  [15:0] addr__iy0;
+    reg  [15:0] addr__row0;
+    reg  [15:0] addr__row_step;
+    reg  [15:0] addr__out_base;
+    reg  [15:0] addr__grp_step;
+    wire  [15:0] addr__k;
+    wire  addr__bank;
+    wire  [15:0] addr__act_addr;
+    wire  addr__in_bounds;
+    wire  addr__last;
+    wire  [15:0] addr__out_addr;
+    wire  [15:0] addr__ch0;
+    wire  addr__group_end;
+    wire  addr__layer_end;
+    reg  drain__clear;
+    reg  drain__capture;
+    reg  [15:0] drain__out_addr;
+    reg  [15:0] drain__ch0;
+    reg  [15:0] drain__out_plane;
+    reg  [15:0] drain__out_c;
+    wire  drain__busy;
+    wire  [15:0] drain__param_ch;
+    wire  drain__shift;
+    wire  drain__write;
+    wire  [15:0] drain__write_addr;
     reg  [31:0] rq__acc;
     reg  [31:0] rq__bias;
     reg  [15:0] rq__mult;
@@ -1951,42 +1965,6 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
     wire  [7:0] rq__y;
     reg  [2:0] state__d;
     wire  [2:0] state__q;
-    reg  bank__d;
-    wire  bank__q;
-    reg  [15:0] group__d;
-    wire  [15:0] group__q;
-    reg  [15:0] ch_base__d;
-    wire  [15:0] ch_base__q;
-    reg  [15:0] grp_base__d;
-    wire  [15:0] grp_base__q;
-    reg  [15:0] oy__d;
-    wire  [15:0] oy__q;
-    reg  [15:0] ox__d;
-    wire  [15:0] ox__q;
-    reg  [15:0] pos__d;
-    wire  [15:0] pos__q;
-    reg  [15:0] ic__d;
-    wire  [15:0] ic__q;
-    reg  [7:0] ky__d;
-    wire  [7:0] ky__q;
-    reg  [7:0] kx__d;
-    wire  [7:0] kx__q;
-    reg  [15:0] k__d;
-    wire  [15:0] k__q;
-    reg  [15:0] iy__d;
-    wire  [15:0] iy__q;
-    reg  [15:0] ix__d;
-    wire  [15:0] ix__q;
-    reg  [15:0] iy0__d;
-    wire  [15:0] iy0__q;
-    reg  [15:0] ix0__d;
-    wire  [15:0] ix0__q;
-    reg  [15:0] row_base__d;
-    wire  [15:0] row_base__q;
-    reg  [15:0] plane_base__d;
-    wire  [15:0] plane_base__q;
-    reg  [15:0] pos_row0__d;
-    wire  [15:0] pos_row0__q;
     reg  s1_en__d;
     wire  s1_en__q;
     reg  s1_first__d;
@@ -2005,35 +1983,13 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
     wire  [15:0] s2_wbase__q;
     reg  [15:0] s2_ch0__d;
     wire  [15:0] s2_ch0__q;
-    reg  [15:0] drain_left__d;
-    wire  [15:0] drain_left__q;
-    reg  [15:0] drain_addr__d;
-    wire  [15:0] drain_addr__q;
-    reg  [15:0] drain_ch__d;
-    wire  [15:0] drain_ch__q;
-    reg  d2_valid__d;
-    wire  d2_valid__q;
-    reg  [15:0] d2_addr__d;
-    wire  [15:0] d2_addr__q;
-    reg  [15:0] d2_ch__d;
-    wire  [15:0] d2_ch__q;
     
     // Local signals
     reg  filled;
     reg  short_k;
     reg  pipe_busy;
     reg  issue;
-    reg  in_bounds;
-    reg  last_kx;
-    reg  last_ky;
-    reg  last_ic;
-    reg  last_ox;
-    reg  last_oy;
-    reg  last_g;
-    reg  [15:0] sw16;
-    reg  [15:0] sh16;
     reg  cfg_bad;
-    reg  write_out;
     
     // Sub module instances
     lc_accel_ctrl_p4__abuf abuf(
@@ -2045,50 +2001,66 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         .write_data(abuf__write_data),
         .write_enable(abuf__write_enable)
     );
-    lc_accel_ctrl_p4__p_bias p_bias(
-        .read_address(p_bias__read_address),
-        .read_clock(p_bias__read_clock),
-        .read_data(p_bias__read_data),
-        .write_address(p_bias__write_address),
-        .write_clock(p_bias__write_clock),
-        .write_data(p_bias__write_data),
-        .write_enable(p_bias__write_enable)
+    lc_accel_ctrl_p4__params params(
+        .clock(clock),
+        .we(params__we),
+        .waddr(params__waddr),
+        .w_bias(params__w_bias),
+        .w_mult(params__w_mult),
+        .w_shift(params__w_shift),
+        .w_nmult(params__w_nmult),
+        .w_nshift(params__w_nshift),
+        .raddr(params__raddr),
+        .bias(params__bias),
+        .mult(params__mult),
+        .shift(params__shift),
+        .nmult(params__nmult),
+        .nshift(params__nshift)
     );
-    lc_accel_ctrl_p4__p_mult p_mult(
-        .read_address(p_mult__read_address),
-        .read_clock(p_mult__read_clock),
-        .read_data(p_mult__read_data),
-        .write_address(p_mult__write_address),
-        .write_clock(p_mult__write_clock),
-        .write_data(p_mult__write_data),
-        .write_enable(p_mult__write_enable)
+    lc_accel_ctrl_p4__addr addr(
+        .clock(clock),
+        .start(addr__start),
+        .step(addr__step),
+        .in_c(addr__in_c),
+        .in_h(addr__in_h),
+        .in_w(addr__in_w),
+        .kh(addr__kh),
+        .kw(addr__kw),
+        .stride_h(addr__stride_h),
+        .stride_w(addr__stride_w),
+        .out_h(addr__out_h),
+        .out_w(addr__out_w),
+        .groups(addr__groups),
+        .plane(addr__plane),
+        .ix0(addr__ix0),
+        .iy0(addr__iy0),
+        .row0(addr__row0),
+        .row_step(addr__row_step),
+        .out_base(addr__out_base),
+        .grp_step(addr__grp_step),
+        .k(addr__k),
+        .bank(addr__bank),
+        .act_addr(addr__act_addr),
+        .in_bounds(addr__in_bounds),
+        .last(addr__last),
+        .out_addr(addr__out_addr),
+        .ch0(addr__ch0),
+        .group_end(addr__group_end),
+        .layer_end(addr__layer_end)
     );
-    lc_accel_ctrl_p4__p_shift p_shift(
-        .read_address(p_shift__read_address),
-        .read_clock(p_shift__read_clock),
-        .read_data(p_shift__read_data),
-        .write_address(p_shift__write_address),
-        .write_clock(p_shift__write_clock),
-        .write_data(p_shift__write_data),
-        .write_enable(p_shift__write_enable)
-    );
-    lc_accel_ctrl_p4__p_nmult p_nmult(
-        .read_address(p_nmult__read_address),
-        .read_clock(p_nmult__read_clock),
-        .read_data(p_nmult__read_data),
-        .write_address(p_nmult__write_address),
-        .write_clock(p_nmult__write_clock),
-        .write_data(p_nmult__write_data),
-        .write_enable(p_nmult__write_enable)
-    );
-    lc_accel_ctrl_p4__p_nshift p_nshift(
-        .read_address(p_nshift__read_address),
-        .read_clock(p_nshift__read_clock),
-        .read_data(p_nshift__read_data),
-        .write_address(p_nshift__write_address),
-        .write_clock(p_nshift__write_clock),
-        .write_data(p_nshift__write_data),
-        .write_enable(p_nshift__write_enable)
+    lc_accel_ctrl_p4__drain drain(
+        .clock(clock),
+        .clear(drain__clear),
+        .capture(drain__capture),
+        .out_addr(drain__out_addr),
+        .ch0(drain__ch0),
+        .out_plane(drain__out_plane),
+        .out_c(drain__out_c),
+        .busy(drain__busy),
+        .param_ch(drain__param_ch),
+        .shift(drain__shift),
+        .write(drain__write),
+        .write_addr(drain__write_addr)
     );
     lc_accel_ctrl_p4__rq rq(
         .acc(rq__acc),
@@ -2105,96 +2077,6 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
     lc_accel_ctrl_p4__state state(
         .d(state__d),
         .q(state__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__bank bank(
-        .d(bank__d),
-        .q(bank__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__group group(
-        .d(group__d),
-        .q(group__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__ch_base ch_base(
-        .d(ch_base__d),
-        .q(ch_base__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__grp_base grp_base(
-        .d(grp_base__d),
-        .q(grp_base__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__oy oy(
-        .d(oy__d),
-        .q(oy__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__ox ox(
-        .d(ox__d),
-        .q(ox__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__pos pos(
-        .d(pos__d),
-        .q(pos__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__ic ic(
-        .d(ic__d),
-        .q(ic__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__ky ky(
-        .d(ky__d),
-        .q(ky__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__kx kx(
-        .d(kx__d),
-        .q(kx__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__k k(
-        .d(k__d),
-        .q(k__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__iy iy(
-        .d(iy__d),
-        .q(iy__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__ix ix(
-        .d(ix__d),
-        .q(ix__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__iy0 iy0(
-        .d(iy0__d),
-        .q(iy0__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__ix0 ix0(
-        .d(ix0__d),
-        .q(ix0__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__row_base row_base(
-        .d(row_base__d),
-        .q(row_base__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__plane_base plane_base(
-        .d(plane_base__d),
-        .q(plane_base__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__pos_row0 pos_row0(
-        .d(pos_row0__d),
-        .q(pos_row0__q),
         .clock(clock)
     );
     lc_accel_ctrl_p4__s1_en s1_en(
@@ -2242,58 +2124,10 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         .q(s2_ch0__q),
         .clock(clock)
     );
-    lc_accel_ctrl_p4__drain_left drain_left(
-        .d(drain_left__d),
-        .q(drain_left__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__drain_addr drain_addr(
-        .d(drain_addr__d),
-        .q(drain_addr__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__drain_ch drain_ch(
-        .d(drain_ch__d),
-        .q(drain_ch__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__d2_valid d2_valid(
-        .d(d2_valid__d),
-        .q(d2_valid__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__d2_addr d2_addr(
-        .d(d2_addr__d),
-        .q(d2_addr__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__d2_ch d2_ch(
-        .d(d2_ch__d),
-        .q(d2_ch__q),
-        .clock(clock)
-    );
     
     // Update code
     always @(*) begin
         state__d = state__q;
-        bank__d = bank__q;
-        group__d = group__q;
-        ch_base__d = ch_base__q;
-        grp_base__d = grp_base__q;
-        oy__d = oy__q;
-        ox__d = ox__q;
-        pos__d = pos__q;
-        ic__d = ic__q;
-        ky__d = ky__q;
-        kx__d = kx__q;
-        k__d = k__q;
-        iy__d = iy__q;
-        ix__d = ix__q;
-        iy0__d = iy0__q;
-        ix0__d = ix0__q;
-        row_base__d = row_base__q;
-        plane_base__d = plane_base__q;
-        pos_row0__d = pos_row0__q;
         s1_en__d = s1_en__q;
         s1_first__d = s1_first__q;
         s1_pad__d = s1_pad__q;
@@ -2303,141 +2137,59 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         s2_last__d = s2_last__q;
         s2_wbase__d = s2_wbase__q;
         s2_ch0__d = s2_ch0__q;
-        drain_left__d = drain_left__q;
-        drain_addr__d = drain_addr__q;
-        drain_ch__d = drain_ch__q;
-        d2_valid__d = d2_valid__q;
-        d2_addr__d = d2_addr__q;
-        d2_ch__d = d2_ch__q;
         abuf__read_clock = clock;
         abuf__write_clock = clock;
-        p_bias__read_clock = clock;
-        p_bias__write_clock = clock;
-        p_mult__read_clock = clock;
-        p_mult__write_clock = clock;
-        p_shift__read_clock = clock;
-        p_shift__write_clock = clock;
-        p_nmult__read_clock = clock;
-        p_nmult__write_clock = clock;
-        p_nshift__read_clock = clock;
-        p_nshift__write_clock = clock;
-        p_bias__write_address = ((prm_addr) & 10'h3ff);
-        p_mult__write_address = ((prm_addr) & 10'h3ff);
-        p_shift__write_address = ((prm_addr) & 10'h3ff);
-        p_nmult__write_address = ((prm_addr) & 10'h3ff);
-        p_nshift__write_address = ((prm_addr) & 10'h3ff);
-        p_bias__write_data = prm_bias;
-        p_mult__write_data = prm_mult;
-        p_shift__write_data = prm_shift;
-        p_nmult__write_data = prm_nmult;
-        p_nshift__write_data = prm_nshift;
-        p_bias__write_enable = prm_we;
-        p_mult__write_enable = prm_we;
-        p_shift__write_enable = prm_we;
-        p_nmult__write_enable = prm_we;
-        p_nshift__write_enable = prm_we;
-        p_bias__read_address = ((drain_ch__q) & 10'h3ff);
-        p_mult__read_address = ((drain_ch__q) & 10'h3ff);
-        p_shift__read_address = ((drain_ch__q) & 10'h3ff);
-        p_nmult__read_address = ((drain_ch__q) & 10'h3ff);
-        p_nshift__read_address = ((drain_ch__q) & 10'h3ff);
+        params__we = prm_we;
+        params__waddr = prm_addr;
+        params__w_bias = prm_bias;
+        params__w_mult = prm_mult;
+        params__w_shift = prm_shift;
+        params__w_nmult = prm_nmult;
+        params__w_nshift = prm_nshift;
+        params__raddr = drain__param_ch;
+        addr__start = start;
+        addr__in_c = lay_in_c;
+        addr__in_h = lay_in_h;
+        addr__in_w = lay_in_w;
+        addr__kh = lay_kh;
+        addr__kw = lay_kw;
+        addr__stride_h = lay_stride_h;
+        addr__stride_w = lay_stride_w;
+        addr__out_h = lay_out_h;
+        addr__out_w = lay_out_w;
+        addr__groups = lay_groups;
+        addr__plane = lay_plane;
+        addr__ix0 = lay_ix0;
+        addr__iy0 = lay_iy0;
+        addr__row0 = lay_row0;
+        addr__row_step = lay_row_step;
+        addr__out_base = lay_out_base;
+        addr__grp_step = lay_grp_step;
         filled = all_filled0;
-        if (bank__q) begin
+        if (addr__bank) begin
             filled = all_filled1;
         end
         short_k = lay_k_len < short_limit;
-        pipe_busy = s1_en__q || s2_last__q || (drain_left__q != zero_i) || d2_valid__q;
-        issue = (state__q == CtrlState__Run) && filled && ~((k__q == zero_i) && short_k && pipe_busy);
-        in_bounds = (iy__q < lay_in_h) && (ix__q < lay_in_w);
-        last_kx = kx__q == (lay_kw - one8);
-        last_ky = ky__q == (lay_kh - one8);
-        last_ic = ic__q == (lay_in_c - one_i);
-        last_ox = ox__q == (lay_out_w - one_i);
-        last_oy = oy__q == (lay_out_h - one_i);
-        last_g = group__q == (lay_groups - one_i);
-        sw16 = ((lay_stride_w) & 16'hffff);
-        sh16 = ((lay_stride_h) & 16'hffff);
-        rd_bank = bank__q;
-        rd_index = k__q;
-        free_bank = 1'b0;
-        free_sel = bank__q;
+        pipe_busy = s1_en__q || s2_last__q || drain__busy;
+        issue = (state__q == CtrlState__Run) && filled && ~((addr__k == zero_i) && short_k && pipe_busy);
+        addr__step = issue;
+        rd_bank = addr__bank;
+        rd_index = addr__k;
+        free_bank = addr__group_end;
+        free_sel = addr__bank;
         abuf__read_address = ((act_raddr) & 15'h7fff);
         if (state__q == CtrlState__Run) begin
-            abuf__read_address = ((row_base__q + ix__q) & 15'h7fff);
+            abuf__read_address = ((addr__act_addr) & 15'h7fff);
+        end
+        if (addr__layer_end) begin
+            state__d = CtrlState__Finish;
         end
         s1_en__d = issue;
-        s1_first__d = k__q == zero_i;
-        s1_pad__d = ~in_bounds;
-        s1_last__d = last_kx && last_ky && last_ic;
-        s1_wbase__d = grp_base__q + pos__q;
-        s1_ch0__d = ch_base__q;
-        if (issue) begin
-            k__d = k__q + one_i;
-            if (~last_kx) begin
-                kx__d = kx__q + one8;
-                ix__d = ix__q + one_i;
-            end
-            else begin
-                kx__d = zero8;
-                ix__d = ix0__q;
-                if (~last_ky) begin
-                    ky__d = ky__q + one8;
-                    iy__d = iy__q + one_i;
-                    row_base__d = row_base__q + lay_in_w;
-                end
-                else begin
-                    ky__d = zero8;
-                    iy__d = iy0__q;
-                    if (~last_ic) begin
-                        ic__d = ic__q + one_i;
-                        plane_base__d = plane_base__q + lay_plane;
-                        row_base__d = plane_base__q + lay_plane;
-                    end
-                    else begin
-                        ic__d = zero_i;
-                        k__d = zero_i;
-                        pos__d = pos__q + one_i;
-                        if (~last_ox) begin
-                            ox__d = ox__q + one_i;
-                            ix0__d = ix0__q + sw16;
-                            ix__d = ix0__q + sw16;
-                            row_base__d = pos_row0__q;
-                            plane_base__d = pos_row0__q;
-                        end
-                        else begin
-                            ox__d = zero_i;
-                            ix0__d = lay_ix0;
-                            ix__d = lay_ix0;
-                            if (~last_oy) begin
-                                oy__d = oy__q + one_i;
-                                iy0__d = iy0__q + sh16;
-                                iy__d = iy0__q + sh16;
-                                pos_row0__d = pos_row0__q + lay_row_step;
-                                row_base__d = pos_row0__q + lay_row_step;
-                                plane_base__d = pos_row0__q + lay_row_step;
-                            end
-                            else begin
-                                oy__d = zero_i;
-                                pos__d = zero_i;
-                                iy0__d = lay_iy0;
-                                iy__d = lay_iy0;
-                                pos_row0__d = lay_row0;
-                                row_base__d = lay_row0;
-                                plane_base__d = lay_row0;
-                                free_bank = 1'b1;
-                                bank__d = ~bank__q;
-                                group__d = group__q + one_i;
-                                ch_base__d = ch_base__q + lanes;
-                                grp_base__d = grp_base__q + lay_grp_step;
-                                if (last_g) begin
-                                    state__d = CtrlState__Finish;
-                                end
-                            end
-                        end
-                    end
-                end
-            end
-        end
+        s1_first__d = addr__k == zero_i;
+        s1_pad__d = ~addr__in_bounds;
+        s1_last__d = addr__last;
+        s1_wbase__d = addr__out_addr;
+        s1_ch0__d = addr__ch0;
         mac_en = s1_en__q;
         mac_first = s1_first__q;
         act = abuf__read_data;
@@ -2448,36 +2200,28 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         s2_wbase__d = s1_wbase__q;
         s2_ch0__d = s1_ch0__q;
         capture = s2_last__q;
-        d2_valid__d = drain_left__q != zero_i;
-        d2_addr__d = drain_addr__q;
-        d2_ch__d = drain_ch__q;
-        if (drain_left__q != zero_i) begin
-            drain_left__d = drain_left__q - one_i;
-            drain_addr__d = drain_addr__q + lay_out_plane;
-            drain_ch__d = drain_ch__q + one_i;
-        end
-        if (s2_last__q) begin
-            drain_left__d = lanes;
-            drain_addr__d = s2_wbase__q;
-            drain_ch__d = s2_ch0__q;
-        end
+        drain__clear = start || reset;
+        drain__capture = s2_last__q;
+        drain__out_addr = s2_wbase__q;
+        drain__ch0 = s2_ch0__q;
+        drain__out_plane = lay_out_plane;
+        drain__out_c = lay_out_c;
         rq__acc = chain_head;
-        rq__bias = p_bias__read_data;
-        rq__mult = p_mult__read_data;
-        rq__shift = p_shift__read_data;
-        rq__nmult = p_nmult__read_data;
-        rq__nshift = p_nshift__read_data;
+        rq__bias = params__bias;
+        rq__mult = params__mult;
+        rq__shift = params__shift;
+        rq__nmult = params__nmult;
+        rq__nshift = params__nshift;
         rq__prelu = lay_prelu;
         rq__lo = lay_lo;
         rq__hi = lay_hi;
-        shift = d2_valid__q;
-        write_out = d2_valid__q && (d2_ch__q < lay_out_c);
+        shift = drain__shift;
         abuf__write_enable = act_we && (state__q != CtrlState__Run) && (state__q != CtrlState__Finish);
         abuf__write_address = ((act_waddr) & 15'h7fff);
         abuf__write_data = act_wdata;
-        if (d2_valid__q) begin
-            abuf__write_enable = write_out;
-            abuf__write_address = ((d2_addr__q) & 15'h7fff);
+        if (drain__shift) begin
+            abuf__write_enable = drain__write;
+            abuf__write_address = ((drain__write_addr) & 15'h7fff);
             abuf__write_data = rq__y;
         end
         act_rdata = abuf__read_data;
@@ -2490,35 +2234,13 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
             if (cfg_bad) begin
                 state__d = CtrlState__Fail;
             end
-            bank__d = 1'b0;
-            group__d = zero_i;
-            ch_base__d = zero_i;
-            grp_base__d = lay_out_base;
-            oy__d = zero_i;
-            ox__d = zero_i;
-            pos__d = zero_i;
-            ic__d = zero_i;
-            ky__d = zero8;
-            kx__d = zero8;
-            k__d = zero_i;
-            iy__d = lay_iy0;
-            ix__d = lay_ix0;
-            iy0__d = lay_iy0;
-            ix0__d = lay_ix0;
-            row_base__d = lay_row0;
-            plane_base__d = lay_row0;
-            pos_row0__d = lay_row0;
             s1_en__d = 1'b0;
             s2_last__d = 1'b0;
-            drain_left__d = zero_i;
-            d2_valid__d = 1'b0;
         end
         if (reset) begin
             state__d = CtrlState__Idle;
             s1_en__d = 1'b0;
             s2_last__d = 1'b0;
-            drain_left__d = zero_i;
-            d2_valid__d = 1'b0;
         end
         busy = (state__q == CtrlState__Run) || (state__q == CtrlState__Finish);
         done = state__q == CtrlState__Done;
@@ -2557,7 +2279,300 @@ module lc_accel_ctrl_p4__abuf(read_address,read_clock,read_data,write_address,wr
 endmodule // lc_accel_ctrl_p4__abuf
 
 
-module lc_accel_ctrl_p4__bank(d,q,clock);
+module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,stride_w,out_h,out_w,groups,plane,ix0,iy0,row0,row_step,out_base,grp_step,k,bank,act_addr,in_bounds,last,out_addr,ch0,group_end,layer_end);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  start;
+    input wire  step;
+    input wire  [15:0] in_c;
+    input wire  [15:0] in_h;
+    input wire  [15:0] in_w;
+    input wire  [7:0] kh;
+    input wire  [7:0] kw;
+    input wire  [7:0] stride_h;
+    input wire  [7:0] stride_w;
+    input wire  [15:0] out_h;
+    input wire  [15:0] out_w;
+    input wire  [15:0] groups;
+    input wire  [15:0] plane;
+    input wire  [15:0] ix0;
+    input wire  [15:0] iy0;
+    input wire  [15:0] row0;
+    input wire  [15:0] row_step;
+    input wire  [15:0] out_base;
+    input wire  [15:0] grp_step;
+    output reg  [15:0] k;
+    output reg  bank;
+    output reg  [15:0] act_addr;
+    output reg  in_bounds;
+    output reg  last;
+    output reg  [15:0] out_addr;
+    output reg  [15:0] ch0;
+    output reg  group_end;
+    output reg  layer_end;
+    
+    // Constant declarations
+    localparam  lanes = 16'h4;
+    localparam  zero_i = 16'h0;
+    localparam  one_i = 16'h1;
+    localparam  zero8 = 8'h0;
+    localparam  one8 = 8'h1;
+    
+    // Stub signals
+    reg  bank_q__d;
+    wire  bank_q__q;
+    reg  [15:0] group__d;
+    wire  [15:0] group__q;
+    reg  [15:0] ch_base__d;
+    wire  [15:0] ch_base__q;
+    reg  [15:0] grp_base__d;
+    wire  [15:0] grp_base__q;
+    reg  [15:0] oy__d;
+    wire  [15:0] oy__q;
+    reg  [15:0] ox__d;
+    wire  [15:0] ox__q;
+    reg  [15:0] pos__d;
+    wire  [15:0] pos__q;
+    reg  [15:0] ic__d;
+    wire  [15:0] ic__q;
+    reg  [7:0] ky__d;
+    wire  [7:0] ky__q;
+    reg  [7:0] kx__d;
+    wire  [7:0] kx__q;
+    reg  [15:0] k_q__d;
+    wire  [15:0] k_q__q;
+    reg  [15:0] iy__d;
+    wire  [15:0] iy__q;
+    reg  [15:0] ix__d;
+    wire  [15:0] ix__q;
+    reg  [15:0] iy_pos__d;
+    wire  [15:0] iy_pos__q;
+    reg  [15:0] ix_pos__d;
+    wire  [15:0] ix_pos__q;
+    reg  [15:0] row_base__d;
+    wire  [15:0] row_base__q;
+    reg  [15:0] plane_base__d;
+    wire  [15:0] plane_base__q;
+    reg  [15:0] pos_row0__d;
+    wire  [15:0] pos_row0__q;
+    
+    // Local signals
+    reg  wrap_kx;
+    reg  wrap_ky;
+    reg  wrap_ic;
+    reg  wrap_ox;
+    reg  wrap_oy;
+    reg  [15:0] sw16;
+    reg  [15:0] sh16;
+    
+    // Sub module instances
+    lc_accel_ctrl_p4__addr__bank_q bank_q(
+        .d(bank_q__d),
+        .q(bank_q__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__group group(
+        .d(group__d),
+        .q(group__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__ch_base ch_base(
+        .d(ch_base__d),
+        .q(ch_base__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__grp_base grp_base(
+        .d(grp_base__d),
+        .q(grp_base__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__oy oy(
+        .d(oy__d),
+        .q(oy__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__ox ox(
+        .d(ox__d),
+        .q(ox__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__pos pos(
+        .d(pos__d),
+        .q(pos__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__ic ic(
+        .d(ic__d),
+        .q(ic__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__ky ky(
+        .d(ky__d),
+        .q(ky__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__kx kx(
+        .d(kx__d),
+        .q(kx__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__k_q k_q(
+        .d(k_q__d),
+        .q(k_q__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__iy iy(
+        .d(iy__d),
+        .q(iy__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__ix ix(
+        .d(ix__d),
+        .q(ix__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__iy_pos iy_pos(
+        .d(iy_pos__d),
+        .q(iy_pos__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__ix_pos ix_pos(
+        .d(ix_pos__d),
+        .q(ix_pos__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__row_base row_base(
+        .d(row_base__d),
+        .q(row_base__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__plane_base plane_base(
+        .d(plane_base__d),
+        .q(plane_base__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__pos_row0 pos_row0(
+        .d(pos_row0__d),
+        .q(pos_row0__q),
+        .clock(clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        bank_q__d = bank_q__q;
+        group__d = group__q;
+        ch_base__d = ch_base__q;
+        grp_base__d = grp_base__q;
+        oy__d = oy__q;
+        ox__d = ox__q;
+        pos__d = pos__q;
+        ic__d = ic__q;
+        ky__d = ky__q;
+        kx__d = kx__q;
+        k_q__d = k_q__q;
+        iy__d = iy__q;
+        ix__d = ix__q;
+        iy_pos__d = iy_pos__q;
+        ix_pos__d = ix_pos__q;
+        row_base__d = row_base__q;
+        plane_base__d = plane_base__q;
+        pos_row0__d = pos_row0__q;
+        wrap_kx = kx__q == (kw - one8);
+        wrap_ky = wrap_kx && (ky__q == (kh - one8));
+        wrap_ic = wrap_ky && (ic__q == (in_c - one_i));
+        wrap_ox = wrap_ic && (ox__q == (out_w - one_i));
+        wrap_oy = wrap_ox && (oy__q == (out_h - one_i));
+        sw16 = ((stride_w) & 16'hffff);
+        sh16 = ((stride_h) & 16'hffff);
+        k = k_q__q;
+        bank = bank_q__q;
+        act_addr = row_base__q + ix__q;
+        in_bounds = (iy__q < in_h) && (ix__q < in_w);
+        last = wrap_ic;
+        out_addr = grp_base__q + pos__q;
+        ch0 = ch_base__q;
+        group_end = step && wrap_oy;
+        layer_end = step && wrap_oy && (group__q == (groups - one_i));
+        if (step) begin
+            k_q__d = k_q__q + one_i;
+            kx__d = kx__q + one8;
+            ix__d = ix__q + one_i;
+        end
+        if (step && wrap_kx) begin
+            kx__d = zero8;
+            ix__d = ix_pos__q;
+            ky__d = ky__q + one8;
+            iy__d = iy__q + one_i;
+            row_base__d = row_base__q + in_w;
+        end
+        if (step && wrap_ky) begin
+            ky__d = zero8;
+            iy__d = iy_pos__q;
+            ic__d = ic__q + one_i;
+            plane_base__d = plane_base__q + plane;
+            row_base__d = plane_base__q + plane;
+        end
+        if (step && wrap_ic) begin
+            ic__d = zero_i;
+            k_q__d = zero_i;
+            pos__d = pos__q + one_i;
+            ox__d = ox__q + one_i;
+            ix_pos__d = ix_pos__q + sw16;
+            ix__d = ix_pos__q + sw16;
+            row_base__d = pos_row0__q;
+            plane_base__d = pos_row0__q;
+        end
+        if (step && wrap_ox) begin
+            ox__d = zero_i;
+            ix_pos__d = ix0;
+            ix__d = ix0;
+            oy__d = oy__q + one_i;
+            iy_pos__d = iy_pos__q + sh16;
+            iy__d = iy_pos__q + sh16;
+            pos_row0__d = pos_row0__q + row_step;
+            row_base__d = pos_row0__q + row_step;
+            plane_base__d = pos_row0__q + row_step;
+        end
+        if (step && wrap_oy) begin
+            oy__d = zero_i;
+            pos__d = zero_i;
+            iy_pos__d = iy0;
+            iy__d = iy0;
+            pos_row0__d = row0;
+            row_base__d = row0;
+            plane_base__d = row0;
+            bank_q__d = ~bank_q__q;
+            group__d = group__q + one_i;
+            ch_base__d = ch_base__q + lanes;
+            grp_base__d = grp_base__q + grp_step;
+        end
+        if (start) begin
+            bank_q__d = 1'b0;
+            group__d = zero_i;
+            ch_base__d = zero_i;
+            grp_base__d = out_base;
+            oy__d = zero_i;
+            ox__d = zero_i;
+            pos__d = zero_i;
+            ic__d = zero_i;
+            ky__d = zero8;
+            kx__d = zero8;
+            k_q__d = zero_i;
+            iy__d = iy0;
+            ix__d = ix0;
+            iy_pos__d = iy0;
+            ix_pos__d = ix0;
+            row_base__d = row0;
+            plane_base__d = row0;
+            pos_row0__d = row0;
+        end
+    end
+    
+endmodule // lc_accel_ctrl_p4__addr
+
+
+module lc_accel_ctrl_p4__addr__bank_q(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -2573,10 +2588,10 @@ module lc_accel_ctrl_p4__bank(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_accel_ctrl_p4__bank
+endmodule // lc_accel_ctrl_p4__addr__bank_q
 
 
-module lc_accel_ctrl_p4__ch_base(d,q,clock);
+module lc_accel_ctrl_p4__addr__ch_base(d,q,clock);
     
     // Module arguments
     input wire  [15:0] d;
@@ -2592,10 +2607,10 @@ module lc_accel_ctrl_p4__ch_base(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_accel_ctrl_p4__ch_base
+endmodule // lc_accel_ctrl_p4__addr__ch_base
 
 
-module lc_accel_ctrl_p4__d2_addr(d,q,clock);
+module lc_accel_ctrl_p4__addr__group(d,q,clock);
     
     // Module arguments
     input wire  [15:0] d;
@@ -2611,10 +2626,10 @@ module lc_accel_ctrl_p4__d2_addr(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_accel_ctrl_p4__d2_addr
+endmodule // lc_accel_ctrl_p4__addr__group
 
 
-module lc_accel_ctrl_p4__d2_ch(d,q,clock);
+module lc_accel_ctrl_p4__addr__grp_base(d,q,clock);
     
     // Module arguments
     input wire  [15:0] d;
@@ -2630,10 +2645,473 @@ module lc_accel_ctrl_p4__d2_ch(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_accel_ctrl_p4__d2_ch
+endmodule // lc_accel_ctrl_p4__addr__grp_base
 
 
-module lc_accel_ctrl_p4__d2_valid(d,q,clock);
+module lc_accel_ctrl_p4__addr__ic(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__ic
+
+
+module lc_accel_ctrl_p4__addr__ix(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__ix
+
+
+module lc_accel_ctrl_p4__addr__ix_pos(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__ix_pos
+
+
+module lc_accel_ctrl_p4__addr__iy(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__iy
+
+
+module lc_accel_ctrl_p4__addr__iy_pos(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__iy_pos
+
+
+module lc_accel_ctrl_p4__addr__k_q(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__k_q
+
+
+module lc_accel_ctrl_p4__addr__kx(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__kx
+
+
+module lc_accel_ctrl_p4__addr__ky(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__ky
+
+
+module lc_accel_ctrl_p4__addr__ox(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__ox
+
+
+module lc_accel_ctrl_p4__addr__oy(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__oy
+
+
+module lc_accel_ctrl_p4__addr__plane_base(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__plane_base
+
+
+module lc_accel_ctrl_p4__addr__pos(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__pos
+
+
+module lc_accel_ctrl_p4__addr__pos_row0(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__pos_row0
+
+
+module lc_accel_ctrl_p4__addr__row_base(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__row_base
+
+
+module lc_accel_ctrl_p4__drain(clock,clear,capture,out_addr,ch0,out_plane,out_c,busy,param_ch,shift,write,write_addr);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  clear;
+    input wire  capture;
+    input wire  [15:0] out_addr;
+    input wire  [15:0] ch0;
+    input wire  [15:0] out_plane;
+    input wire  [15:0] out_c;
+    output reg  busy;
+    output reg  [15:0] param_ch;
+    output reg  shift;
+    output reg  write;
+    output reg  [15:0] write_addr;
+    
+    // Constant declarations
+    localparam  lanes = 16'h4;
+    localparam  zero_i = 16'h0;
+    localparam  one_i = 16'h1;
+    
+    // Stub signals
+    reg  [15:0] left__d;
+    wire  [15:0] left__q;
+    reg  [15:0] addr__d;
+    wire  [15:0] addr__q;
+    reg  [15:0] ch__d;
+    wire  [15:0] ch__q;
+    reg  out_valid__d;
+    wire  out_valid__q;
+    reg  [15:0] out_addr_q__d;
+    wire  [15:0] out_addr_q__q;
+    reg  [15:0] out_ch__d;
+    wire  [15:0] out_ch__q;
+    
+    // Sub module instances
+    lc_accel_ctrl_p4__drain__left left(
+        .d(left__d),
+        .q(left__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__drain__addr addr(
+        .d(addr__d),
+        .q(addr__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__drain__ch ch(
+        .d(ch__d),
+        .q(ch__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__drain__out_valid out_valid(
+        .d(out_valid__d),
+        .q(out_valid__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__drain__out_addr_q out_addr_q(
+        .d(out_addr_q__d),
+        .q(out_addr_q__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__drain__out_ch out_ch(
+        .d(out_ch__d),
+        .q(out_ch__q),
+        .clock(clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        left__d = left__q;
+        addr__d = addr__q;
+        ch__d = ch__q;
+        out_valid__d = out_valid__q;
+        out_addr_q__d = out_addr_q__q;
+        out_ch__d = out_ch__q;
+        out_valid__d = left__q != zero_i;
+        out_addr_q__d = addr__q;
+        out_ch__d = ch__q;
+        if (left__q != zero_i) begin
+            left__d = left__q - one_i;
+            addr__d = addr__q + out_plane;
+            ch__d = ch__q + one_i;
+        end
+        if (capture) begin
+            left__d = lanes;
+            addr__d = out_addr;
+            ch__d = ch0;
+        end
+        if (clear) begin
+            left__d = zero_i;
+            out_valid__d = 1'b0;
+        end
+        busy = (left__q != zero_i) || out_valid__q;
+        param_ch = ch__q;
+        shift = out_valid__q;
+        write = out_valid__q && (out_ch__q < out_c);
+        write_addr = out_addr_q__q;
+    end
+    
+endmodule // lc_accel_ctrl_p4__drain
+
+
+module lc_accel_ctrl_p4__drain__addr(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__drain__addr
+
+
+module lc_accel_ctrl_p4__drain__ch(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__drain__ch
+
+
+module lc_accel_ctrl_p4__drain__left(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__drain__left
+
+
+module lc_accel_ctrl_p4__drain__out_addr_q(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__drain__out_addr_q
+
+
+module lc_accel_ctrl_p4__drain__out_ch(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__drain__out_ch
+
+
+module lc_accel_ctrl_p4__drain__out_valid(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -2649,295 +3127,154 @@ module lc_accel_ctrl_p4__d2_valid(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_accel_ctrl_p4__d2_valid
+endmodule // lc_accel_ctrl_p4__drain__out_valid
 
 
-module lc_accel_ctrl_p4__drain_addr(d,q,clock);
+module lc_accel_ctrl_p4__params(clock,we,waddr,w_bias,w_mult,w_shift,w_nmult,w_nshift,raddr,bias,mult,shift,nmult,nshift);
     
     // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
     input wire  clock;
+    input wire  we;
+    input wire  [15:0] waddr;
+    input wire  [31:0] w_bias;
+    input wire  [15:0] w_mult;
+    input wire  [7:0] w_shift;
+    input wire  [15:0] w_nmult;
+    input wire  [7:0] w_nshift;
+    input wire  [15:0] raddr;
+    output reg  [31:0] bias;
+    output reg  [15:0] mult;
+    output reg  [7:0] shift;
+    output reg  [15:0] nmult;
+    output reg  [7:0] nshift;
     
-    // Update code (custom)
-    initial begin
-       q = 16'h0;
+    // Stub signals
+    reg  [9:0] p_bias__read_address;
+    reg  p_bias__read_clock;
+    wire  [31:0] p_bias__read_data;
+    reg  [9:0] p_bias__write_address;
+    reg  p_bias__write_clock;
+    reg  [31:0] p_bias__write_data;
+    reg  p_bias__write_enable;
+    reg  [9:0] p_mult__read_address;
+    reg  p_mult__read_clock;
+    wire  [15:0] p_mult__read_data;
+    reg  [9:0] p_mult__write_address;
+    reg  p_mult__write_clock;
+    reg  [15:0] p_mult__write_data;
+    reg  p_mult__write_enable;
+    reg  [9:0] p_shift__read_address;
+    reg  p_shift__read_clock;
+    wire  [7:0] p_shift__read_data;
+    reg  [9:0] p_shift__write_address;
+    reg  p_shift__write_clock;
+    reg  [7:0] p_shift__write_data;
+    reg  p_shift__write_enable;
+    reg  [9:0] p_nmult__read_address;
+    reg  p_nmult__read_clock;
+    wire  [15:0] p_nmult__read_data;
+    reg  [9:0] p_nmult__write_address;
+    reg  p_nmult__write_clock;
+    reg  [15:0] p_nmult__write_data;
+    reg  p_nmult__write_enable;
+    reg  [9:0] p_nshift__read_address;
+    reg  p_nshift__read_clock;
+    wire  [7:0] p_nshift__read_data;
+    reg  [9:0] p_nshift__write_address;
+    reg  p_nshift__write_clock;
+    reg  [7:0] p_nshift__write_data;
+    reg  p_nshift__write_enable;
+    
+    // Sub module instances
+    lc_accel_ctrl_p4__params__p_bias p_bias(
+        .read_address(p_bias__read_address),
+        .read_clock(p_bias__read_clock),
+        .read_data(p_bias__read_data),
+        .write_address(p_bias__write_address),
+        .write_clock(p_bias__write_clock),
+        .write_data(p_bias__write_data),
+        .write_enable(p_bias__write_enable)
+    );
+    lc_accel_ctrl_p4__params__p_mult p_mult(
+        .read_address(p_mult__read_address),
+        .read_clock(p_mult__read_clock),
+        .read_data(p_mult__read_data),
+        .write_address(p_mult__write_address),
+        .write_clock(p_mult__write_clock),
+        .write_data(p_mult__write_data),
+        .write_enable(p_mult__write_enable)
+    );
+    lc_accel_ctrl_p4__params__p_shift p_shift(
+        .read_address(p_shift__read_address),
+        .read_clock(p_shift__read_clock),
+        .read_data(p_shift__read_data),
+        .write_address(p_shift__write_address),
+        .write_clock(p_shift__write_clock),
+        .write_data(p_shift__write_data),
+        .write_enable(p_shift__write_enable)
+    );
+    lc_accel_ctrl_p4__params__p_nmult p_nmult(
+        .read_address(p_nmult__read_address),
+        .read_clock(p_nmult__read_clock),
+        .read_data(p_nmult__read_data),
+        .write_address(p_nmult__write_address),
+        .write_clock(p_nmult__write_clock),
+        .write_data(p_nmult__write_data),
+        .write_enable(p_nmult__write_enable)
+    );
+    lc_accel_ctrl_p4__params__p_nshift p_nshift(
+        .read_address(p_nshift__read_address),
+        .read_clock(p_nshift__read_clock),
+        .read_data(p_nshift__read_data),
+        .write_address(p_nshift__write_address),
+        .write_clock(p_nshift__write_clock),
+        .write_data(p_nshift__write_data),
+        .write_enable(p_nshift__write_enable)
+    );
+    
+    // Update code
+    always @(*) begin
+        p_bias__read_clock = clock;
+        p_bias__write_clock = clock;
+        p_mult__read_clock = clock;
+        p_mult__write_clock = clock;
+        p_shift__read_clock = clock;
+        p_shift__write_clock = clock;
+        p_nmult__read_clock = clock;
+        p_nmult__write_clock = clock;
+        p_nshift__read_clock = clock;
+        p_nshift__write_clock = clock;
+        p_bias__write_address = ((waddr) & 10'h3ff);
+        p_mult__write_address = ((waddr) & 10'h3ff);
+        p_shift__write_address = ((waddr) & 10'h3ff);
+        p_nmult__write_address = ((waddr) & 10'h3ff);
+        p_nshift__write_address = ((waddr) & 10'h3ff);
+        p_bias__write_data = w_bias;
+        p_mult__write_data = w_mult;
+        p_shift__write_data = w_shift;
+        p_nmult__write_data = w_nmult;
+        p_nshift__write_data = w_nshift;
+        p_bias__write_enable = we;
+        p_mult__write_enable = we;
+        p_shift__write_enable = we;
+        p_nmult__write_enable = we;
+        p_nshift__write_enable = we;
+        p_bias__read_address = ((raddr) & 10'h3ff);
+        p_mult__read_address = ((raddr) & 10'h3ff);
+        p_shift__read_address = ((raddr) & 10'h3ff);
+        p_nmult__read_address = ((raddr) & 10'h3ff);
+        p_nshift__read_address = ((raddr) & 10'h3ff);
+        bias = p_bias__read_data;
+        mult = p_mult__read_data;
+        shift = p_shift__read_data;
+        nmult = p_nmult__read_data;
+        nshift = p_nshift__read_data;
     end
     
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__drain_addr
+endmodule // lc_accel_ctrl_p4__params
 
 
-module lc_accel_ctrl_p4__drain_ch(d,q,clock);
-    
-    // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 16'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__drain_ch
-
-
-module lc_accel_ctrl_p4__drain_left(d,q,clock);
-    
-    // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 16'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__drain_left
-
-
-module lc_accel_ctrl_p4__group(d,q,clock);
-    
-    // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 16'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__group
-
-
-module lc_accel_ctrl_p4__grp_base(d,q,clock);
-    
-    // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 16'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__grp_base
-
-
-module lc_accel_ctrl_p4__ic(d,q,clock);
-    
-    // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 16'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__ic
-
-
-module lc_accel_ctrl_p4__ix(d,q,clock);
-    
-    // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 16'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__ix
-
-
-module lc_accel_ctrl_p4__ix0(d,q,clock);
-    
-    // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 16'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__ix0
-
-
-module lc_accel_ctrl_p4__iy(d,q,clock);
-    
-    // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 16'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__iy
-
-
-module lc_accel_ctrl_p4__iy0(d,q,clock);
-    
-    // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 16'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__iy0
-
-
-module lc_accel_ctrl_p4__k(d,q,clock);
-    
-    // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 16'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__k
-
-
-module lc_accel_ctrl_p4__kx(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__kx
-
-
-module lc_accel_ctrl_p4__ky(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__ky
-
-
-module lc_accel_ctrl_p4__ox(d,q,clock);
-    
-    // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 16'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__ox
-
-
-module lc_accel_ctrl_p4__oy(d,q,clock);
-    
-    // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 16'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__oy
-
-
-module lc_accel_ctrl_p4__p_bias(read_address,read_clock,read_data,write_address,write_clock,write_data,write_enable);
+module lc_accel_ctrl_p4__params__p_bias(read_address,read_clock,read_data,write_address,write_clock,write_data,write_enable);
     
     // Module arguments
     input wire  [9:0] read_address;
@@ -2963,10 +3300,10 @@ module lc_accel_ctrl_p4__p_bias(read_address,read_clock,read_data,write_address,
        end
     end
                 
-endmodule // lc_accel_ctrl_p4__p_bias
+endmodule // lc_accel_ctrl_p4__params__p_bias
 
 
-module lc_accel_ctrl_p4__p_mult(read_address,read_clock,read_data,write_address,write_clock,write_data,write_enable);
+module lc_accel_ctrl_p4__params__p_mult(read_address,read_clock,read_data,write_address,write_clock,write_data,write_enable);
     
     // Module arguments
     input wire  [9:0] read_address;
@@ -2992,10 +3329,10 @@ module lc_accel_ctrl_p4__p_mult(read_address,read_clock,read_data,write_address,
        end
     end
                 
-endmodule // lc_accel_ctrl_p4__p_mult
+endmodule // lc_accel_ctrl_p4__params__p_mult
 
 
-module lc_accel_ctrl_p4__p_nmult(read_address,read_clock,read_data,write_address,write_clock,write_data,write_enable);
+module lc_accel_ctrl_p4__params__p_nmult(read_address,read_clock,read_data,write_address,write_clock,write_data,write_enable);
     
     // Module arguments
     input wire  [9:0] read_address;
@@ -3021,10 +3358,10 @@ module lc_accel_ctrl_p4__p_nmult(read_address,read_clock,read_data,write_address
        end
     end
                 
-endmodule // lc_accel_ctrl_p4__p_nmult
+endmodule // lc_accel_ctrl_p4__params__p_nmult
 
 
-module lc_accel_ctrl_p4__p_nshift(read_address,read_clock,read_data,write_address,write_clock,write_data,write_enable);
+module lc_accel_ctrl_p4__params__p_nshift(read_address,read_clock,read_data,write_address,write_clock,write_data,write_enable);
     
     // Module arguments
     input wire  [9:0] read_address;
@@ -3050,10 +3387,10 @@ module lc_accel_ctrl_p4__p_nshift(read_address,read_clock,read_data,write_addres
        end
     end
                 
-endmodule // lc_accel_ctrl_p4__p_nshift
+endmodule // lc_accel_ctrl_p4__params__p_nshift
 
 
-module lc_accel_ctrl_p4__p_shift(read_address,read_clock,read_data,write_address,write_clock,write_data,write_enable);
+module lc_accel_ctrl_p4__params__p_shift(read_address,read_clock,read_data,write_address,write_clock,write_data,write_enable);
     
     // Module arguments
     input wire  [9:0] read_address;
@@ -3079,83 +3416,7 @@ module lc_accel_ctrl_p4__p_shift(read_address,read_clock,read_data,write_address
        end
     end
                 
-endmodule // lc_accel_ctrl_p4__p_shift
-
-
-module lc_accel_ctrl_p4__plane_base(d,q,clock);
-    
-    // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 16'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__plane_base
-
-
-module lc_accel_ctrl_p4__pos(d,q,clock);
-    
-    // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 16'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__pos
-
-
-module lc_accel_ctrl_p4__pos_row0(d,q,clock);
-    
-    // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 16'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__pos_row0
-
-
-module lc_accel_ctrl_p4__row_base(d,q,clock);
-    
-    // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 16'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__row_base
+endmodule // lc_accel_ctrl_p4__params__p_shift
 
 
 module lc_accel_ctrl_p4__rq(acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,y);

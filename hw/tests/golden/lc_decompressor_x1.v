@@ -3,7 +3,7 @@
 
 
 
-module lc_layer_config(clock,start,cfg_bits,cfg_mode,cfg_frac_bits,cfg_len_bits,cfg_slope_bits,cfg_shift,lp_ok,lp_rice,lp_bits,lp_frac,lp_shift,lp_off_start,lp_off_slope,lp_off_rice_k,lp_hdr_bits,lp_esc_bits,lp_need_new,lp_need_cont,lp_len_mask,lp_val_mask,lp_val_sign,lp_slope_mask,lp_slope_sign,lp_esc_mask,lp_half,lp_sign_fill,lp_max,lp_min);
+module lc_layer_config(clock,start,cfg_bits,cfg_mode,cfg_frac_bits,cfg_len_bits,cfg_slope_bits,cfg_shift,lp__ok,lp__rice,lp__bits,lp__frac,lp__shift,lp__off_start,lp__off_slope,lp__off_rice_k,lp__hdr_bits,lp__esc_bits,lp__need_new,lp__need_cont,lp__len_mask,lp__val_mask,lp__val_sign,lp__slope_mask,lp__slope_sign,lp__esc_mask,lp__half,lp__sign_fill,lp__max,lp__min);
     
     // Module arguments
     input wire  clock;
@@ -14,28 +14,28 @@ module lc_layer_config(clock,start,cfg_bits,cfg_mode,cfg_frac_bits,cfg_len_bits,
     input wire  [3:0] cfg_len_bits;
     input wire  [4:0] cfg_slope_bits;
     input wire  [3:0] cfg_shift;
-    output reg  lp_ok;
-    output reg  lp_rice;
-    output reg  [7:0] lp_bits;
-    output reg  [7:0] lp_frac;
-    output reg  [7:0] lp_shift;
-    output reg  [7:0] lp_off_start;
-    output reg  [7:0] lp_off_slope;
-    output reg  [7:0] lp_off_rice_k;
-    output reg  [7:0] lp_hdr_bits;
-    output reg  [7:0] lp_esc_bits;
-    output reg  [7:0] lp_need_new;
-    output reg  [7:0] lp_need_cont;
-    output reg  [15:0] lp_len_mask;
-    output reg  [39:0] lp_val_mask;
-    output reg  [39:0] lp_val_sign;
-    output reg  [39:0] lp_slope_mask;
-    output reg  [39:0] lp_slope_sign;
-    output reg  [39:0] lp_esc_mask;
-    output reg  [39:0] lp_half;
-    output reg  [39:0] lp_sign_fill;
-    output reg  [39:0] lp_max;
-    output reg  [39:0] lp_min;
+    output wire  lp__ok;
+    output wire  lp__rice;
+    output wire  [7:0] lp__bits;
+    output wire  [7:0] lp__frac;
+    output wire  [7:0] lp__shift;
+    output wire  [7:0] lp__off_start;
+    output wire  [7:0] lp__off_slope;
+    output wire  [7:0] lp__off_rice_k;
+    output wire  [7:0] lp__hdr_bits;
+    output wire  [7:0] lp__esc_bits;
+    output wire  [7:0] lp__need_new;
+    output wire  [7:0] lp__need_cont;
+    output wire  [15:0] lp__len_mask;
+    output wire  [39:0] lp__val_mask;
+    output wire  [39:0] lp__val_sign;
+    output wire  [39:0] lp__slope_mask;
+    output wire  [39:0] lp__slope_sign;
+    output wire  [39:0] lp__esc_mask;
+    output wire  [39:0] lp__half;
+    output wire  [39:0] lp__sign_fill;
+    output wire  [39:0] lp__max;
+    output wire  [39:0] lp__min;
     
     // Constant declarations
     localparam  one8 = 8'h1;
@@ -49,6 +49,186 @@ module lc_layer_config(clock,start,cfg_bits,cfg_mode,cfg_frac_bits,cfg_len_bits,
     localparam  min_bits = 8'h4;
     localparam  max_bits = 8'h10;
     localparam  max_len_bits = 8'hc;
+    
+    // Stub signals
+    reg  regs__load;
+    reg  regs__d__ok;
+    reg  regs__d__rice;
+    reg  [7:0] regs__d__bits;
+    reg  [7:0] regs__d__frac;
+    reg  [7:0] regs__d__shift;
+    reg  [7:0] regs__d__off_start;
+    reg  [7:0] regs__d__off_slope;
+    reg  [7:0] regs__d__off_rice_k;
+    reg  [7:0] regs__d__hdr_bits;
+    reg  [7:0] regs__d__esc_bits;
+    reg  [7:0] regs__d__need_new;
+    reg  [7:0] regs__d__need_cont;
+    reg  [15:0] regs__d__len_mask;
+    reg  [39:0] regs__d__val_mask;
+    reg  [39:0] regs__d__val_sign;
+    reg  [39:0] regs__d__slope_mask;
+    reg  [39:0] regs__d__slope_sign;
+    reg  [39:0] regs__d__esc_mask;
+    reg  [39:0] regs__d__half;
+    reg  [39:0] regs__d__sign_fill;
+    reg  [39:0] regs__d__max;
+    reg  [39:0] regs__d__min;
+    
+    // Local signals
+    reg  [7:0] in_b;
+    reg  [7:0] in_f;
+    reg  [7:0] in_lb;
+    reg  [7:0] in_mb;
+    reg  [7:0] in_r;
+    reg  [7:0] in_k;
+    reg  [7:0] in_cont;
+    reg  [39:0] in_sign;
+    
+    // Sub module instances
+    lc_layer_config__regs regs(
+        .clock(clock),
+        .load(regs__load),
+        .d__ok(regs__d__ok),
+        .d__rice(regs__d__rice),
+        .d__bits(regs__d__bits),
+        .d__frac(regs__d__frac),
+        .d__shift(regs__d__shift),
+        .d__off_start(regs__d__off_start),
+        .d__off_slope(regs__d__off_slope),
+        .d__off_rice_k(regs__d__off_rice_k),
+        .d__hdr_bits(regs__d__hdr_bits),
+        .d__esc_bits(regs__d__esc_bits),
+        .d__need_new(regs__d__need_new),
+        .d__need_cont(regs__d__need_cont),
+        .d__len_mask(regs__d__len_mask),
+        .d__val_mask(regs__d__val_mask),
+        .d__val_sign(regs__d__val_sign),
+        .d__slope_mask(regs__d__slope_mask),
+        .d__slope_sign(regs__d__slope_sign),
+        .d__esc_mask(regs__d__esc_mask),
+        .d__half(regs__d__half),
+        .d__sign_fill(regs__d__sign_fill),
+        .d__max(regs__d__max),
+        .d__min(regs__d__min),
+        .q__ok(lp__ok),
+        .q__rice(lp__rice),
+        .q__bits(lp__bits),
+        .q__frac(lp__frac),
+        .q__shift(lp__shift),
+        .q__off_start(lp__off_start),
+        .q__off_slope(lp__off_slope),
+        .q__off_rice_k(lp__off_rice_k),
+        .q__hdr_bits(lp__hdr_bits),
+        .q__esc_bits(lp__esc_bits),
+        .q__need_new(lp__need_new),
+        .q__need_cont(lp__need_cont),
+        .q__len_mask(lp__len_mask),
+        .q__val_mask(lp__val_mask),
+        .q__val_sign(lp__val_sign),
+        .q__slope_mask(lp__slope_mask),
+        .q__slope_sign(lp__slope_sign),
+        .q__esc_mask(lp__esc_mask),
+        .q__half(lp__half),
+        .q__sign_fill(lp__sign_fill),
+        .q__max(lp__max),
+        .q__min(lp__min)
+    );
+    
+    // Update code
+    always @(*) begin
+        regs__load = start;
+        in_b = ((cfg_bits) & 8'hff);
+        in_f = ((cfg_frac_bits) & 8'hff);
+        in_lb = ((cfg_len_bits) & 8'hff);
+        in_mb = ((cfg_slope_bits) & 8'hff);
+        in_r = ((cfg_shift) & 8'hff);
+        in_k = zero8;
+        in_cont = zero8;
+        if (cfg_mode) begin
+            in_k = k_bits;
+            in_cont = code_max + in_b + one8;
+        end
+        in_sign = one40 << (in_b - one8);
+        regs__d__ok = (in_b >= min_bits) && (in_b <= max_bits) && (in_f >= one8) && (in_f <= max_bits) && (in_lb <= max_len_bits) && (in_mb <= max_bits) && ((cfg_mode && (in_r < in_b)) || (~cfg_mode && (in_r == zero8)));
+        regs__d__rice = cfg_mode;
+        regs__d__bits = in_b;
+        regs__d__frac = in_f;
+        regs__d__shift = in_r;
+        regs__d__off_start = in_lb;
+        regs__d__off_slope = in_lb + in_b;
+        regs__d__off_rice_k = in_lb + in_b + in_mb;
+        regs__d__hdr_bits = in_lb + in_b + in_mb + in_k;
+        regs__d__esc_bits = in_b + one8;
+        regs__d__need_new = in_lb + in_b + in_mb + in_k + in_cont;
+        regs__d__need_cont = in_cont;
+        regs__d__len_mask = (one16 << in_lb) - one16;
+        regs__d__val_mask = (one40 << in_b) - one40;
+        regs__d__val_sign = in_sign;
+        regs__d__slope_mask = (one40 << in_mb) - one40;
+        regs__d__slope_sign = zero40;
+        if (in_mb != zero8) begin
+            regs__d__slope_sign = one40 << (in_mb - one8);
+        end
+        regs__d__esc_mask = (one40 << (in_b + one8)) - one40;
+        regs__d__half = one40 << (in_f - one8);
+        regs__d__sign_fill = ~(ones40 >> in_f);
+        regs__d__max = in_sign - one40;
+        regs__d__min = zero40 - in_sign;
+    end
+    
+endmodule // top
+
+
+module lc_layer_config__regs(clock,load,d__ok,d__rice,d__bits,d__frac,d__shift,d__off_start,d__off_slope,d__off_rice_k,d__hdr_bits,d__esc_bits,d__need_new,d__need_cont,d__len_mask,d__val_mask,d__val_sign,d__slope_mask,d__slope_sign,d__esc_mask,d__half,d__sign_fill,d__max,d__min,q__ok,q__rice,q__bits,q__frac,q__shift,q__off_start,q__off_slope,q__off_rice_k,q__hdr_bits,q__esc_bits,q__need_new,q__need_cont,q__len_mask,q__val_mask,q__val_sign,q__slope_mask,q__slope_sign,q__esc_mask,q__half,q__sign_fill,q__max,q__min);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  load;
+    input wire  d__ok;
+    input wire  d__rice;
+    input wire  [7:0] d__bits;
+    input wire  [7:0] d__frac;
+    input wire  [7:0] d__shift;
+    input wire  [7:0] d__off_start;
+    input wire  [7:0] d__off_slope;
+    input wire  [7:0] d__off_rice_k;
+    input wire  [7:0] d__hdr_bits;
+    input wire  [7:0] d__esc_bits;
+    input wire  [7:0] d__need_new;
+    input wire  [7:0] d__need_cont;
+    input wire  [15:0] d__len_mask;
+    input wire  [39:0] d__val_mask;
+    input wire  [39:0] d__val_sign;
+    input wire  [39:0] d__slope_mask;
+    input wire  [39:0] d__slope_sign;
+    input wire  [39:0] d__esc_mask;
+    input wire  [39:0] d__half;
+    input wire  [39:0] d__sign_fill;
+    input wire  [39:0] d__max;
+    input wire  [39:0] d__min;
+    output reg  q__ok;
+    output reg  q__rice;
+    output reg  [7:0] q__bits;
+    output reg  [7:0] q__frac;
+    output reg  [7:0] q__shift;
+    output reg  [7:0] q__off_start;
+    output reg  [7:0] q__off_slope;
+    output reg  [7:0] q__off_rice_k;
+    output reg  [7:0] q__hdr_bits;
+    output reg  [7:0] q__esc_bits;
+    output reg  [7:0] q__need_new;
+    output reg  [7:0] q__need_cont;
+    output reg  [15:0] q__len_mask;
+    output reg  [39:0] q__val_mask;
+    output reg  [39:0] q__val_sign;
+    output reg  [39:0] q__slope_mask;
+    output reg  [39:0] q__slope_sign;
+    output reg  [39:0] q__esc_mask;
+    output reg  [39:0] q__half;
+    output reg  [39:0] q__sign_fill;
+    output reg  [39:0] q__max;
+    output reg  [39:0] q__min;
     
     // Stub signals
     reg  ok__d;
@@ -96,123 +276,113 @@ module lc_layer_config(clock,start,cfg_bits,cfg_mode,cfg_frac_bits,cfg_len_bits,
     reg  [39:0] min__d;
     wire  [39:0] min__q;
     
-    // Local signals
-    reg  [7:0] in_b;
-    reg  [7:0] in_f;
-    reg  [7:0] in_lb;
-    reg  [7:0] in_mb;
-    reg  [7:0] in_r;
-    reg  [7:0] in_k;
-    reg  [7:0] in_cont;
-    reg  [39:0] in_sign;
-    
     // Sub module instances
-    lc_layer_config__ok ok(
+    lc_layer_config__regs__ok ok(
         .d(ok__d),
         .q(ok__q),
         .clock(clock)
     );
-    lc_layer_config__rice rice(
+    lc_layer_config__regs__rice rice(
         .d(rice__d),
         .q(rice__q),
         .clock(clock)
     );
-    lc_layer_config__bits bits(
+    lc_layer_config__regs__bits bits(
         .d(bits__d),
         .q(bits__q),
         .clock(clock)
     );
-    lc_layer_config__frac frac(
+    lc_layer_config__regs__frac frac(
         .d(frac__d),
         .q(frac__q),
         .clock(clock)
     );
-    lc_layer_config__shift shift(
+    lc_layer_config__regs__shift shift(
         .d(shift__d),
         .q(shift__q),
         .clock(clock)
     );
-    lc_layer_config__off_start off_start(
+    lc_layer_config__regs__off_start off_start(
         .d(off_start__d),
         .q(off_start__q),
         .clock(clock)
     );
-    lc_layer_config__off_slope off_slope(
+    lc_layer_config__regs__off_slope off_slope(
         .d(off_slope__d),
         .q(off_slope__q),
         .clock(clock)
     );
-    lc_layer_config__off_rice_k off_rice_k(
+    lc_layer_config__regs__off_rice_k off_rice_k(
         .d(off_rice_k__d),
         .q(off_rice_k__q),
         .clock(clock)
     );
-    lc_layer_config__hdr_bits hdr_bits(
+    lc_layer_config__regs__hdr_bits hdr_bits(
         .d(hdr_bits__d),
         .q(hdr_bits__q),
         .clock(clock)
     );
-    lc_layer_config__esc_bits esc_bits(
+    lc_layer_config__regs__esc_bits esc_bits(
         .d(esc_bits__d),
         .q(esc_bits__q),
         .clock(clock)
     );
-    lc_layer_config__need_new need_new(
+    lc_layer_config__regs__need_new need_new(
         .d(need_new__d),
         .q(need_new__q),
         .clock(clock)
     );
-    lc_layer_config__need_cont need_cont(
+    lc_layer_config__regs__need_cont need_cont(
         .d(need_cont__d),
         .q(need_cont__q),
         .clock(clock)
     );
-    lc_layer_config__len_mask len_mask(
+    lc_layer_config__regs__len_mask len_mask(
         .d(len_mask__d),
         .q(len_mask__q),
         .clock(clock)
     );
-    lc_layer_config__val_mask val_mask(
+    lc_layer_config__regs__val_mask val_mask(
         .d(val_mask__d),
         .q(val_mask__q),
         .clock(clock)
     );
-    lc_layer_config__val_sign val_sign(
+    lc_layer_config__regs__val_sign val_sign(
         .d(val_sign__d),
         .q(val_sign__q),
         .clock(clock)
     );
-    lc_layer_config__slope_mask slope_mask(
+    lc_layer_config__regs__slope_mask slope_mask(
         .d(slope_mask__d),
         .q(slope_mask__q),
         .clock(clock)
     );
-    lc_layer_config__slope_sign slope_sign(
+    lc_layer_config__regs__slope_sign slope_sign(
         .d(slope_sign__d),
         .q(slope_sign__q),
         .clock(clock)
     );
-    lc_layer_config__esc_mask esc_mask(
+    lc_layer_config__regs__esc_mask esc_mask(
         .d(esc_mask__d),
         .q(esc_mask__q),
         .clock(clock)
     );
-    lc_layer_config__half half(
+    lc_layer_config__regs__half half(
         .d(half__d),
         .q(half__q),
         .clock(clock)
     );
-    lc_layer_config__sign_fill sign_fill(
+    lc_layer_config__regs__sign_fill sign_fill(
         .d(sign_fill__d),
         .q(sign_fill__q),
         .clock(clock)
     );
-    lc_layer_config__max max(
+    lc_layer_config__regs__max max(
         .d(max__d),
         .q(max__q),
         .clock(clock)
     );
-    lc_layer_config__min min(
+    lc_layer_config__regs__min min(
         .d(min__d),
         .q(min__q),
         .clock(clock)
@@ -242,73 +412,58 @@ module lc_layer_config(clock,start,cfg_bits,cfg_mode,cfg_frac_bits,cfg_len_bits,
         sign_fill__d = sign_fill__q;
         max__d = max__q;
         min__d = min__q;
-        in_b = ((cfg_bits) & 8'hff);
-        in_f = ((cfg_frac_bits) & 8'hff);
-        in_lb = ((cfg_len_bits) & 8'hff);
-        in_mb = ((cfg_slope_bits) & 8'hff);
-        in_r = ((cfg_shift) & 8'hff);
-        in_k = zero8;
-        in_cont = zero8;
-        if (cfg_mode) begin
-            in_k = k_bits;
-            in_cont = code_max + in_b + one8;
+        if (load) begin
+            ok__d = d__ok;
+            rice__d = d__rice;
+            bits__d = d__bits;
+            frac__d = d__frac;
+            shift__d = d__shift;
+            off_start__d = d__off_start;
+            off_slope__d = d__off_slope;
+            off_rice_k__d = d__off_rice_k;
+            hdr_bits__d = d__hdr_bits;
+            esc_bits__d = d__esc_bits;
+            need_new__d = d__need_new;
+            need_cont__d = d__need_cont;
+            len_mask__d = d__len_mask;
+            val_mask__d = d__val_mask;
+            val_sign__d = d__val_sign;
+            slope_mask__d = d__slope_mask;
+            slope_sign__d = d__slope_sign;
+            esc_mask__d = d__esc_mask;
+            half__d = d__half;
+            sign_fill__d = d__sign_fill;
+            max__d = d__max;
+            min__d = d__min;
         end
-        in_sign = one40 << (in_b - one8);
-        if (start) begin
-            ok__d = (in_b >= min_bits) && (in_b <= max_bits) && (in_f >= one8) && (in_f <= max_bits) && (in_lb <= max_len_bits) && (in_mb <= max_bits) && ((cfg_mode && (in_r < in_b)) || (~cfg_mode && (in_r == zero8)));
-            rice__d = cfg_mode;
-            bits__d = in_b;
-            frac__d = in_f;
-            shift__d = in_r;
-            off_start__d = in_lb;
-            off_slope__d = in_lb + in_b;
-            off_rice_k__d = in_lb + in_b + in_mb;
-            hdr_bits__d = in_lb + in_b + in_mb + in_k;
-            esc_bits__d = in_b + one8;
-            need_new__d = in_lb + in_b + in_mb + in_k + in_cont;
-            need_cont__d = in_cont;
-            len_mask__d = (one16 << in_lb) - one16;
-            val_mask__d = (one40 << in_b) - one40;
-            val_sign__d = in_sign;
-            slope_mask__d = (one40 << in_mb) - one40;
-            slope_sign__d = zero40;
-            if (in_mb != zero8) begin
-                slope_sign__d = one40 << (in_mb - one8);
-            end
-            esc_mask__d = (one40 << (in_b + one8)) - one40;
-            half__d = one40 << (in_f - one8);
-            sign_fill__d = ~(ones40 >> in_f);
-            max__d = in_sign - one40;
-            min__d = zero40 - in_sign;
-        end
-        lp_ok = ok__q;
-        lp_rice = rice__q;
-        lp_bits = bits__q;
-        lp_frac = frac__q;
-        lp_shift = shift__q;
-        lp_off_start = off_start__q;
-        lp_off_slope = off_slope__q;
-        lp_off_rice_k = off_rice_k__q;
-        lp_hdr_bits = hdr_bits__q;
-        lp_esc_bits = esc_bits__q;
-        lp_need_new = need_new__q;
-        lp_need_cont = need_cont__q;
-        lp_len_mask = len_mask__q;
-        lp_val_mask = val_mask__q;
-        lp_val_sign = val_sign__q;
-        lp_slope_mask = slope_mask__q;
-        lp_slope_sign = slope_sign__q;
-        lp_esc_mask = esc_mask__q;
-        lp_half = half__q;
-        lp_sign_fill = sign_fill__q;
-        lp_max = max__q;
-        lp_min = min__q;
+        q__ok = ok__q;
+        q__rice = rice__q;
+        q__bits = bits__q;
+        q__frac = frac__q;
+        q__shift = shift__q;
+        q__off_start = off_start__q;
+        q__off_slope = off_slope__q;
+        q__off_rice_k = off_rice_k__q;
+        q__hdr_bits = hdr_bits__q;
+        q__esc_bits = esc_bits__q;
+        q__need_new = need_new__q;
+        q__need_cont = need_cont__q;
+        q__len_mask = len_mask__q;
+        q__val_mask = val_mask__q;
+        q__val_sign = val_sign__q;
+        q__slope_mask = slope_mask__q;
+        q__slope_sign = slope_sign__q;
+        q__esc_mask = esc_mask__q;
+        q__half = half__q;
+        q__sign_fill = sign_fill__q;
+        q__max = max__q;
+        q__min = min__q;
     end
     
-endmodule // top
+endmodule // lc_layer_config__regs
 
 
-module lc_layer_config__bits(d,q,clock);
+module lc_layer_config__regs__bits(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -324,10 +479,10 @@ module lc_layer_config__bits(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_layer_config__bits
+endmodule // lc_layer_config__regs__bits
 
 
-module lc_layer_config__esc_bits(d,q,clock);
+module lc_layer_config__regs__esc_bits(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -343,10 +498,10 @@ module lc_layer_config__esc_bits(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_layer_config__esc_bits
+endmodule // lc_layer_config__regs__esc_bits
 
 
-module lc_layer_config__esc_mask(d,q,clock);
+module lc_layer_config__regs__esc_mask(d,q,clock);
     
     // Module arguments
     input wire  [39:0] d;
@@ -362,10 +517,10 @@ module lc_layer_config__esc_mask(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_layer_config__esc_mask
+endmodule // lc_layer_config__regs__esc_mask
 
 
-module lc_layer_config__frac(d,q,clock);
+module lc_layer_config__regs__frac(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -381,10 +536,10 @@ module lc_layer_config__frac(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_layer_config__frac
+endmodule // lc_layer_config__regs__frac
 
 
-module lc_layer_config__half(d,q,clock);
+module lc_layer_config__regs__half(d,q,clock);
     
     // Module arguments
     input wire  [39:0] d;
@@ -400,10 +555,10 @@ module lc_layer_config__half(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_layer_config__half
+endmodule // lc_layer_config__regs__half
 
 
-module lc_layer_config__hdr_bits(d,q,clock);
+module lc_layer_config__regs__hdr_bits(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -419,10 +574,10 @@ module lc_layer_config__hdr_bits(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_layer_config__hdr_bits
+endmodule // lc_layer_config__regs__hdr_bits
 
 
-module lc_layer_config__len_mask(d,q,clock);
+module lc_layer_config__regs__len_mask(d,q,clock);
     
     // Module arguments
     input wire  [15:0] d;
@@ -438,10 +593,10 @@ module lc_layer_config__len_mask(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_layer_config__len_mask
+endmodule // lc_layer_config__regs__len_mask
 
 
-module lc_layer_config__max(d,q,clock);
+module lc_layer_config__regs__max(d,q,clock);
     
     // Module arguments
     input wire  [39:0] d;
@@ -457,10 +612,10 @@ module lc_layer_config__max(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_layer_config__max
+endmodule // lc_layer_config__regs__max
 
 
-module lc_layer_config__min(d,q,clock);
+module lc_layer_config__regs__min(d,q,clock);
     
     // Module arguments
     input wire  [39:0] d;
@@ -476,10 +631,10 @@ module lc_layer_config__min(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_layer_config__min
+endmodule // lc_layer_config__regs__min
 
 
-module lc_layer_config__need_cont(d,q,clock);
+module lc_layer_config__regs__need_cont(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -495,10 +650,10 @@ module lc_layer_config__need_cont(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_layer_config__need_cont
+endmodule // lc_layer_config__regs__need_cont
 
 
-module lc_layer_config__need_new(d,q,clock);
+module lc_layer_config__regs__need_new(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -514,10 +669,10 @@ module lc_layer_config__need_new(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_layer_config__need_new
+endmodule // lc_layer_config__regs__need_new
 
 
-module lc_layer_config__off_rice_k(d,q,clock);
+module lc_layer_config__regs__off_rice_k(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -533,10 +688,10 @@ module lc_layer_config__off_rice_k(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_layer_config__off_rice_k
+endmodule // lc_layer_config__regs__off_rice_k
 
 
-module lc_layer_config__off_slope(d,q,clock);
+module lc_layer_config__regs__off_slope(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -552,10 +707,10 @@ module lc_layer_config__off_slope(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_layer_config__off_slope
+endmodule // lc_layer_config__regs__off_slope
 
 
-module lc_layer_config__off_start(d,q,clock);
+module lc_layer_config__regs__off_start(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -571,10 +726,10 @@ module lc_layer_config__off_start(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_layer_config__off_start
+endmodule // lc_layer_config__regs__off_start
 
 
-module lc_layer_config__ok(d,q,clock);
+module lc_layer_config__regs__ok(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -590,10 +745,10 @@ module lc_layer_config__ok(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_layer_config__ok
+endmodule // lc_layer_config__regs__ok
 
 
-module lc_layer_config__rice(d,q,clock);
+module lc_layer_config__regs__rice(d,q,clock);
     
     // Module arguments
     input wire  d;
@@ -609,10 +764,10 @@ module lc_layer_config__rice(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_layer_config__rice
+endmodule // lc_layer_config__regs__rice
 
 
-module lc_layer_config__shift(d,q,clock);
+module lc_layer_config__regs__shift(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -628,10 +783,10 @@ module lc_layer_config__shift(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_layer_config__shift
+endmodule // lc_layer_config__regs__shift
 
 
-module lc_layer_config__sign_fill(d,q,clock);
+module lc_layer_config__regs__sign_fill(d,q,clock);
     
     // Module arguments
     input wire  [39:0] d;
@@ -647,10 +802,10 @@ module lc_layer_config__sign_fill(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_layer_config__sign_fill
+endmodule // lc_layer_config__regs__sign_fill
 
 
-module lc_layer_config__slope_mask(d,q,clock);
+module lc_layer_config__regs__slope_mask(d,q,clock);
     
     // Module arguments
     input wire  [39:0] d;
@@ -666,10 +821,10 @@ module lc_layer_config__slope_mask(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_layer_config__slope_mask
+endmodule // lc_layer_config__regs__slope_mask
 
 
-module lc_layer_config__slope_sign(d,q,clock);
+module lc_layer_config__regs__slope_sign(d,q,clock);
     
     // Module arguments
     input wire  [39:0] d;
@@ -685,10 +840,10 @@ module lc_layer_config__slope_sign(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_layer_config__slope_sign
+endmodule // lc_layer_config__regs__slope_sign
 
 
-module lc_layer_config__val_mask(d,q,clock);
+module lc_layer_config__regs__val_mask(d,q,clock);
     
     // Module arguments
     input wire  [39:0] d;
@@ -704,10 +859,10 @@ module lc_layer_config__val_mask(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_layer_config__val_mask
+endmodule // lc_layer_config__regs__val_mask
 
 
-module lc_layer_config__val_sign(d,q,clock);
+module lc_layer_config__regs__val_sign(d,q,clock);
     
     // Module arguments
     input wire  [39:0] d;
@@ -723,10 +878,10 @@ module lc_layer_config__val_sign(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_layer_config__val_sign
+endmodule // lc_layer_config__regs__val_sign
 
 
-module lc_lane_core(clock,reset,start,length_bits,count,lp_ok,lp_rice,lp_bits,lp_frac,lp_shift,lp_off_start,lp_off_slope,lp_off_rice_k,lp_hdr_bits,lp_esc_bits,lp_need_new,lp_need_cont,lp_len_mask,lp_val_mask,lp_val_sign,lp_slope_mask,lp_slope_sign,lp_esc_mask,lp_half,lp_sign_fill,lp_max,lp_min,in_data,in_valid,in_ready,out_weight,out_valid,out_ready,out_last,error,done);
+module lc_lane_core(clock,reset,start,length_bits,count,lp__ok,lp__rice,lp__bits,lp__frac,lp__shift,lp__off_start,lp__off_slope,lp__off_rice_k,lp__hdr_bits,lp__esc_bits,lp__need_new,lp__need_cont,lp__len_mask,lp__val_mask,lp__val_sign,lp__slope_mask,lp__slope_sign,lp__esc_mask,lp__half,lp__sign_fill,lp__max,lp__min,in_data,in_valid,in_ready,out_weight,out_valid,out_ready,out_last,error,done);
     
     // Module arguments
     input wire  clock;
@@ -734,28 +889,28 @@ module lc_lane_core(clock,reset,start,length_bits,count,lp_ok,lp_rice,lp_bits,lp
     input wire  start;
     input wire  [39:0] length_bits;
     input wire  [31:0] count;
-    input wire  lp_ok;
-    input wire  lp_rice;
-    input wire  [7:0] lp_bits;
-    input wire  [7:0] lp_frac;
-    input wire  [7:0] lp_shift;
-    input wire  [7:0] lp_off_start;
-    input wire  [7:0] lp_off_slope;
-    input wire  [7:0] lp_off_rice_k;
-    input wire  [7:0] lp_hdr_bits;
-    input wire  [7:0] lp_esc_bits;
-    input wire  [7:0] lp_need_new;
-    input wire  [7:0] lp_need_cont;
-    input wire  [15:0] lp_len_mask;
-    input wire  [39:0] lp_val_mask;
-    input wire  [39:0] lp_val_sign;
-    input wire  [39:0] lp_slope_mask;
-    input wire  [39:0] lp_slope_sign;
-    input wire  [39:0] lp_esc_mask;
-    input wire  [39:0] lp_half;
-    input wire  [39:0] lp_sign_fill;
-    input wire  [39:0] lp_max;
-    input wire  [39:0] lp_min;
+    input wire  lp__ok;
+    input wire  lp__rice;
+    input wire  [7:0] lp__bits;
+    input wire  [7:0] lp__frac;
+    input wire  [7:0] lp__shift;
+    input wire  [7:0] lp__off_start;
+    input wire  [7:0] lp__off_slope;
+    input wire  [7:0] lp__off_rice_k;
+    input wire  [7:0] lp__hdr_bits;
+    input wire  [7:0] lp__esc_bits;
+    input wire  [7:0] lp__need_new;
+    input wire  [7:0] lp__need_cont;
+    input wire  [15:0] lp__len_mask;
+    input wire  [39:0] lp__val_mask;
+    input wire  [39:0] lp__val_sign;
+    input wire  [39:0] lp__slope_mask;
+    input wire  [39:0] lp__slope_sign;
+    input wire  [39:0] lp__esc_mask;
+    input wire  [39:0] lp__half;
+    input wire  [39:0] lp__sign_fill;
+    input wire  [39:0] lp__max;
+    input wire  [39:0] lp__min;
     input wire  [63:0] in_data;
     input wire  in_valid;
     output reg  in_ready;
@@ -981,42 +1136,42 @@ module lc_lane_core(clock,reset,start,length_bits,count,lp_ok,lp_rice,lp_bits,lp
         weight__d = weight__q;
         valid__d = valid__q;
         last__d = last__q;
-        off_start = ((lp_off_start) & 4'hf);
-        off_slope = ((lp_off_slope) & 5'h1f);
-        off_rice_k = ((lp_off_rice_k) & 6'h3f);
-        hdr_shift = ((lp_hdr_bits) & 6'h3f);
-        frac = ((lp_frac) & 5'h1f);
-        shift = ((lp_shift) & 4'hf);
-        field_mask = ((lp_val_mask) & 16'hffff);
-        slope_mask = ((lp_slope_mask) & 16'hffff);
+        off_start = ((lp__off_start) & 4'hf);
+        off_slope = ((lp__off_slope) & 5'h1f);
+        off_rice_k = ((lp__off_rice_k) & 6'h3f);
+        hdr_shift = ((lp__hdr_bits) & 6'h3f);
+        frac = ((lp__frac) & 5'h1f);
+        shift = ((lp__shift) & 4'hf);
+        field_mask = ((lp__val_mask) & 16'hffff);
+        slope_mask = ((lp__slope_mask) & 16'hffff);
         header = ((buffer__q) & 64'hffffffffffffffff);
-        len_m1 = ((header) & 16'hffff) & lp_len_mask;
+        len_m1 = ((header) & 16'hffff) & lp__len_mask;
         start_raw = ((header >> off_start) & 16'hffff) & field_mask;
-        start_val = (((start_raw) & 40'hffffffffff) ^ lp_val_sign) - lp_val_sign;
+        start_val = (((start_raw) & 40'hffffffffff) ^ lp__val_sign) - lp__val_sign;
         slope_raw = ((header >> off_slope) & 16'hffff) & slope_mask;
-        slope_val = (((slope_raw) & 40'hffffffffff) ^ lp_slope_sign) - lp_slope_sign;
+        slope_val = (((slope_raw) & 40'hffffffffff) ^ lp__slope_sign) - lp__slope_sign;
         k_new = ((header >> off_rice_k) & 8'hff) & k_field;
         new_seg = seg_left__q == zero16;
         head = ((buffer__q) & 80'hffffffffffffffffffff);
         res_src = head;
         rice__k = rice_k__q;
-        need = lp_need_cont;
+        need = lp__need_cont;
         consumed = zero8;
         if (new_seg) begin
             res_src = head >> hdr_shift;
             rice__k = k_new;
-            need = lp_need_new;
-            consumed = lp_hdr_bits;
+            need = lp__need_new;
+            consumed = lp__hdr_bits;
         end
         rice__window = ((res_src) & 32'hffffffff);
-        rice__esc_bits = lp_esc_bits;
-        rice__esc_mask = lp_esc_mask;
-        if (lp_rice) begin
+        rice__esc_bits = lp__esc_bits;
+        rice__esc_mask = lp__esc_mask;
+        if (lp__rice) begin
             consumed = consumed + rice__code_len;
         end
         line = acc__q >> frac;
         if (acc__q >= sign40) begin
-            line = (acc__q >> frac) | lp_sign_fill;
+            line = (acc__q >> frac) | lp__sign_fill;
         end
         pred = line;
         if (new_seg) begin
@@ -1029,15 +1184,15 @@ module lc_lane_core(clock,reset,start,length_bits,count,lp_ok,lp_rice,lp_bits,lp
         end
         sum = stage_pred__q + stage_resid__q;
         sat = sum;
-        if ((sum ^ sign40) > (lp_max ^ sign40)) begin
-            sat = lp_max;
+        if ((sum ^ sign40) > (lp__max ^ sign40)) begin
+            sat = lp__max;
         end
-        if ((sum ^ sign40) < (lp_min ^ sign40)) begin
-            sat = lp_min;
+        if ((sum ^ sign40) < (lp__min ^ sign40)) begin
+            sat = lp__min;
         end
         advance = ~valid__q || out_ready;
-        can_step = (state__q == LaneState__Run) && lp_ok && (count_left__q != zero_count) && advance && ((avail__q >= need) || (to_load__q == zero_len));
-        bad = (consumed > avail__q) || (lp_rice && rice__escape_bad) || (new_seg && ((((len_m1) & 32'hffffffff) >= count_left__q) || (lp_rice && (k_new > lp_bits))));
+        can_step = (state__q == LaneState__Run) && lp__ok && (count_left__q != zero_count) && advance && ((avail__q >= need) || (to_load__q == zero_len));
+        bad = (consumed > avail__q) || (lp__rice && rice__escape_bad) || (new_seg && ((((len_m1) & 32'hffffffff) >= count_left__q) || (lp__rice && (k_new > lp__bits))));
         trailing = (count_left__q == one_count) && ((consumed != avail__q) || (to_load__q != zero_len));
         emit = can_step && ~bad && ~trailing;
         in_ready = (state__q == LaneState__Run) && (to_load__q != zero_len) && (avail__q <= refill);
@@ -1074,7 +1229,7 @@ module lc_lane_core(clock,reset,start,length_bits,count,lp_ok,lp_rice,lp_bits,lp
         if (emit) begin
             stage_pred__d = pred;
             stage_resid__d = zero40;
-            if (lp_rice) begin
+            if (lp__rice) begin
                 stage_resid__d = resid << shift;
             end
             stage_last__d = count_left__q == one_count;
@@ -1083,7 +1238,7 @@ module lc_lane_core(clock,reset,start,length_bits,count,lp_ok,lp_rice,lp_bits,lp
                 seg_left__d = len_m1;
                 slope__d = slope_val;
                 rice_k__d = k_new;
-                acc__d = (start_val << frac) + lp_half + slope_val;
+                acc__d = (start_val << frac) + lp__half + slope_val;
             end
             else begin
                 seg_left__d = seg_left__q - one16;
@@ -1094,7 +1249,7 @@ module lc_lane_core(clock,reset,start,length_bits,count,lp_ok,lp_rice,lp_bits,lp
             end
         end
         if (state__q == LaneState__Run) begin
-            if (~lp_ok || (can_step && (bad || trailing))) begin
+            if (~lp__ok || (can_step && (bad || trailing))) begin
                 state__d = LaneState__Fail;
             end
             if (count_left__q == zero_count) begin
@@ -1565,28 +1720,28 @@ module lc_decompressor_x1(
     output wire error,
     output wire done
 );
-    wire lp_ok;
-    wire lp_rice;
-    wire [7:0] lp_bits;
-    wire [7:0] lp_frac;
-    wire [7:0] lp_shift;
-    wire [7:0] lp_off_start;
-    wire [7:0] lp_off_slope;
-    wire [7:0] lp_off_rice_k;
-    wire [7:0] lp_hdr_bits;
-    wire [7:0] lp_esc_bits;
-    wire [7:0] lp_need_new;
-    wire [7:0] lp_need_cont;
-    wire [15:0] lp_len_mask;
-    wire [39:0] lp_val_mask;
-    wire [39:0] lp_val_sign;
-    wire [39:0] lp_slope_mask;
-    wire [39:0] lp_slope_sign;
-    wire [39:0] lp_esc_mask;
-    wire [39:0] lp_half;
-    wire [39:0] lp_sign_fill;
-    wire [39:0] lp_max;
-    wire [39:0] lp_min;
+    wire lp__ok;
+    wire lp__rice;
+    wire [7:0] lp__bits;
+    wire [7:0] lp__frac;
+    wire [7:0] lp__shift;
+    wire [7:0] lp__off_start;
+    wire [7:0] lp__off_slope;
+    wire [7:0] lp__off_rice_k;
+    wire [7:0] lp__hdr_bits;
+    wire [7:0] lp__esc_bits;
+    wire [7:0] lp__need_new;
+    wire [7:0] lp__need_cont;
+    wire [15:0] lp__len_mask;
+    wire [39:0] lp__val_mask;
+    wire [39:0] lp__val_sign;
+    wire [39:0] lp__slope_mask;
+    wire [39:0] lp__slope_sign;
+    wire [39:0] lp__esc_mask;
+    wire [39:0] lp__half;
+    wire [39:0] lp__sign_fill;
+    wire [39:0] lp__max;
+    wire [39:0] lp__min;
     lc_layer_config layer_config (
         .clock(clock),
         .start(start),
@@ -1596,28 +1751,28 @@ module lc_decompressor_x1(
         .cfg_len_bits(cfg_len_bits),
         .cfg_slope_bits(cfg_slope_bits),
         .cfg_shift(cfg_shift),
-        .lp_ok(lp_ok),
-        .lp_rice(lp_rice),
-        .lp_bits(lp_bits),
-        .lp_frac(lp_frac),
-        .lp_shift(lp_shift),
-        .lp_off_start(lp_off_start),
-        .lp_off_slope(lp_off_slope),
-        .lp_off_rice_k(lp_off_rice_k),
-        .lp_hdr_bits(lp_hdr_bits),
-        .lp_esc_bits(lp_esc_bits),
-        .lp_need_new(lp_need_new),
-        .lp_need_cont(lp_need_cont),
-        .lp_len_mask(lp_len_mask),
-        .lp_val_mask(lp_val_mask),
-        .lp_val_sign(lp_val_sign),
-        .lp_slope_mask(lp_slope_mask),
-        .lp_slope_sign(lp_slope_sign),
-        .lp_esc_mask(lp_esc_mask),
-        .lp_half(lp_half),
-        .lp_sign_fill(lp_sign_fill),
-        .lp_max(lp_max),
-        .lp_min(lp_min)
+        .lp__ok(lp__ok),
+        .lp__rice(lp__rice),
+        .lp__bits(lp__bits),
+        .lp__frac(lp__frac),
+        .lp__shift(lp__shift),
+        .lp__off_start(lp__off_start),
+        .lp__off_slope(lp__off_slope),
+        .lp__off_rice_k(lp__off_rice_k),
+        .lp__hdr_bits(lp__hdr_bits),
+        .lp__esc_bits(lp__esc_bits),
+        .lp__need_new(lp__need_new),
+        .lp__need_cont(lp__need_cont),
+        .lp__len_mask(lp__len_mask),
+        .lp__val_mask(lp__val_mask),
+        .lp__val_sign(lp__val_sign),
+        .lp__slope_mask(lp__slope_mask),
+        .lp__slope_sign(lp__slope_sign),
+        .lp__esc_mask(lp__esc_mask),
+        .lp__half(lp__half),
+        .lp__sign_fill(lp__sign_fill),
+        .lp__max(lp__max),
+        .lp__min(lp__min)
     );
     lc_lane_core lane0 (
         .clock(clock),
@@ -1625,28 +1780,28 @@ module lc_decompressor_x1(
         .start(start),
         .length_bits(length_bits),
         .count(count),
-        .lp_ok(lp_ok),
-        .lp_rice(lp_rice),
-        .lp_bits(lp_bits),
-        .lp_frac(lp_frac),
-        .lp_shift(lp_shift),
-        .lp_off_start(lp_off_start),
-        .lp_off_slope(lp_off_slope),
-        .lp_off_rice_k(lp_off_rice_k),
-        .lp_hdr_bits(lp_hdr_bits),
-        .lp_esc_bits(lp_esc_bits),
-        .lp_need_new(lp_need_new),
-        .lp_need_cont(lp_need_cont),
-        .lp_len_mask(lp_len_mask),
-        .lp_val_mask(lp_val_mask),
-        .lp_val_sign(lp_val_sign),
-        .lp_slope_mask(lp_slope_mask),
-        .lp_slope_sign(lp_slope_sign),
-        .lp_esc_mask(lp_esc_mask),
-        .lp_half(lp_half),
-        .lp_sign_fill(lp_sign_fill),
-        .lp_max(lp_max),
-        .lp_min(lp_min),
+        .lp__ok(lp__ok),
+        .lp__rice(lp__rice),
+        .lp__bits(lp__bits),
+        .lp__frac(lp__frac),
+        .lp__shift(lp__shift),
+        .lp__off_start(lp__off_start),
+        .lp__off_slope(lp__off_slope),
+        .lp__off_rice_k(lp__off_rice_k),
+        .lp__hdr_bits(lp__hdr_bits),
+        .lp__esc_bits(lp__esc_bits),
+        .lp__need_new(lp__need_new),
+        .lp__need_cont(lp__need_cont),
+        .lp__len_mask(lp__len_mask),
+        .lp__val_mask(lp__val_mask),
+        .lp__val_sign(lp__val_sign),
+        .lp__slope_mask(lp__slope_mask),
+        .lp__slope_sign(lp__slope_sign),
+        .lp__esc_mask(lp__esc_mask),
+        .lp__half(lp__half),
+        .lp__sign_fill(lp__sign_fill),
+        .lp__max(lp__max),
+        .lp__min(lp__min),
         .in_data(in_data),
         .in_valid(in_valid),
         .in_ready(in_ready),

@@ -5,17 +5,19 @@
 use super::dram::{Dram, DramConfig};
 use super::job::{layer_registers, LayerJob};
 use super::plan::NetworkPlan;
+use crate::dut::cfg_values;
 use crate::model::{Model, PortId};
 use anyhow::{anyhow, bail, Result};
 use lc_format::Profile;
 use lc_hw::accel::AccelLanes;
+use lc_hw::config::CFG_PORTS;
 use std::path::{Path, PathBuf};
 
 /// Names of the per-lane and shared ports the host drives.
 struct Ports {
     reset: PortId,
     start: PortId,
-    cfg: [PortId; 6],
+    cfg: Vec<PortId>,
     prm_we: PortId,
     prm_addr: PortId,
     prm: [PortId; 5],
@@ -67,14 +69,10 @@ impl AccelDevice {
         let ports = Ports {
             reset: p("reset")?,
             start: p("start")?,
-            cfg: [
-                p("cfg_bits")?,
-                p("cfg_mode")?,
-                p("cfg_frac_bits")?,
-                p("cfg_len_bits")?,
-                p("cfg_slope_bits")?,
-                p("cfg_shift")?,
-            ],
+            cfg: CFG_PORTS
+                .iter()
+                .map(|c| p(c.name))
+                .collect::<Result<Vec<_>>>()?,
             prm_we: p("prm_we")?,
             prm_addr: p("prm_addr")?,
             prm: [
@@ -220,17 +218,9 @@ impl AccelDevice {
             let id = self.model.port(name)?;
             self.set(id, v)?;
         }
-        let c = &job.codec;
-        let cfg = [
-            c.bits as u64,
-            matches!(c.mode, lc_sw::codec::Mode::Rice) as u64,
-            c.frac_bits as u64,
-            c.len_bits as u64,
-            c.slope_bits as u64,
-            c.shift as u64,
-        ];
-        for (i, v) in cfg.into_iter().enumerate() {
-            self.set(self.ports.cfg[i], v)?;
+        let cfg = cfg_values(&job.codec)?;
+        for (id, v) in self.ports.cfg.clone().into_iter().zip(cfg) {
+            self.set(id, v)?;
         }
         // Parameter memory, one channel per cycle.
         let mut run = LayerRun::default();

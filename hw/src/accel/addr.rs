@@ -1,0 +1,287 @@
+//! The convolution address generator of the accelerator: walks the products of a layer in the
+//! order channel group, output row, output column, input channel, kernel row, kernel column, one
+//! product per `step`, and says for the current product which weight to read, which activation
+//! to read (and whether it lies in the padding), and where the finished position goes.
+//!
+//! The counters carry in a chain (`wrap_kx` .. `wrap_oy`: the counter and all inner ones are at
+//! their last value); a counter steps when everything inside it wraps. The buffer addresses are
+//! kept incrementally (`row_base` + `ix`), so no multiplier is needed.
+
+use super::lane::INDEX_BITS;
+use rust_hdl::prelude::*;
+
+/// Address generator for `lanes` MAC lanes (one output channel per lane and group).
+#[derive(LogicBlock)]
+pub struct AddrGen {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Load the first product of the layer from the layer registers (overrides `step`).
+    pub start: Signal<In, Bit>,
+    /// Advance to the next product.
+    pub step: Signal<In, Bit>,
+    /// Input channels C.
+    pub in_c: Signal<In, Bits<INDEX_BITS>>,
+    /// Input height H.
+    pub in_h: Signal<In, Bits<INDEX_BITS>>,
+    /// Input width W.
+    pub in_w: Signal<In, Bits<INDEX_BITS>>,
+    /// Kernel height.
+    pub kh: Signal<In, Bits<8>>,
+    /// Kernel width.
+    pub kw: Signal<In, Bits<8>>,
+    /// Vertical stride.
+    pub stride_h: Signal<In, Bits<8>>,
+    /// Horizontal stride.
+    pub stride_w: Signal<In, Bits<8>>,
+    /// Output height.
+    pub out_h: Signal<In, Bits<INDEX_BITS>>,
+    /// Output width.
+    pub out_w: Signal<In, Bits<INDEX_BITS>>,
+    /// Channel groups.
+    pub groups: Signal<In, Bits<INDEX_BITS>>,
+    /// H * W.
+    pub plane: Signal<In, Bits<INDEX_BITS>>,
+    /// Column of the first window (two's complement).
+    pub ix0: Signal<In, Bits<INDEX_BITS>>,
+    /// Row of the first window (two's complement).
+    pub iy0: Signal<In, Bits<INDEX_BITS>>,
+    /// Buffer address of row `iy0` of input channel 0.
+    pub row0: Signal<In, Bits<INDEX_BITS>>,
+    /// stride_h * W.
+    pub row_step: Signal<In, Bits<INDEX_BITS>>,
+    /// Buffer address of the output tensor.
+    pub out_base: Signal<In, Bits<INDEX_BITS>>,
+    /// P * OH * OW.
+    pub grp_step: Signal<In, Bits<INDEX_BITS>>,
+
+    /// Weight index of the product inside its position (0..K).
+    pub k: Signal<Out, Bits<INDEX_BITS>>,
+    /// Weight bank of the current group (alternates per group).
+    pub bank: Signal<Out, Bit>,
+    /// Activation buffer address of the product.
+    pub act_addr: Signal<Out, Bits<INDEX_BITS>>,
+    /// The activation lies inside the input (else it is padding, a zero).
+    pub in_bounds: Signal<Out, Bit>,
+    /// Last product of an output position.
+    pub last: Signal<Out, Bit>,
+    /// Output buffer address of the position for the group's first channel.
+    pub out_addr: Signal<Out, Bits<INDEX_BITS>>,
+    /// First output channel of the group.
+    pub ch0: Signal<Out, Bits<INDEX_BITS>>,
+    /// This step ends a channel group (its weight bank can be freed).
+    pub group_end: Signal<Out, Bit>,
+    /// This step ends the layer.
+    pub layer_end: Signal<Out, Bit>,
+
+    bank_q: DFF<Bit>,
+    group: DFF<Bits<INDEX_BITS>>,
+    ch_base: DFF<Bits<INDEX_BITS>>,
+    grp_base: DFF<Bits<INDEX_BITS>>,
+    oy: DFF<Bits<INDEX_BITS>>,
+    ox: DFF<Bits<INDEX_BITS>>,
+    pos: DFF<Bits<INDEX_BITS>>,
+    ic: DFF<Bits<INDEX_BITS>>,
+    ky: DFF<Bits<8>>,
+    kx: DFF<Bits<8>>,
+    k_q: DFF<Bits<INDEX_BITS>>,
+    iy: DFF<Bits<INDEX_BITS>>,
+    ix: DFF<Bits<INDEX_BITS>>,
+    iy_pos: DFF<Bits<INDEX_BITS>>,
+    ix_pos: DFF<Bits<INDEX_BITS>>,
+    row_base: DFF<Bits<INDEX_BITS>>,
+    plane_base: DFF<Bits<INDEX_BITS>>,
+    pos_row0: DFF<Bits<INDEX_BITS>>,
+
+    wrap_kx: Signal<Local, Bit>,
+    wrap_ky: Signal<Local, Bit>,
+    wrap_ic: Signal<Local, Bit>,
+    wrap_ox: Signal<Local, Bit>,
+    wrap_oy: Signal<Local, Bit>,
+    sw16: Signal<Local, Bits<INDEX_BITS>>,
+    sh16: Signal<Local, Bits<INDEX_BITS>>,
+
+    lanes: Constant<Bits<INDEX_BITS>>,
+    zero_i: Constant<Bits<INDEX_BITS>>,
+    one_i: Constant<Bits<INDEX_BITS>>,
+    zero8: Constant<Bits<8>>,
+    one8: Constant<Bits<8>>,
+}
+
+impl AddrGen {
+    /// An address generator for `lanes` MAC lanes.
+    pub fn new(lanes: usize) -> Self {
+        Self {
+            clock: Default::default(),
+            start: Default::default(),
+            step: Default::default(),
+            in_c: Default::default(),
+            in_h: Default::default(),
+            in_w: Default::default(),
+            kh: Default::default(),
+            kw: Default::default(),
+            stride_h: Default::default(),
+            stride_w: Default::default(),
+            out_h: Default::default(),
+            out_w: Default::default(),
+            groups: Default::default(),
+            plane: Default::default(),
+            ix0: Default::default(),
+            iy0: Default::default(),
+            row0: Default::default(),
+            row_step: Default::default(),
+            out_base: Default::default(),
+            grp_step: Default::default(),
+            k: Default::default(),
+            bank: Default::default(),
+            act_addr: Default::default(),
+            in_bounds: Default::default(),
+            last: Default::default(),
+            out_addr: Default::default(),
+            ch0: Default::default(),
+            group_end: Default::default(),
+            layer_end: Default::default(),
+            bank_q: Default::default(),
+            group: Default::default(),
+            ch_base: Default::default(),
+            grp_base: Default::default(),
+            oy: Default::default(),
+            ox: Default::default(),
+            pos: Default::default(),
+            ic: Default::default(),
+            ky: Default::default(),
+            kx: Default::default(),
+            k_q: Default::default(),
+            iy: Default::default(),
+            ix: Default::default(),
+            iy_pos: Default::default(),
+            ix_pos: Default::default(),
+            row_base: Default::default(),
+            plane_base: Default::default(),
+            pos_row0: Default::default(),
+            wrap_kx: Default::default(),
+            wrap_ky: Default::default(),
+            wrap_ic: Default::default(),
+            wrap_ox: Default::default(),
+            wrap_oy: Default::default(),
+            sw16: Default::default(),
+            sh16: Default::default(),
+            lanes: Constant::new((lanes as u64).into()),
+            zero_i: Constant::new(0.into()),
+            one_i: Constant::new(1.into()),
+            zero8: Constant::new(0.into()),
+            one8: Constant::new(1.into()),
+        }
+    }
+}
+
+impl Logic for AddrGen {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, bank_q, group, ch_base, grp_base, oy, ox, pos, ic, ky, kx, k_q, iy, ix,
+            iy_pos, ix_pos, row_base, plane_base, pos_row0
+        );
+        self.wrap_kx.next = self.kx.q.val() == (self.kw.val() - self.one8.val());
+        self.wrap_ky.next =
+            self.wrap_kx.val() && (self.ky.q.val() == (self.kh.val() - self.one8.val()));
+        self.wrap_ic.next =
+            self.wrap_ky.val() && (self.ic.q.val() == (self.in_c.val() - self.one_i.val()));
+        self.wrap_ox.next =
+            self.wrap_ic.val() && (self.ox.q.val() == (self.out_w.val() - self.one_i.val()));
+        self.wrap_oy.next =
+            self.wrap_ox.val() && (self.oy.q.val() == (self.out_h.val() - self.one_i.val()));
+        self.sw16.next = bit_cast::<INDEX_BITS, 8>(self.stride_w.val());
+        self.sh16.next = bit_cast::<INDEX_BITS, 8>(self.stride_h.val());
+
+        self.k.next = self.k_q.q.val();
+        self.bank.next = self.bank_q.q.val();
+        self.act_addr.next = self.row_base.q.val() + self.ix.q.val();
+        self.in_bounds.next =
+            (self.iy.q.val() < self.in_h.val()) && (self.ix.q.val() < self.in_w.val());
+        self.last.next = self.wrap_ic.val();
+        self.out_addr.next = self.grp_base.q.val() + self.pos.q.val();
+        self.ch0.next = self.ch_base.q.val();
+        self.group_end.next = self.step.val() && self.wrap_oy.val();
+        self.layer_end.next = self.step.val()
+            && self.wrap_oy.val()
+            && (self.group.q.val() == (self.groups.val() - self.one_i.val()));
+
+        // Each wrap overrides what the counters inside it set.
+        if self.step.val() {
+            self.k_q.d.next = self.k_q.q.val() + self.one_i.val();
+            self.kx.d.next = self.kx.q.val() + self.one8.val();
+            self.ix.d.next = self.ix.q.val() + self.one_i.val();
+        }
+        if self.step.val() && self.wrap_kx.val() {
+            self.kx.d.next = self.zero8.val();
+            self.ix.d.next = self.ix_pos.q.val();
+            self.ky.d.next = self.ky.q.val() + self.one8.val();
+            self.iy.d.next = self.iy.q.val() + self.one_i.val();
+            self.row_base.d.next = self.row_base.q.val() + self.in_w.val();
+        }
+        if self.step.val() && self.wrap_ky.val() {
+            self.ky.d.next = self.zero8.val();
+            self.iy.d.next = self.iy_pos.q.val();
+            self.ic.d.next = self.ic.q.val() + self.one_i.val();
+            self.plane_base.d.next = self.plane_base.q.val() + self.plane.val();
+            self.row_base.d.next = self.plane_base.q.val() + self.plane.val();
+        }
+        // End of an output position.
+        if self.step.val() && self.wrap_ic.val() {
+            self.ic.d.next = self.zero_i.val();
+            self.k_q.d.next = self.zero_i.val();
+            self.pos.d.next = self.pos.q.val() + self.one_i.val();
+            self.ox.d.next = self.ox.q.val() + self.one_i.val();
+            self.ix_pos.d.next = self.ix_pos.q.val() + self.sw16.val();
+            self.ix.d.next = self.ix_pos.q.val() + self.sw16.val();
+            self.row_base.d.next = self.pos_row0.q.val();
+            self.plane_base.d.next = self.pos_row0.q.val();
+        }
+        if self.step.val() && self.wrap_ox.val() {
+            self.ox.d.next = self.zero_i.val();
+            self.ix_pos.d.next = self.ix0.val();
+            self.ix.d.next = self.ix0.val();
+            self.oy.d.next = self.oy.q.val() + self.one_i.val();
+            self.iy_pos.d.next = self.iy_pos.q.val() + self.sh16.val();
+            self.iy.d.next = self.iy_pos.q.val() + self.sh16.val();
+            self.pos_row0.d.next = self.pos_row0.q.val() + self.row_step.val();
+            self.row_base.d.next = self.pos_row0.q.val() + self.row_step.val();
+            self.plane_base.d.next = self.pos_row0.q.val() + self.row_step.val();
+        }
+        // End of a channel group.
+        if self.step.val() && self.wrap_oy.val() {
+            self.oy.d.next = self.zero_i.val();
+            self.pos.d.next = self.zero_i.val();
+            self.iy_pos.d.next = self.iy0.val();
+            self.iy.d.next = self.iy0.val();
+            self.pos_row0.d.next = self.row0.val();
+            self.row_base.d.next = self.row0.val();
+            self.plane_base.d.next = self.row0.val();
+            self.bank_q.d.next = !self.bank_q.q.val();
+            self.group.d.next = self.group.q.val() + self.one_i.val();
+            self.ch_base.d.next = self.ch_base.q.val() + self.lanes.val();
+            self.grp_base.d.next = self.grp_base.q.val() + self.grp_step.val();
+        }
+
+        if self.start.val() {
+            self.bank_q.d.next = false;
+            self.group.d.next = self.zero_i.val();
+            self.ch_base.d.next = self.zero_i.val();
+            self.grp_base.d.next = self.out_base.val();
+            self.oy.d.next = self.zero_i.val();
+            self.ox.d.next = self.zero_i.val();
+            self.pos.d.next = self.zero_i.val();
+            self.ic.d.next = self.zero_i.val();
+            self.ky.d.next = self.zero8.val();
+            self.kx.d.next = self.zero8.val();
+            self.k_q.d.next = self.zero_i.val();
+            self.iy.d.next = self.iy0.val();
+            self.ix.d.next = self.ix0.val();
+            self.iy_pos.d.next = self.iy0.val();
+            self.ix_pos.d.next = self.ix0.val();
+            self.row_base.d.next = self.row0.val();
+            self.plane_base.d.next = self.row0.val();
+            self.pos_row0.d.next = self.row0.val();
+        }
+    }
+}
