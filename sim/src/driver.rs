@@ -177,6 +177,7 @@ pub fn run_layer(
     let mut rng = StdRng::seed_from_u64(opts.seed);
     let p = opts.pressure;
     let budget = opts.max_cycles.unwrap_or_else(|| p.cycle_budget(lanes));
+    let marks_last = dut.has_pin(Pin::InLast);
 
     dut.set_pin(Pin::Reset, 0, 1)?;
     dut.tick()?;
@@ -222,6 +223,10 @@ pub fn run_layer(
             dut.set_pin(Pin::InValid, l, m.presented as u64)?;
             if m.presented {
                 dut.set_pin(Pin::InData, l, m.input.words[taken])?;
+                if marks_last {
+                    let last = taken + 1 == m.input.words.len();
+                    dut.set_pin(Pin::InLast, l, last as u64)?;
+                }
             }
             m.ready = !rng.gen_bool(p.out_stall);
             dut.set_pin(Pin::OutReady, l, m.ready as u64)?;

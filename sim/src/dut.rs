@@ -17,6 +17,7 @@ pub enum Pin {
     Count,
     InData,
     InValid,
+    InLast,
     InReady,
     OutWeight,
     OutValid,
@@ -28,13 +29,14 @@ pub enum Pin {
 
 impl Pin {
     /// Every pin, in declaration order (`pin as usize` indexes this array).
-    pub const ALL: [Pin; 13] = [
+    pub const ALL: [Pin; 14] = [
         Pin::Reset,
         Pin::Start,
         Pin::LengthBits,
         Pin::Count,
         Pin::InData,
         Pin::InValid,
+        Pin::InLast,
         Pin::InReady,
         Pin::OutWeight,
         Pin::OutValid,
@@ -63,6 +65,7 @@ impl Pin {
             Pin::Count => "count",
             Pin::InData => "in_data",
             Pin::InValid => "in_valid",
+            Pin::InLast => "in_last",
             Pin::InReady => "in_ready",
             Pin::OutWeight => "out_weight",
             Pin::OutValid => "out_valid",
@@ -80,6 +83,9 @@ pub trait Dut {
     fn lanes(&self) -> usize;
     /// Drive the layer-parameter inputs, in [`CFG_PORTS`] order (see [`cfg_values`]).
     fn set_cfg(&mut self, values: &CfgValues) -> Result<()>;
+    /// The design has `pin` (`in_last` is a port of the compact lane only: the full lane counts
+    /// its words itself).
+    fn has_pin(&self, pin: Pin) -> bool;
     /// Drive an input pin (lane is ignored for shared pins).
     fn set_pin(&mut self, pin: Pin, lane: usize, value: u64) -> Result<()>;
     /// Read a pin (after [`Dut::settle`] if inputs changed).

@@ -55,6 +55,10 @@ impl Dut for HdlLane {
         Ok(())
     }
 
+    fn has_pin(&self, pin: Pin) -> bool {
+        pin != Pin::InLast
+    }
+
     fn set_pin(&mut self, pin: Pin, _lane: usize, value: u64) -> Result<()> {
         let u = &mut self.uut;
         let bit = value != 0;

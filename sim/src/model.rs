@@ -327,6 +327,10 @@ impl Dut for Model {
         Ok(())
     }
 
+    fn has_pin(&self, pin: Pin) -> bool {
+        self.pins[pin as usize].is_some()
+    }
+
     fn set_pin(&mut self, pin: Pin, lane: usize, value: u64) -> Result<()> {
         let id = self.pins[pin as usize].ok_or_else(|| anyhow!("model lacks pin {pin:?}"))?;
         self.set_field(id, lane, value)

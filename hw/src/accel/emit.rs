@@ -187,6 +187,9 @@ fn host_facing(n: &str) -> bool {
 }
 
 /// The ports of the top: shared ones, then the per-decompressor-lane and per-MAC-lane buses.
+/// Inputs of a decompressor lane that the accelerator's memory side drives, one bus per lane.
+const LANE_STREAM_INPUTS: [&str; 5] = ["length_bits", "count", "in_data", "in_valid", "in_last"];
+
 fn top_ports(lanes: AccelLanes, b: &Blocks<'_>) -> Result<Vec<Port>> {
     let shared = |p: &Port| Port {
         lane_width: None,
@@ -215,8 +218,11 @@ fn top_ports(lanes: AccelLanes, b: &Blocks<'_>) -> Result<Vec<Port>> {
         ports.push(shared(find(b.ctrl, name)?));
     }
     let (d, p) = (lanes.dec(), lanes.mac());
-    for name in ["length_bits", "count", "in_data", "in_valid"] {
-        ports.push(bus(find(b.core, name)?, name, PortDirection::Input, d));
+    for name in LANE_STREAM_INPUTS {
+        // `in_last` is a port of the compact lane only.
+        if let Some(port) = b.core.iter().find(|p| p.name == name) {
+            ports.push(bus(port, name, PortDirection::Input, d));
+        }
     }
     let channels = find(b.mac, "channels")?;
     ports.push(bus(channels, "lane_channels", PortDirection::Input, p));
@@ -314,7 +320,7 @@ fn top_module(top: &str, lanes: AccelLanes, b: &Blocks<'_>) -> Result<(String, M
                 "out_last" => String::new(),
                 "error" => slice("dec_error", 1, l),
                 "done" => slice("dec_done", 1, l),
-                "in_data" | "in_valid" | "in_ready" | "length_bits" | "count" => {
+                n if n == "in_ready" || LANE_STREAM_INPUTS.contains(&n) => {
                     slice(&port.name, port.width, l)
                 }
                 n => n.to_string(),

@@ -13,8 +13,8 @@
 
 use super::rebuild::{CompactRebuild, PRED_BITS};
 use super::rice::{CompactRice, CODE_WINDOW, U_BITS};
-use super::shape::{CompactShape, COUNT_BITS, WINDOW_BITS, WORDS_BITS, WORD_BITS};
-use crate::config::{COUNT_BITS as COUNT_PORT_BITS, LENGTH_BITS, WEIGHT_BITS};
+use super::shape::{CompactShape, COUNT_BITS, STREAM_BITS, WINDOW_BITS, WORD_BITS};
+use crate::config::WEIGHT_BITS;
 use crate::core::LaneState;
 use rust_hdl::prelude::*;
 
@@ -33,9 +33,9 @@ pub struct CompactLane {
     /// Start a layer: latch `length_bits` and `count`.
     pub start: Signal<In, Bit>,
     /// Exact length of the lane stream in bits.
-    pub length_bits: Signal<In, Bits<LENGTH_BITS>>,
+    pub length_bits: Signal<In, Bits<STREAM_BITS>>,
     /// Number of weights in the lane.
-    pub count: Signal<In, Bits<COUNT_PORT_BITS>>,
+    pub count: Signal<In, Bits<COUNT_BITS>>,
     /// The layer parameters are the ones this lane decodes ([`super::CompactConfig`]).
     pub lp_ok: Signal<In, Bit>,
     /// Residual shift r.
@@ -44,6 +44,9 @@ pub struct CompactLane {
     pub in_data: Signal<In, Bits<WORD_BITS>>,
     /// `in_data` is valid.
     pub in_valid: Signal<In, Bit>,
+    /// `in_data` is the last word of the lane stream (the `ceil(length_bits / 32)`-th); the memory
+    /// side marks it, as AXI-Stream's TLAST does, so the lane keeps no word count.
+    pub in_last: Signal<In, Bit>,
     /// The lane takes `in_data` at this edge if `in_valid` is high (depends on flip-flops only).
     pub in_ready: Signal<Out, Bit>,
     /// Decoded weight, sign-extended to 16 bits.
@@ -73,13 +76,11 @@ pub struct CompactLane {
     l1: DFF<Bit>,
     l2: DFF<Bit>,
     ptr: DFF<Bits<5>>,
-    words_left: DFF<Bits<WORDS_BITS>>,
-    part: DFF<Bit>,
+    got_last: DFF<Bit>,
     tail: DFF<Bits<6>>,
     count_seen: DFF<Bits<COUNT_BITS>>,
     count_all: DFF<Bits<COUNT_BITS>>,
     empty: DFF<Bit>,
-    too_big: DFF<Bit>,
     seg_left: DFF<Bits<9>>,
     k: DFF<Bits<4>>,
     acc: DFF<Bits<ACC_BITS>>,
@@ -163,9 +164,7 @@ pub struct CompactLane {
     esc_len6: Constant<Bits<6>>,
     hdr_bits6: Constant<Bits<6>>,
     tail_mask: Constant<Bits<6>>,
-    count_high: Constant<Bits<COUNT_PORT_BITS>>,
-    length_high: Constant<Bits<LENGTH_BITS>>,
-    zero_length: Constant<Bits<LENGTH_BITS>>,
+    zero_length: Constant<Bits<STREAM_BITS>>,
     one_count: Constant<Bits<COUNT_BITS>>,
     zero5: Constant<Bits<5>>,
     zero6: Constant<Bits<6>>,
@@ -174,9 +173,6 @@ pub struct CompactLane {
     ones9: Constant<Bits<9>>,
     zero_count: Constant<Bits<COUNT_BITS>>,
     zero_acc: Constant<Bits<ACC_BITS>>,
-    zero_port: Constant<Bits<COUNT_PORT_BITS>>,
-    zero_words: Constant<Bits<WORDS_BITS>>,
-    one_words: Constant<Bits<WORDS_BITS>>,
 }
 
 impl CompactLane {
@@ -196,6 +192,7 @@ impl CompactLane {
             lp_shift: Default::default(),
             in_data: Default::default(),
             in_valid: Default::default(),
+            in_last: Default::default(),
             in_ready: Default::default(),
             out_weight: Default::default(),
             out_valid: Default::default(),
@@ -216,13 +213,11 @@ impl CompactLane {
             l1: Default::default(),
             l2: Default::default(),
             ptr: Default::default(),
-            words_left: Default::default(),
-            part: Default::default(),
+            got_last: Default::default(),
             tail: Default::default(),
             count_seen: Default::default(),
             count_all: Default::default(),
             empty: Default::default(),
-            too_big: Default::default(),
             seg_left: Default::default(),
             k: Default::default(),
             acc: Default::default(),
@@ -304,10 +299,6 @@ impl CompactLane {
             many: Constant::new(127.into()),
             zero7: Constant::new(0.into()),
             tail_mask: Constant::new(31.into()),
-            count_high: Constant::new((!((1u64 << COUNT_BITS) - 1) & 0xffff_ffff).into()),
-            length_high: Constant::new(
-                (!((1u64 << (WORDS_BITS + 5)) - 1) & ((1u64 << LENGTH_BITS) - 1)).into(),
-            ),
             zero_length: Constant::new(0.into()),
             one_count: Constant::new(1.into()),
             zero5: Constant::new(0.into()),
@@ -317,9 +308,6 @@ impl CompactLane {
             ones9: Constant::new(0x1ff.into()),
             zero_count: Constant::new(0.into()),
             zero_acc: Constant::new(0.into()),
-            zero_port: Constant::new(0.into()),
-            zero_words: Constant::new(0.into()),
-            one_words: Constant::new(1.into()),
         }
     }
 }
@@ -341,13 +329,11 @@ impl Logic for CompactLane {
             l1,
             l2,
             ptr,
-            words_left,
-            part,
+            got_last,
             tail,
             count_seen,
             count_all,
             empty,
-            too_big,
             seg_left,
             k,
             acc,
@@ -422,8 +408,7 @@ impl Logic for CompactLane {
         if self.v0.q.val() & self.l0.q.val() {
             self.end_pos.next = bit_cast::<7, 6>(self.tail.q.val());
         }
-        self.more_words.next =
-            (self.words_left.q.val() != self.zero_words.val()) | self.part.q.val();
+        self.more_words.next = !self.got_last.q.val();
         self.window_ok.next = self.v0.q.val() & (self.v1.q.val() | self.l0.q.val());
         // An empty stream (or one read to its end) has no bits at all: any step is truncated.
         if !(self.v0.q.val() | self.v1.q.val() | self.v2.q.val() | self.more_words.val()) {
@@ -439,7 +424,6 @@ impl Logic for CompactLane {
         self.stage_free.next = !self.stage_valid.q.val() | self.moving.val();
         self.can_step.next = (self.state.q.val() == LaneState::Run)
             & self.lp_ok.val()
-            & !self.too_big.q.val()
             & self.window_ok.val()
             & self.stage_free.val()
             & !(self.new_seg.val() & self.empty.q.val());
@@ -558,26 +542,20 @@ impl Logic for CompactLane {
         // w2 takes a word exactly when the lane is ready (flip-flops only).
         if self.in_ready.val() {
             self.w2.d.next = self.in_data.val();
-            // The last word: the partial one, or the last full one when there is none.
-            self.l2.d.next = (self.words_left.q.val() == self.zero_words.val())
-                | ((self.words_left.q.val() == self.one_words.val()) & !self.part.q.val());
+            self.l2.d.next = self.in_last.val();
         }
         self.v0.d.next = self.v1.q.val() | (self.v0.q.val() & !self.advance.val());
         self.v1.d.next = (self.m1.val() & self.v2.q.val()) | (!self.m1.val() & self.v1.q.val());
         self.v2.d.next = self.fire.val() | (self.v2.q.val() & !self.m1.val());
-        if self.fire.val() {
-            if self.words_left.q.val() != self.zero_words.val() {
-                self.words_left.d.next = self.words_left.q.val() - self.one_words.val();
-            } else {
-                self.part.d.next = false;
-            }
+        if self.fire.val() & self.in_last.val() {
+            self.got_last.d.next = true;
         }
 
         // ---- Layer start, reset, flags. A lane of zero weights is done when its stream is empty.
         self.len_tail.next =
-            bit_cast::<6, LENGTH_BITS>(self.length_bits.val()) & self.tail_mask.val();
+            bit_cast::<6, STREAM_BITS>(self.length_bits.val()) & self.tail_mask.val();
         if self.state.q.val() == LaneState::Run {
-            if !self.lp_ok.val() | self.too_big.q.val() {
+            if !self.lp_ok.val() {
                 self.state.d.next = LaneState::Fail;
             }
             if self.new_seg.val() & self.empty.q.val() {
@@ -590,15 +568,10 @@ impl Logic for CompactLane {
         if self.start.val() {
             self.state.d.next = LaneState::Run;
             self.count_seen.d.next = self.zero_count.val();
-            self.count_all.d.next = bit_cast::<COUNT_BITS, COUNT_PORT_BITS>(self.count.val());
-            self.empty.d.next = self.count.val() == self.zero_port.val();
-            self.too_big.d.next = ((self.count.val() & self.count_high.val())
-                != self.zero_port.val())
-                | ((self.length_bits.val() & self.length_high.val()) != self.zero_length.val());
-            self.words_left.d.next = bit_cast::<WORDS_BITS, LENGTH_BITS>(
-                self.length_bits.val() >> self.c4.val() >> self.c1.val(),
-            );
-            self.part.d.next = self.len_tail.val() != self.zero6.val();
+            self.count_all.d.next = self.count.val();
+            self.empty.d.next = self.count.val() == self.zero_count.val();
+            // An empty stream has no words to wait for.
+            self.got_last.d.next = self.length_bits.val() == self.zero_length.val();
             self.tail.d.next = self.len_tail.val();
             if self.len_tail.val() == self.zero6.val() {
                 self.tail.d.next = self.word32.val();
@@ -619,8 +592,7 @@ impl Logic for CompactLane {
             self.v2.d.next = false;
             self.stage_valid.d.next = false;
             self.valid.d.next = false;
-            self.words_left.d.next = self.zero_words.val();
-            self.part.d.next = false;
+            self.got_last.d.next = true;
         }
         self.out_weight.next = bit_cast::<WEIGHT_BITS, 8>(self.weight.q.val());
         if self.weight.q.val().get_bit(7) {

@@ -16,10 +16,10 @@ pub const MAX_LEN_BITS: u8 = 8;
 pub const MAX_SLOPE_BITS: u8 = 8;
 /// Largest F.
 pub const MAX_FRAC_BITS: u8 = 8;
-/// Width of the lane's weight counter.
+/// Width of the lane's weight counter and `count` port.
 pub const COUNT_BITS: usize = 20;
-/// Width of the lane's word counter.
-pub const WORDS_BITS: usize = 20;
+/// Width of the lane's `length_bits` port: holds any stream of fewer than 2^COUNT_BITS weights.
+pub const STREAM_BITS: usize = 26;
 
 /// The per-layer constants of a compact lane: every parameter but r is fixed by the profile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,6 +65,14 @@ impl CompactShape {
         }
         if profile.max_lane_weights >= 1 << COUNT_BITS {
             return Err(format!("max_lane_weights must be below 2^{COUNT_BITS}"));
+        }
+        // Every weight a code and its own segment header: the longest stream of a lane.
+        let longest =
+            profile.max_lane_weights * (shape.max_code_bits() + shape.header_bits()) as u64;
+        if longest >= 1 << STREAM_BITS {
+            return Err(format!(
+                "max_lane_weights allows streams longer than the {STREAM_BITS}-bit length port"
+            ));
         }
         let (acc_min, acc_max) = shape.acc_range();
         if !fits_signed(acc_min, acc_max, ACC_BITS) {

@@ -33,6 +33,8 @@ struct Ports {
     lane_channels: PortId,
     in_data: PortId,
     in_valid: PortId,
+    /// The compact lane's last-word flag (the full lane counts its words itself).
+    in_last: Option<PortId>,
     in_ready: PortId,
     dec_error: PortId,
 }
@@ -94,6 +96,7 @@ impl AccelDevice {
             lane_channels: p("lane_channels")?,
             in_data: p("in_data")?,
             in_valid: p("in_valid")?,
+            in_last: model.port("in_last").ok(),
             in_ready: p("in_ready")?,
             dec_error: p("dec_error")?,
         };
@@ -332,6 +335,8 @@ impl AccelDevice {
                 );
             }
             mem.step(cycle, &mut presented);
+            // A presented word is the lane's last when it is the only one left to take.
+            let last: Vec<bool> = (0..d).map(|l| mem.remaining(l) == 1).collect();
             for (l, w) in presented.iter().enumerate() {
                 if w.is_some() && self.model.get_field(self.ports.in_ready, l)? == 1 {
                     mem.take(l);
@@ -340,6 +345,9 @@ impl AccelDevice {
             for (l, w) in presented.iter().enumerate() {
                 if let Some(word) = w {
                     self.set_lane(self.ports.in_data, l, *word)?;
+                    if let Some(port) = self.ports.in_last {
+                        self.set_lane(port, l, last[l] as u64)?;
+                    }
                 }
                 if shown[l] != w.is_some() {
                     self.set_lane(self.ports.in_valid, l, w.is_some() as u64)?;
