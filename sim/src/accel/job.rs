@@ -251,7 +251,7 @@ pub fn layer_registers(
 }
 
 /// Refuse layers that do not fit the registers and buffers of the emitted design.
-fn check_fits(job: &LayerJob, lanes: usize, in_base: usize, out_base: usize) -> Result<()> {
+pub fn check_fits(job: &LayerJob, lanes: usize, in_base: usize, out_base: usize) -> Result<()> {
     let g = &job.geom;
     let name = &job.name;
     if g.k_len() == 0 || g.out_c == 0 || g.out_plane() == 0 || g.stride_h == 0 || g.stride_w == 0 {
