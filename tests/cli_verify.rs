@@ -26,7 +26,7 @@ fn two_shards_merged_equal_the_single_run() {
     let base = [
         "verify",
         "--model",
-        "models/lenet5.onnx",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/models/lenet5.onnx"),
         "--images",
         "5",
         "--calib",
