@@ -177,5 +177,5 @@ fn a_layer_beyond_the_weight_bank_runs_on_the_host_only_when_asked() {
     assert_eq!(r["mismatches"], 0);
     let host = r["host_layers"].as_array().unwrap();
     assert_eq!(host.len(), 1, "{r}");
-    assert!(host[0].as_str().unwrap().starts_with("conv: "), "{r}");
+    assert!(host[0].as_str().unwrap().starts_with("layer conv: "), "{r}");
 }

@@ -498,3 +498,41 @@ fn a_layer_beyond_the_weight_bank_fails_or_runs_on_the_host() {
     assert!(why.contains("1100 weights per channel"), "{why}");
     assert_eq!(run.outputs, model.run(&x).unwrap());
 }
+
+#[test]
+fn grouped_and_depthwise_convolutions_run_one_job_per_group() {
+    let mut rng = StdRng::seed_from_u64(13);
+    // (input channels, groups, output channels): two groups, and depthwise with a multiplier.
+    for (c, groups, out_c) in [(6, 2, 10), (5, 5, 5), (4, 4, 8)] {
+        let window = Window {
+            kernel: [3, 3],
+            stride: [1, 1],
+            dilation: [1, 1],
+            pads: [1, 1, 1, 1],
+            auto_pad: AutoPad::NotSet,
+            ceil_mode: false,
+        };
+        let op = QOp::Conv {
+            layer: weighted(
+                &mut rng,
+                vec![out_c, c / groups, 3, 3],
+                Act::Clamp,
+                -128,
+                127,
+            ),
+            window,
+            groups,
+        };
+        let model = one_layer(op, vec![c, 7, 6]);
+        let plan = NetworkPlan::new(&model, LANES, WeightStore::Int8).unwrap();
+        let per = out_c / groups;
+        let parts: Vec<_> = plan.parts[0]
+            .iter()
+            .map(|p| (p.group, p.channels.clone()))
+            .collect();
+        let want: Vec<_> = (0..groups).map(|g| (g, g * per..(g + 1) * per)).collect();
+        assert_eq!(parts, want);
+        let x = random_input(&mut rng, &[c, 7, 6]);
+        check(&model, &x, DramConfig::default());
+    }
+}

@@ -5,11 +5,10 @@
 
 use super::device::{AccelDevice, LayerRun};
 use super::dram::DramConfig;
-use super::job::{check_fits, Geometry, LayerJob};
-use super::plan::NetworkPlan;
+use super::job::{check_fits, Geometry};
+use super::plan::{NetworkPlan, PartJob};
 use anyhow::{anyhow, bail, Result};
 use lc_sw::model::golden::{QModel, QOp, QTensor};
-use std::ops::Range;
 use std::path::PathBuf;
 
 /// The first output that differs from the golden model.
@@ -180,7 +179,7 @@ pub fn run_image(
         };
         let misfit = jobs
             .iter()
-            .find_map(|(_, j)| check_fits(j, plan.lanes, 0, j.geom.in_len()).err());
+            .find_map(|p| check_fits(&p.job, plan.lanes, p.in_base, x.data.len()).err());
         let on_host = match misfit {
             Some(e) if opts.host_fallback => Some(e.to_string()),
             Some(e) => return Err(e),
@@ -203,8 +202,8 @@ pub fn run_image(
                 .first()
                 .ok_or_else(|| anyhow!("layer '{}' has no job", l.name))?;
             let g = Geometry {
-                out_c: jobs.iter().map(|(_, j)| j.geom.out_c).sum(),
-                ..first.1.geom
+                out_c: jobs.iter().map(|p| p.job.geom.out_c).sum(),
+                ..first.job.geom
             };
             let shape = match l.op {
                 QOp::Dense(_) => vec![g.out_c],
@@ -225,8 +224,8 @@ pub fn run_image(
                 run: Some(run),
                 macs: g.macs(),
                 lane_macs,
-                act_reads: groups * positions * k + (g.in_len() + g.out_len()) as u64,
-                act_writes: (g.out_len() + g.in_len()) as u64,
+                act_reads: groups * positions * k + (x.data.len() + g.out_len()) as u64,
+                act_writes: (g.out_len() + x.data.len()) as u64,
                 outputs: g.out_len() as u64,
                 wbuf_reads: lane_macs,
                 wbuf_writes: run.weights,
@@ -282,23 +281,23 @@ pub fn run_image(
     })
 }
 
-/// Run the jobs of one layer's parts: the input is written once, each part's output channels
-/// are read back after its run. Returns the output, the summed counts and the channel groups.
+/// Run the jobs of one layer's parts: the input is written once (at 0), each part reads its
+/// group's input channels and its output channels are read back after its run. Returns the
+/// output, the summed counts and the lane groups of channels.
 fn run_parts(
     dev: &mut AccelDevice,
     plan: &NetworkPlan,
-    jobs: &[(Range<usize>, LayerJob)],
+    jobs: &[PartJob],
     input: &[i8],
     dram: DramConfig,
 ) -> Result<(Vec<i8>, LayerRun, u64)> {
-    let in_base = 0;
     let out_base = input.len();
-    let mut io = dev.write_activations(in_base, input)?;
+    let mut io = dev.write_activations(0, input)?;
     let mut total = LayerRun::default();
     let mut data = Vec::new();
     let mut groups = 0u64;
-    for (_, job) in jobs {
-        let run = dev.run_layer(job, &plan.words, dram, in_base, out_base)?;
+    for PartJob { job, in_base, .. } in jobs {
+        let run = dev.run_layer(job, &plan.words, dram, *in_base, out_base)?;
         let n = job.geom.out_len();
         data.extend(dev.read_activations(out_base, n)?);
         io += n as u64;

@@ -85,14 +85,28 @@ pub struct NetworkPlan {
     pub store: WeightStore,
 }
 
-/// Output channels `channels` of a Conv/Dense layer, stored as container layer `layer` and run as
-/// one job.
+/// Output channels `channels` of a Conv/Dense layer, all in convolution group `group`, stored as
+/// container layer `layer` and run as one job.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Part {
     /// Index of the container layer.
     pub layer: usize,
     /// Output channels of the Conv/Dense layer.
     pub channels: Range<usize>,
+    /// The convolution group (0 for a dense layer or an ungrouped convolution).
+    pub group: usize,
+}
+
+/// The job of one part, where its input channels start in the activation buffer, and the output
+/// channels it produces.
+#[derive(Clone, Debug)]
+pub struct PartJob {
+    /// Output channels of the layer.
+    pub channels: Range<usize>,
+    /// Activation buffer address of the part's first input channel (the layer input is at 0).
+    pub in_base: usize,
+    /// The job.
+    pub job: LayerJob,
 }
 
 /// The codec parameters of the raw INT8 stream.
@@ -208,8 +222,9 @@ impl NetworkPlan {
                 Some(&i) => (shapes[i].iter().product(), &shapes[ql.output]),
                 None => bail!("layer {name} has no input"),
             };
-            let layer = match &mut ql.op {
-                QOp::Conv { layer, .. } | QOp::Dense(layer) => layer,
+            let (layer, groups) = match &mut ql.op {
+                QOp::Conv { layer, groups, .. } => (layer, (*groups).max(1)),
+                QOp::Dense(layer) => (layer, 1),
                 _ => continue,
             };
             let n: usize = layer.dims.iter().product();
@@ -221,10 +236,15 @@ impl NetworkPlan {
                 );
             }
             let plane = out_shape.iter().skip(1).product();
-            let ranges = channel_parts(layer.dims[0], plane, in_len, split.mac());
+            let per_group = layer.dims[0] / groups;
+            let ranges = (0..groups).flat_map(|g| {
+                channel_parts(per_group, plane, in_len, split.mac())
+                    .into_iter()
+                    .map(move |r| (g, g * per_group + r.start..g * per_group + r.end))
+            });
             let mut decoded = Vec::with_capacity(n);
             let mut layer_parts = Vec::new();
-            for ch in ranges {
+            for (group, ch) in ranges.collect::<Vec<_>>() {
                 let part_name = if ch.len() == layer.dims[0] {
                     name.clone()
                 } else {
@@ -252,6 +272,7 @@ impl NetworkPlan {
                 layer_parts.push(Part {
                     layer: layers.len(),
                     channels: ch,
+                    group,
                 });
                 layers.push(c);
             }
@@ -315,14 +336,14 @@ impl NetworkPlan {
     }
 
     /// The jobs of weighted layer `wi` (its index among the Conv/Dense layers) on an input
-    /// shape, one per part, with the output channels each produces.
+    /// shape, one per part.
     pub fn jobs(
         &self,
         wi: usize,
         name: &str,
         op: &QOp,
         in_shape: &[usize],
-    ) -> Result<Vec<(Range<usize>, LayerJob)>> {
+    ) -> Result<Vec<PartJob>> {
         let (layer, geom) = match op {
             QOp::Conv {
                 layer,
@@ -363,7 +384,11 @@ impl NetworkPlan {
                     codec: c.params,
                     lanes: self.streams[p.layer].clone(),
                 };
-                Ok((p.channels.clone(), job))
+                Ok(PartJob {
+                    channels: p.channels.clone(),
+                    in_base: p.group * geom.in_len(),
+                    job,
+                })
             })
             .collect()
     }

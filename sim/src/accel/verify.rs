@@ -99,11 +99,11 @@ pub struct StoreSummary {
 }
 
 impl StoreSummary {
-    /// The Conv/Dense layers that ran on the host (host fallback), with the reason.
+    /// Why each Conv/Dense layer that ran on the host (host fallback) did, naming the layer.
     pub fn host_layers(&self) -> Vec<String> {
         self.layers
             .iter()
-            .filter_map(|l| l.fallback.as_ref().map(|why| format!("{}: {why}", l.name)))
+            .filter_map(|l| l.fallback.clone())
             .collect()
     }
 
