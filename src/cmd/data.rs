@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
+use lc_sim::accel::dataset::{model_name, prepare, PreparedModel};
+use lc_sim::accel::shard::Shard;
 use lc_sw::data::fashion;
 use lc_sw::eval::inputs::{Inputs, Layout, Source};
 use lc_sw::model::graph::Graph;
@@ -165,5 +167,26 @@ impl DataArgs {
                     self.describe()
                 )
             })
+    }
+
+    /// Import `path` and prepare it for the accelerator: calibrated, quantized, with its first
+    /// `images` evaluation inputs (only those of `shard` when given).
+    pub fn prepare(
+        &self,
+        path: &Path,
+        images: usize,
+        shard: Option<Shard>,
+    ) -> Result<PreparedModel> {
+        let model = self.load(path)?;
+        let inputs = self.inputs(&model, images, 0)?;
+        let eval = match shard {
+            Some(s) => inputs.eval.shard(s.index, s.count),
+            None => inputs.eval,
+        };
+        if eval.is_empty() {
+            let of = shard.map_or(String::new(), |s| format!(", shard {s}"));
+            bail!("no input to run ({images} images{of})");
+        }
+        prepare(&model_name(path), model.graph, &inputs.calib, eval)
     }
 }

@@ -43,7 +43,7 @@ pub struct Args {
     /// ONNX model.
     #[arg(long, default_value = "models/lenet5.onnx")]
     pub model: PathBuf,
-    /// Number of evaluation inputs (the first N of the test split).
+    /// Number of evaluation inputs: the first N of `--dataset`.
     #[arg(long, default_value_t = 10_000)]
     pub images: usize,
     #[command(flatten)]

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use lc_sim::accel::dataset::{accuracy, model_name, prepare};
+use lc_sim::accel::dataset::accuracy;
 use lc_sim::accel::dram::DramConfig;
 use lc_sim::accel::plan::{NetworkPlan, WeightStore};
 use lc_sim::accel::report::{render_html, render_markdown, ModelRow, ReportData, SweepTable};
@@ -62,9 +62,7 @@ pub fn run(args: &Args) -> Result<()> {
     let mut sweeps = Vec::new();
     for path in &args.model {
         let n = args.images.max(args.accuracy_images);
-        let model = args.data.load(path)?;
-        let inputs = args.data.inputs(&model, n, 0)?;
-        let m = prepare(&model_name(path), model.graph, &inputs.calib, inputs.eval)?;
+        let m = args.data.prepare(path, n, None)?;
         let k = args.images.min(m.inputs.len());
         let w = Workload {
             qmodel: &m.qmodel,

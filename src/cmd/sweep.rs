@@ -24,7 +24,7 @@ pub struct Args {
     /// ONNX models (each needs inputs from --dataset).
     #[arg(long, num_args = 1.., default_values = ["models/lenet5.onnx", "models/vgg_small.onnx"])]
     pub models: Vec<PathBuf>,
-    /// Number of evaluation inputs (the first N of the test split).
+    /// Number of evaluation inputs: the first N of `--dataset`.
     #[arg(long, default_value_t = 10_000)]
     pub images: usize,
     #[command(flatten)]

@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
-use lc_sim::accel::dataset::{model_name, prepare};
 use lc_sim::accel::dram::DramConfig;
 use lc_sim::accel::energy::EnergyModel;
 use lc_sim::accel::plan::WeightStore;
@@ -107,7 +106,7 @@ pub struct Args {
     /// ONNX model.
     #[arg(long, default_value = "models/lenet5.onnx")]
     pub model: PathBuf,
-    /// Test images (the first N of the test split).
+    /// Inputs to run: the first N evaluation inputs of `--dataset`.
     #[arg(long, default_value_t = 20)]
     pub images: usize,
     /// Run only every N-th of the images, starting at image I (`I/N`); `merge-verify` sums
@@ -221,17 +220,8 @@ pub fn verify_model(
         bail!("--images must be at least 1");
     }
     let opts = accel.options(vcd_dir)?;
-    let imported = data.load(model)?;
-    let inputs = data.inputs(&imported, images, 0)?;
-    let eval = match shard {
-        Some(s) => inputs.eval.shard(s.index, s.count),
-        None => inputs.eval,
-    };
-    if eval.is_empty() {
-        bail!("no input to verify (shard {shard:?} of {images} images)");
-    }
-    let name = model_name(model);
-    let m = prepare(&name, imported.graph, &inputs.calib, eval)?;
+    let m = data.prepare(model, images, shard)?;
+    let name = m.name.clone();
     let store = accel.store();
     let raw = verify_store(m.workload(), WeightStore::Int8, &opts)?;
     let lc = verify_store(m.workload(), store, &opts)?;
