@@ -33,6 +33,8 @@ enum Command {
     Rtl(cmd::rtl::Args),
     /// Verify a CNN on the accelerator RTL against the golden model.
     Verify(cmd::verify::Args),
+    /// Merge the JSON records of the shards of one `verify` run (`verify --shard I/N --json`).
+    MergeVerify(cmd::merge_verify::Args),
     /// Study table and bandwidth sweep on the accelerator RTL.
     Report(cmd::report::Args),
     /// Yosys and nextpnr on the decompressor or the accelerator: cells, fit, Fmax.
@@ -51,6 +53,7 @@ fn main() {
         Command::Sweep(a) => cmd::sweep::run(a),
         Command::Rtl(a) => cmd::rtl::run(a),
         Command::Verify(a) => cmd::verify::run(a),
+        Command::MergeVerify(a) => cmd::merge_verify::run(a),
         Command::Report(a) => cmd::report::run(a),
         Command::Synth(a) => cmd::synth::run(a),
     };

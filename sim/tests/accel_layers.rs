@@ -117,8 +117,7 @@ fn check(model: &QModel, input: &QTensor, dram: DramConfig) -> Vec<u64> {
         let mut dev = AccelDevice::for_plan(&plan).unwrap();
         let opts = RunImageOptions {
             dram,
-            trace_layer: None,
-            trace_window: None,
+            ..Default::default()
         };
         let run = run_image(&mut dev, &plan, input, &opts).unwrap();
         assert!(
@@ -144,8 +143,7 @@ fn check_split(model: &QModel, input: &QTensor, d: usize, dram: DramConfig) -> u
     let mut dev = AccelDevice::for_plan(&plan).unwrap();
     let opts = RunImageOptions {
         dram,
-        trace_layer: None,
-        trace_window: None,
+        ..Default::default()
     };
     let run = run_image(&mut dev, &plan, input, &opts).unwrap();
     assert!(run.mismatch.is_none(), "D = {d}: {}", run.mismatch.unwrap());
@@ -343,6 +341,7 @@ fn a_wrong_reference_weight_is_reported_with_layer_channel_and_index() {
         dram: DramConfig::default(),
         trace_layer: Some((0, vcd.clone())),
         trace_window: Some((100, 400)),
+        host_fallback: false,
     };
     let run = run_image(&mut dev, &plan, &x, &opts).unwrap();
     let m = run.mismatch.expect("the changed weight must be detected");
@@ -459,5 +458,81 @@ fn random_memory_latency_and_slow_memory_keep_the_outputs() {
         };
         check(&conv_model, &conv_x, dram);
         check(&dense_model, &dense_x, dram);
+    }
+}
+
+#[test]
+fn an_output_larger_than_the_activation_buffer_runs_in_channel_parts() {
+    let mut rng = StdRng::seed_from_u64(11);
+    // 24 channels of 40x40 (38,400 B) do not fit next to the 1,600-byte input: two parts.
+    let conv = conv_op(&mut rng, 1, 24, [3, 3], [1, 1], [1, 1, 1, 1]);
+    let model = one_layer(conv, vec![1, 40, 40]);
+    let x = random_input(&mut rng, &[1, 40, 40]);
+    let plan = NetworkPlan::new(&model, LANES, WeightStore::Int8).unwrap();
+    let parts: Vec<_> = plan.parts[0].iter().map(|p| p.channels.clone()).collect();
+    assert_eq!(parts, [0..16, 16..24]);
+    assert_eq!(plan.container.layers.len(), 2);
+    let cycles = check(&model, &x, DramConfig::default());
+    // Every output is computed once: at least positions x K cycles per group of 4 channels.
+    assert!(cycles.iter().all(|&c| c >= 6 * 1600 * 9), "{cycles:?}");
+}
+
+#[test]
+fn a_layer_beyond_the_weight_bank_fails_or_runs_on_the_host() {
+    let mut rng = StdRng::seed_from_u64(12);
+    let dense = QOp::Dense(weighted(&mut rng, vec![5, 1100], Act::Clamp, -128, 127));
+    let model = one_layer(dense, vec![1100]);
+    let x = random_input(&mut rng, &[1100]);
+    let plan = NetworkPlan::new(&model, LANES, WeightStore::Int8).unwrap();
+    let mut dev = AccelDevice::for_plan(&plan).unwrap();
+    let err = run_image(&mut dev, &plan, &x, &RunImageOptions::default()).unwrap_err();
+    assert!(err.to_string().contains("1024-weight bank"), "{err}");
+    let opts = RunImageOptions {
+        host_fallback: true,
+        ..Default::default()
+    };
+    let run = run_image(&mut dev, &plan, &x, &opts).unwrap();
+    assert!(run.mismatch.is_none());
+    assert_eq!(run.cycles(), 0);
+    let why = run.layers[0].fallback.as_deref().unwrap_or_default();
+    assert!(why.contains("1100 weights per channel"), "{why}");
+    assert_eq!(run.outputs, model.run(&x).unwrap());
+}
+
+#[test]
+fn grouped_and_depthwise_convolutions_run_one_job_per_group() {
+    let mut rng = StdRng::seed_from_u64(13);
+    // (input channels, groups, output channels): two groups, and depthwise with a multiplier.
+    for (c, groups, out_c) in [(6, 2, 10), (5, 5, 5), (4, 4, 8)] {
+        let window = Window {
+            kernel: [3, 3],
+            stride: [1, 1],
+            dilation: [1, 1],
+            pads: [1, 1, 1, 1],
+            auto_pad: AutoPad::NotSet,
+            ceil_mode: false,
+        };
+        let op = QOp::Conv {
+            layer: weighted(
+                &mut rng,
+                vec![out_c, c / groups, 3, 3],
+                Act::Clamp,
+                -128,
+                127,
+            ),
+            window,
+            groups,
+        };
+        let model = one_layer(op, vec![c, 7, 6]);
+        let plan = NetworkPlan::new(&model, LANES, WeightStore::Int8).unwrap();
+        let per = out_c / groups;
+        let parts: Vec<_> = plan.parts[0]
+            .iter()
+            .map(|p| (p.group, p.channels.clone()))
+            .collect();
+        let want: Vec<_> = (0..groups).map(|g| (g, g * per..(g + 1) * per)).collect();
+        assert_eq!(parts, want);
+        let x = random_input(&mut rng, &[c, 7, 6]);
+        check(&model, &x, DramConfig::default());
     }
 }

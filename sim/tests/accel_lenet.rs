@@ -2,7 +2,7 @@
 //! cycles per inference) on 20 Fashion-MNIST test images each, every Conv/Dense layer bit for bit
 //! against the golden model, with raw INT8 and with LineCompress weights.
 
-use lc_sim::accel::dataset::prepare;
+use lc_sim::accel::dataset::prepare_fashion;
 use lc_sim::accel::dram::DramConfig;
 use lc_sim::accel::energy::EnergyModel;
 use lc_sim::accel::plan::WeightStore;
@@ -14,7 +14,7 @@ use std::path::Path;
 #[test]
 fn lenet5_is_bit_exact_on_20_test_images() {
     let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/lenet5.onnx");
-    let m = prepare(&model, Path::new(DEFAULT_DIR), 20, 200).expect("model and data load");
+    let m = prepare_fashion(&model, Path::new(DEFAULT_DIR), 20, 200).expect("model and data load");
     assert_eq!(m.inputs.len(), 20);
     let opts = VerifyOptions {
         lanes: 4,
@@ -23,6 +23,7 @@ fn lenet5_is_bit_exact_on_20_test_images() {
         energy: EnergyModel::shipped().unwrap(),
         vcd_dir: std::env::temp_dir().join("lc_accel_lenet_vcd"),
         threads: 2,
+        host_fallback: false,
     };
     let raw = verify_store(m.workload(), WeightStore::Int8, &opts).unwrap();
     let lc = verify_store(
@@ -54,7 +55,7 @@ fn lenet5_is_bit_exact_on_20_test_images() {
 #[test]
 fn vgg_small_is_bit_exact_on_20_test_images() {
     let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/vgg_small.onnx");
-    let m = prepare(&model, Path::new(DEFAULT_DIR), 20, 100).expect("model and data load");
+    let m = prepare_fashion(&model, Path::new(DEFAULT_DIR), 20, 100).expect("model and data load");
     let opts = VerifyOptions {
         lanes: 4,
         decoders: None,
@@ -62,6 +63,7 @@ fn vgg_small_is_bit_exact_on_20_test_images() {
         energy: EnergyModel::shipped().unwrap(),
         vcd_dir: std::env::temp_dir().join("lc_accel_vgg_vcd"),
         threads: 2,
+        host_fallback: false,
     };
     for store in [
         WeightStore::Int8,

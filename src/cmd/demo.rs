@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use lc_sw::report::{inspect, table};
 
 use crate::cmd::compress::{compress_model, CodecArgs, ModeArg, StrategyArg};
+use crate::cmd::data::DataArgs;
 use crate::cmd::verify::{verify_model, AccelArgs};
 
 /// The shipped default model (LeNet-5 trained on Fashion-MNIST, see models/README.md).
@@ -26,6 +27,8 @@ pub struct Args {
     /// Test images run on the accelerator RTL (0 skips the RTL run).
     #[arg(long, default_value_t = 20)]
     pub images: usize,
+    #[command(flatten)]
+    pub data: DataArgs,
     #[command(flatten)]
     pub accel: AccelArgs,
 }
@@ -111,7 +114,14 @@ pub fn run(args: &Args) -> Result<()> {
         return Ok(());
     }
     println!("\n4. Accelerator RTL under Verilator, every layer compared with the golden model");
-    let v = verify_model(&model, args.images, args.out.join("vcd"), a)?;
+    let v = verify_model(
+        &model,
+        &args.data,
+        args.images,
+        None,
+        args.out.join("vcd"),
+        a,
+    )?;
     v.print_table();
     v.check()
 }

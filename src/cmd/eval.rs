@@ -1,82 +1,17 @@
 //! `linecompress eval`: accuracy of a model with float weights, INT8 weights and LineCompress
 //! weights (all integer runs through the golden model), plus the footprint ratios.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use lc_sw::codec::Mode;
-use lc_sw::data::faces::load_lfw_subset;
-use lc_sw::data::fashion::{self, Split};
 use lc_sw::eval::budget::{accept, choose, BudgetResult};
-use lc_sw::eval::inputs::{split_faces, EvalSet, Layout};
 use lc_sw::eval::ladder::Family;
 use lc_sw::eval::runner::Evaluator;
 use lc_sw::eval::variants::{model_variant, weight_count, CodecSettings, Method};
-use lc_sw::model::graph::Graph;
-use lc_sw::model::import::load_graph;
 
 use super::compress::CodecArgs;
-
-/// Which inputs to evaluate on.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DatasetArg {
-    /// Fashion-MNIST test split (calibration on the training split).
-    FashionMnist,
-    /// scikit-image's 100 faces + 100 non-faces (`--faces`), for face classifiers such as the
-    /// MTCNN O-Net (class 1 = face); every 4th image calibrates, the others are evaluated.
-    LfwFaces,
-    /// Synthetic inputs: report top-1 agreement with the float model instead of accuracy.
-    None,
-}
-
-/// Inputs shared by `eval` and `sweep`.
-#[derive(clap::Args, Clone, Debug)]
-pub struct DataArgs {
-    /// Evaluation data.
-    #[arg(long, value_enum, default_value = "fashion-mnist")]
-    pub dataset: DatasetArg,
-    /// Directory of the IDX files.
-    #[arg(long, default_value = fashion::DEFAULT_DIR)]
-    pub data_dir: PathBuf,
-    /// Number of test images (the first N of the test split).
-    #[arg(long, default_value_t = 10_000)]
-    pub images: usize,
-    /// Number of calibration images (the first N of the training split).
-    #[arg(long, default_value_t = 500)]
-    pub calib: usize,
-    /// `lfw_subset.npy` for `--dataset lfw-faces` (`make models` puts it in the model cache).
-    #[arg(long, default_value_t = default_faces())]
-    pub faces: String,
-    /// Input layout for image datasets resized to the model (MTCNN: `whc`).
-    #[arg(long, value_enum, default_value = "auto")]
-    pub layout: LayoutArg,
-    /// Override the model's input normalisation `(pixel - mean) / std` (MTCNN: 127.5).
-    #[arg(long)]
-    pub mean: Option<f32>,
-    /// Override the model's input normalisation `(pixel - mean) / std` (MTCNN: 128).
-    #[arg(long)]
-    pub std: Option<f32>,
-}
-
-fn default_faces() -> String {
-    super::model_cache()
-        .join("lfw_subset.npy")
-        .display()
-        .to_string()
-}
-
-/// Input layout on the command line.
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
-pub enum LayoutArg {
-    /// Channels first when the first axis is 1 or 3, else channels last.
-    Auto,
-    /// `[C, H, W]`.
-    Chw,
-    /// `[H, W, C]`.
-    Hwc,
-    /// `[W, H, C]`.
-    Whc,
-}
+use super::data::{DataArgs, Model};
 
 /// Method searched per layer by `eval --max-drop` (and evaluated by `eval` alone).
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,6 +43,9 @@ pub struct Args {
     /// ONNX model.
     #[arg(long, default_value = "models/lenet5.onnx")]
     pub model: PathBuf,
+    /// Number of evaluation inputs: the first N of `--dataset`.
+    #[arg(long, default_value_t = 10_000)]
+    pub images: usize,
     #[command(flatten)]
     pub data: DataArgs,
     #[command(flatten)]
@@ -143,80 +81,32 @@ pub struct Prepared<'g> {
     pub synthetic: bool,
 }
 
-/// Build the evaluators of `graph` from the data arguments; `budget_images` held-out images
-/// where the dataset is large enough to choose their number.
+/// Build the evaluators of `model` from the data arguments: `images` evaluation inputs and
+/// `budget_images` held-out ones where the dataset is large enough to choose their number.
 pub fn prepare<'g>(
-    graph: &'g Graph,
+    model: &'g Model,
     data: &DataArgs,
+    images: usize,
     budget_images: usize,
 ) -> Result<Prepared<'g>> {
-    let (set, calib, held_out, source) = match data.dataset {
-        DatasetArg::FashionMnist => {
-            let test =
-                fashion::load(&data.data_dir, Split::Test).context("loading the test split")?;
-            let train = fashion::load(&data.data_dir, Split::Train)
-                .context("loading the training split")?;
-            let set = EvalSet::from_dataset(graph, &test, 0..data.images).map_err(|e| {
-                anyhow::anyhow!("{e} (use --dataset none for agreement with float)")
-            })?;
-            let calib = EvalSet::from_dataset(graph, &train, 0..data.calib)
-                .map_err(anyhow::Error::msg)?
-                .inputs;
-            let tail = train.len().saturating_sub(budget_images)..train.len();
-            let held = EvalSet::from_dataset(graph, &train, tail).map_err(anyhow::Error::msg)?;
-            let source = format!("the last {} training images", held.len());
-            (set, calib, held, source)
-        }
-        DatasetArg::LfwFaces => {
-            let imgs = load_lfw_subset(&data.faces)
-                .with_context(|| format!("{} (run `make models`)", data.faces))?;
-            let s = split_faces(graph, &imgs, data.layout.into(), data.images)
-                .map_err(anyhow::Error::msg)?;
-            let source = format!(
-                "{} face-set images outside the evaluation set (every 4th and its mirror image)",
-                s.held_out.len()
-            );
-            (s.eval, s.calib, s.held_out, source)
-        }
-        DatasetArg::None => {
-            let set = EvalSet::synthetic(graph, data.images, 1);
-            let calib = EvalSet::synthetic(graph, data.calib, 2).inputs;
-            let held = EvalSet::synthetic(graph, budget_images, 3);
-            (
-                set,
-                calib,
-                held,
-                format!("{budget_images} synthetic inputs"),
-            )
-        }
-    };
-    if set.is_empty() || calib.is_empty() || held_out.is_empty() {
+    let graph = &model.graph;
+    let inputs = data.inputs(model, images, budget_images)?;
+    if inputs.eval.is_empty() || inputs.calib.is_empty() || inputs.held_out.is_empty() {
         bail!("need at least one evaluation, one calibration and one held-out input");
     }
-    let ev = Evaluator::new(graph, set, &calib)?;
+    let ev = Evaluator::new(graph, inputs.eval, &inputs.calib)?;
     let held_out = Evaluator {
         graph,
-        float_logits: lc_sw::eval::runner::float_logits(graph, &held_out.inputs)?,
-        set: held_out,
+        float_logits: lc_sw::eval::runner::float_logits(graph, &inputs.held_out.inputs)?,
+        set: inputs.held_out,
         calib: ev.calib.clone(),
     };
     Ok(Prepared {
         ev,
         held_out,
-        held_out_source: source,
-        synthetic: data.dataset == DatasetArg::None,
+        held_out_source: inputs.held_out_source,
+        synthetic: data.source().synthetic(),
     })
-}
-
-impl From<LayoutArg> for Layout {
-    fn from(l: LayoutArg) -> Self {
-        match l {
-            LayoutArg::Auto => Layout::Auto,
-            LayoutArg::Chw => Layout::Chw,
-            LayoutArg::Hwc => Layout::Hwc,
-            LayoutArg::Whc => Layout::Whc,
-        }
-    }
 }
 
 /// The LineCompress settings from the shared codec arguments.
@@ -230,22 +120,11 @@ pub fn codec_settings(c: &CodecArgs) -> Result<CodecSettings> {
     })
 }
 
-/// Load an ONNX graph, with the input normalisation overridden by `--mean` / `--std`.
-pub fn load(path: &Path, data: &DataArgs) -> Result<Graph> {
-    let mut g = load_graph(path).with_context(|| format!("importing {}", path.display()))?;
-    if let Some(m) = data.mean {
-        g.preprocess.mean = m;
-    }
-    if let Some(s) = data.std {
-        g.preprocess.std = s;
-    }
-    Ok(g)
-}
-
 /// Run `eval`.
 pub fn run(args: &Args) -> Result<()> {
-    let graph = load(&args.model, &args.data)?;
-    let p = prepare(&graph, &args.data, args.budget_images)?;
+    let model = args.data.load(&args.model)?;
+    let graph = &model.graph;
+    let p = prepare(&model, &args.data, args.images, args.budget_images)?;
     let ev = &p.ev;
     let codec = codec_settings(&args.codec)?;
     let mode = args.codec.options()?.mode;
@@ -257,10 +136,10 @@ pub fn run(args: &Args) -> Result<()> {
         Family::from,
     );
     let n_layers = graph.weight_layers().len();
-    let n = weight_count(&graph);
+    let n = weight_count(graph);
 
     let float = ev.float_score();
-    let int8 = model_variant(&graph, &vec![Method::Uniform(8); n_layers], codec)?;
+    let int8 = model_variant(graph, &vec![Method::Uniform(8); n_layers], codec)?;
     let int8_score = ev.score(&int8.iter().map(|v| v.weights.clone()).collect::<Vec<_>>())?;
 
     let (label, bits, score) = match args.max_drop {
@@ -277,7 +156,7 @@ pub fn run(args: &Args) -> Result<()> {
                 Family::Uniform => Method::Uniform(args.codec.bits),
                 Family::KMeans => Method::KMeans(args.centroids),
             };
-            let v = model_variant(&graph, &vec![m; n_layers], codec)?;
+            let v = model_variant(graph, &vec![m; n_layers], codec)?;
             let bits: u64 = v.iter().map(|l| l.bits).sum();
             let s = ev.score(&v.into_iter().map(|l| l.weights).collect::<Vec<_>>())?;
             (m.label(), bits, s)

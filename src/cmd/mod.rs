@@ -2,10 +2,12 @@
 
 pub mod codesign;
 pub mod compress;
+pub mod data;
 pub mod decompress;
 pub mod demo;
 pub mod eval;
 pub mod inspect;
+pub mod merge_verify;
 pub mod report;
 pub mod rtl;
 pub mod sweep;

@@ -5,13 +5,14 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use lc_sim::accel::dataset::{accuracy, prepare};
+use lc_sim::accel::dataset::accuracy;
 use lc_sim::accel::dram::DramConfig;
 use lc_sim::accel::plan::{NetworkPlan, WeightStore};
 use lc_sim::accel::report::{render_html, render_markdown, ModelRow, ReportData, SweepTable};
 use lc_sim::accel::sweep::bandwidth_sweep;
 use lc_sim::accel::verify::{verify_store, VerifyOptions, Workload};
 
+use crate::cmd::data::DataArgs;
 use crate::cmd::verify::AccelArgs;
 
 /// Arguments of `report`.
@@ -32,6 +33,8 @@ pub struct Args {
     /// Bandwidths of the sweep, bytes per cycle.
     #[arg(long, value_delimiter = ',', default_value = "0.25,0.5,1,2,4,8,16,32")]
     pub bandwidths: Vec<f64>,
+    #[command(flatten)]
+    pub data: DataArgs,
     #[command(flatten)]
     pub accel: AccelArgs,
 }
@@ -59,12 +62,13 @@ pub fn run(args: &Args) -> Result<()> {
     let mut sweeps = Vec::new();
     for path in &args.model {
         let n = args.images.max(args.accuracy_images);
-        let m = prepare(path, &args.accel.data_dir, n, args.accel.calib)?;
+        let m = args.data.prepare(path, n, None)?;
         let k = args.images.min(m.inputs.len());
         let w = Workload {
             qmodel: &m.qmodel,
             inputs: &m.inputs[..k],
             labels: &m.labels[..k.min(m.labels.len())],
+            classifier: m.classifier,
         };
         eprintln!("{}: RTL runs on {k} images", m.name);
         let fp32 = verify_store(w, WeightStore::Int8, &fp32_opts)?;

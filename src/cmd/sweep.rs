@@ -14,7 +14,8 @@ use lc_sw::eval::sweep::{
 };
 
 use super::compress::CodecArgs;
-use super::eval::{codec_settings, load, prepare, DataArgs};
+use super::data::DataArgs;
+use super::eval::{codec_settings, prepare};
 use lc_sw::eval::variants::CodecSettings;
 
 /// Arguments of `sweep`.
@@ -23,6 +24,9 @@ pub struct Args {
     /// ONNX models (each needs inputs from --dataset).
     #[arg(long, num_args = 1.., default_values = ["models/lenet5.onnx", "models/vgg_small.onnx"])]
     pub models: Vec<PathBuf>,
+    /// Number of evaluation inputs: the first N of `--dataset`.
+    #[arg(long, default_value_t = 10_000)]
+    pub images: usize,
     #[command(flatten)]
     pub data: DataArgs,
     /// Lanes and strategy for LineCompress (--mode and --eps are ignored: both modes are swept).
@@ -61,7 +65,8 @@ pub fn run(args: &Args) -> Result<()> {
         let name = path
             .file_stem()
             .map_or("model".into(), |s| s.to_string_lossy().into_owned());
-        let graph = load(path, &args.data)?;
+        let model = args.data.load(path)?;
+        let graph = &model.graph;
         let layers = graph.weight_layers().len();
         bar.inc_length(
             (methods.len()
@@ -71,7 +76,7 @@ pub fn run(args: &Args) -> Result<()> {
                     .sum::<usize>()) as u64,
         );
         bar.set_message(format!("{name}: calibrating"));
-        let p = prepare(&graph, &args.data, args.budget_images)?;
+        let p = prepare(&model, &args.data, args.images, args.budget_images)?;
         let ev = &p.ev;
         let what = if ev.set.labels.is_some() {
             "labelled"

@@ -5,15 +5,15 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
-use lc_sim::accel::dataset::prepare;
 use lc_sim::accel::dram::DramConfig;
 use lc_sim::accel::energy::EnergyModel;
 use lc_sim::accel::plan::WeightStore;
+use lc_sim::accel::shard::{RunConfig, Shard, StoreTotals, VerifyRecord};
 use lc_sim::accel::verify::{verify_store, StoreSummary, VerifyOptions};
 use lc_sw::codec::Mode;
-use lc_sw::data::fashion;
 
 use crate::cmd::compress::ModeArg;
+use crate::cmd::data::DataArgs;
 
 /// Options of the accelerator and its memory, shared by `verify` and `report`.
 #[derive(clap::Args, Clone, Debug)]
@@ -41,15 +41,14 @@ pub struct AccelArgs {
     /// Energy constants (TOML); the shipped configs/energy.toml by default.
     #[arg(long)]
     pub energy: Option<PathBuf>,
-    /// Directory of the Fashion-MNIST IDX files.
-    #[arg(long, default_value = fashion::DEFAULT_DIR)]
-    pub data_dir: PathBuf,
-    /// Calibration images (first N of the training split).
-    #[arg(long, default_value_t = 500)]
-    pub calib: usize,
     /// Simulation threads (each runs its own model).
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
+    /// Run a Conv/Dense layer that does not fit the datapath (K above the weight bank, ...) on
+    /// the host with the golden model instead of failing; the run names it and leaves its
+    /// cycles and energy out.
+    #[arg(long)]
+    pub host_fallback: bool,
 }
 
 impl AccelArgs {
@@ -96,6 +95,7 @@ impl AccelArgs {
             energy: self.energy_model()?,
             vcd_dir,
             threads: self.threads.max(1),
+            host_fallback: self.host_fallback,
         })
     }
 }
@@ -106,16 +106,24 @@ pub struct Args {
     /// ONNX model.
     #[arg(long, default_value = "models/lenet5.onnx")]
     pub model: PathBuf,
-    /// Test images (the first N of the test split).
+    /// Inputs to run: the first N evaluation inputs of `--dataset`.
     #[arg(long, default_value_t = 20)]
     pub images: usize,
-    /// Print `{"images","mac_lanes","decoders","mismatches","cycles_uncompressed","cycles_compressed",
-    /// "energy_uncompressed_pj","energy_compressed_pj"}` instead of the table.
+    /// Run only every N-th of the images, starting at image I (`I/N`); `merge-verify` sums
+    /// the records of all N shards.
+    #[arg(long)]
+    pub shard: Option<Shard>,
+    /// Print the run's record as JSON instead of the table: the configuration, `images`,
+    /// `mismatches`, the per-inference means `cycles_uncompressed`, `cycles_compressed`,
+    /// `energy_uncompressed_pj`, `energy_compressed_pj`, and the totals per store
+    /// (`uncompressed`, `compressed`: mismatches, correct, cycles, energy_pj).
     #[arg(long)]
     pub json: bool,
     /// Directory for the VCD of a failing layer.
     #[arg(long, default_value = "out/verify")]
     pub vcd_dir: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
     #[command(flatten)]
     pub accel: AccelArgs,
 }
@@ -130,6 +138,8 @@ pub struct Verified {
     pub raw: StoreSummary,
     /// LineCompress weights.
     pub lc: StoreSummary,
+    /// The run's record.
+    pub record: VerifyRecord,
 }
 
 impl Verified {
@@ -169,6 +179,9 @@ impl Verified {
             self.raw.cycles_per_image / self.lc.cycles_per_image.max(1.0),
             self.raw.energy_pj() / self.lc.energy_pj().max(f64::MIN_POSITIVE)
         );
+        for h in self.lc.host_layers() {
+            println!("on the host, not counted: {h}");
+        }
         println!(
             "simulation: {:.2} Mcycles/s, {:.1} ms wall per inference",
             self.lc.sim_cycles_per_second / 1e6,
@@ -193,10 +206,13 @@ impl Verified {
     }
 }
 
-/// Run `images` test images of `model` on the RTL with raw INT8 and with LineCompress weights.
+/// Run `images` inputs of `model` (only those of `shard` when given) on the RTL with raw INT8
+/// and with LineCompress weights.
 pub fn verify_model(
     model: &Path,
+    data: &DataArgs,
     images: usize,
+    shard: Option<Shard>,
     vcd_dir: PathBuf,
     accel: &AccelArgs,
 ) -> Result<Verified> {
@@ -204,32 +220,51 @@ pub fn verify_model(
         bail!("--images must be at least 1");
     }
     let opts = accel.options(vcd_dir)?;
-    let m = prepare(model, &accel.data_dir, images, accel.calib)?;
+    let m = data.prepare(model, images, shard)?;
+    let name = m.name.clone();
+    let store = accel.store();
     let raw = verify_store(m.workload(), WeightStore::Int8, &opts)?;
-    let lc = verify_store(m.workload(), accel.store(), &opts)?;
+    let lc = verify_store(m.workload(), store, &opts)?;
+    let config = RunConfig {
+        model: name.clone(),
+        dataset: data.describe(),
+        run_images: images,
+        calib: data.calib,
+        store: store.label(),
+        mac_lanes: opts.lanes,
+        decoders: opts.decoders.unwrap_or(opts.lanes),
+        bandwidth: opts.dram.bytes_per_cycle,
+        latency: opts.dram.latency,
+        host_layers: lc.host_layers(),
+    };
+    let record = VerifyRecord::new(
+        config,
+        shard,
+        lc.images,
+        StoreTotals::of(&raw),
+        StoreTotals::of(&lc),
+    );
     Ok(Verified {
-        name: m.name.clone(),
+        name,
         opts,
         raw,
         lc,
+        record,
     })
 }
 
 /// Run `verify`: exits with an error unless every layer of every image matches.
 pub fn run(args: &Args) -> Result<()> {
-    let v = verify_model(&args.model, args.images, args.vcd_dir.clone(), &args.accel)?;
+    let v = verify_model(
+        &args.model,
+        &args.data,
+        args.images,
+        args.shard,
+        args.vcd_dir.clone(),
+        &args.accel,
+    )?;
     if args.json {
-        let j = serde_json::json!({
-            "images": v.lc.images,
-            "mac_lanes": v.opts.lanes,
-            "decoders": v.opts.decoders.unwrap_or(v.opts.lanes),
-            "mismatches": v.mismatches(),
-            "cycles_uncompressed": v.raw.cycles_per_image,
-            "cycles_compressed": v.lc.cycles_per_image,
-            "energy_uncompressed_pj": v.raw.energy_pj(),
-            "energy_compressed_pj": v.lc.energy_pj(),
-        });
-        println!("{j}");
+        println!("{}", serde_json::to_string(&v.record)?);
     } else {
         v.print_table();
     }

@@ -265,3 +265,60 @@ fn shape_mismatch_is_an_error() {
     let e = float_exec::run(&g, &Tensor::new(vec![5], vec![0.0; 5]).unwrap()).unwrap_err();
     assert!(e.to_string().contains("expects"), "{e}");
 }
+
+#[test]
+fn dynamic_input_dimensions_take_a_given_shape() {
+    use lc_sw::model::import::graph_from_model_shaped;
+    use onnx_protobuf::{Message, ModelProto};
+    let nodes = vec![
+        node("Relu", "r", &["input"], "a", vec![]),
+        node("Softmax", "sm", &["a"], "out", vec![int("axis", 3)]),
+    ];
+    let bytes = model_bytes(nodes, vec![], &[-1, 2, -1, 3], "out");
+    let e = graph_from_bytes(&bytes).unwrap_err().to_string();
+    assert!(
+        e.contains("input 'input' has shape [?, 2, ?, 3]") && e.contains("--input-shape"),
+        "{e}"
+    );
+    let model = ModelProto::parse_from_bytes(&bytes).unwrap();
+    let (g, name) = graph_from_model_shaped(&model, Some(&[1, 2, 4, 3])).unwrap();
+    assert_eq!(
+        (g.input_shape.as_slice(), name.as_str()),
+        (&[2, 4, 3][..], "input")
+    );
+    // Static dimensions must agree and the batch is 1.
+    for bad in [[1, 3, 4, 3], [2, 2, 4, 3], [1, 2, 0, 3]] {
+        let e = graph_from_model_shaped(&model, Some(&bad)).unwrap_err();
+        assert!(e.to_string().contains("does not fit"), "{bad:?}: {e}");
+    }
+    assert!(graph_from_model_shaped(&model, Some(&[1, 2, 4])).is_err());
+    // Softmax over the named last axis: each row of 3 sums to one, a row's order is kept.
+    let x = Tensor {
+        shape: vec![2, 4, 3],
+        data: (0..24).map(|i| (i % 5) as f32).collect(),
+    };
+    let vals = float_exec::run_all(&g, &x).unwrap();
+    let y = vals[g.outputs[0]].as_ref().unwrap();
+    for (r, xr) in y.data.chunks(3).zip(x.data.chunks(3)) {
+        assert!((r.iter().sum::<f32>() - 1.0).abs() < 1e-5, "{r:?}");
+        assert_eq!(r[0] < r[1], xr[0] < xr[1]);
+    }
+}
+
+#[test]
+fn softmax_over_an_inner_axis_is_refused_by_the_executor() {
+    let nodes = vec![node(
+        "Softmax",
+        "sm",
+        &["input"],
+        "out",
+        vec![int("axis", 1)],
+    )];
+    let g = graph_from_bytes(&model_bytes(nodes, vec![], &[1, 2, 3], "out")).unwrap();
+    let x = Tensor {
+        shape: vec![2, 3],
+        data: vec![0.0; 6],
+    };
+    let e = float_exec::run_all(&g, &x).unwrap_err().to_string();
+    assert!(e.contains("only the last axis"), "{e}");
+}

@@ -85,3 +85,65 @@ pub fn assert_clean_failure(out: &Output, mentions: &str) {
     assert!(err.starts_with("error: "), "{err}");
     assert!(err.contains(mentions), "'{mentions}' not in: {err}");
 }
+
+/// An input or output declaration; a dimension `<= 0` is dynamic.
+fn value_info(name: &str, dims: &[i64]) -> onnx_protobuf::ValueInfoProto {
+    use onnx_protobuf::tensor_shape_proto::{dimension, Dimension};
+    use onnx_protobuf::type_proto::{Tensor as TypeTensor, Value};
+    let dim = dims
+        .iter()
+        .map(|&d| Dimension {
+            value: Some(if d > 0 {
+                dimension::Value::DimValue(d)
+            } else {
+                dimension::Value::DimParam("dyn".into())
+            }),
+            ..Default::default()
+        })
+        .collect();
+    let tt = TypeTensor {
+        elem_type: 1,
+        shape: Some(onnx_protobuf::TensorShapeProto {
+            dim,
+            ..Default::default()
+        })
+        .into(),
+        ..Default::default()
+    };
+    onnx_protobuf::ValueInfoProto {
+        name: name.into(),
+        type_: Some(onnx_protobuf::TypeProto {
+            value: Some(Value::TensorType(tt)),
+            ..Default::default()
+        })
+        .into(),
+        ..Default::default()
+    }
+}
+
+/// A classifier of any input size: input `x` of shape `[?, in_c, ?, ?]`, a `k x k` Conv with 4
+/// channels, Relu, GlobalAveragePool, Flatten and a Gemm to 3 outputs. Written into `dir`.
+pub fn write_dynamic_model(dir: &Path, in_c: usize, k: usize) -> PathBuf {
+    let mut g = GraphProto::new();
+    g.name = "dynamic".into();
+    let n = 4 * in_c * k * k;
+    g.initializer.push(tensor(
+        "conv.w",
+        &[4, in_c as i64, k as i64, k as i64],
+        &weights(n, 5),
+    ));
+    g.initializer.push(tensor("fc.w", &[4, 3], &weights(12, 9)));
+    g.node.push(node("Conv", "conv", &["x", "conv.w"], "c"));
+    g.node.push(node("Relu", "relu", &["c"], "r"));
+    g.node.push(node("GlobalAveragePool", "gap", &["r"], "p"));
+    g.node.push(node("Flatten", "flat", &["p"], "f"));
+    g.node.push(node("Gemm", "fc", &["f", "fc.w"], "out"));
+    g.input.push(value_info("x", &[-1, in_c as i64, -1, -1]));
+    g.output.push(value_info("out", &[-1, 3]));
+    let mut m = ModelProto::new();
+    m.ir_version = 8;
+    m.graph = protobuf::MessageField::some(g);
+    let p = dir.join(format!("dynamic_c{in_c}_k{k}.onnx"));
+    std::fs::write(&p, m.write_to_bytes().unwrap()).unwrap();
+    p
+}

@@ -1,7 +1,8 @@
-//! Loading a model and its Fashion-MNIST data for a verification run.
+//! A model prepared for a verification run: calibrated, quantized, with its quantized inputs.
 
-use anyhow::{anyhow, bail, Context, Result};
-use lc_sw::data::fashion::{self, Split};
+use anyhow::{anyhow, Context, Result};
+use lc_sw::eval::inputs::{EvalSet, Source};
+use lc_sw::eval::runner::classifier_output;
 use lc_sw::model::calib::calibrate;
 use lc_sw::model::golden::{QModel, QTensor};
 use lc_sw::model::graph::{Graph, Tensor};
@@ -9,7 +10,7 @@ use lc_sw::model::import::load_graph;
 use lc_sw::quant::quantize_per_channel;
 use std::path::Path;
 
-/// A model with its integer version and labelled test inputs.
+/// A model with its integer version and test inputs.
 pub struct PreparedModel {
     /// Name (file stem).
     pub name: String,
@@ -21,63 +22,58 @@ pub struct PreparedModel {
     pub float_inputs: Vec<Tensor>,
     /// Quantized test inputs.
     pub inputs: Vec<QTensor>,
-    /// Labels of the inputs.
+    /// Labels of the inputs (empty when the inputs are unlabelled).
     pub labels: Vec<usize>,
+    /// Index of the classification output among the model outputs.
+    pub classifier: usize,
 }
 
-/// Load an ONNX model, calibrate it on `calib` training images of the Fashion-MNIST data in
-/// `data_dir`, quantize its weights to INT8 per channel and take the first `images` test images.
-pub fn prepare(
-    model: &Path,
-    data_dir: &Path,
-    images: usize,
-    calib: usize,
-) -> Result<PreparedModel> {
-    let graph = load_graph(model).with_context(|| format!("importing {}", model.display()))?;
-    let test =
-        fashion::load(data_dir, Split::Test).context("loading the Fashion-MNIST test split")?;
-    let train = fashion::load(data_dir, Split::Train)
-        .context("loading the Fashion-MNIST training split")?;
-    if graph.input_shape != [1, test.rows, test.cols] {
-        bail!(
-            "model input {:?} does not take {}x{} grayscale images",
-            graph.input_shape,
-            test.rows,
-            test.cols
-        );
-    }
-    let tensors = |d: &fashion::Dataset, n: usize| -> Vec<Tensor> {
-        (0..n.min(d.len()))
-            .map(|i| d.tensor(i, &graph.preprocess))
-            .collect()
-    };
-    let calib_inputs = tensors(&train, calib.max(1));
-    let cal = calibrate(&graph, &calib_inputs).map_err(|e| anyhow!("calibration: {e}"))?;
+/// The name of a model file (its stem).
+pub fn model_name(model: &Path) -> String {
+    model
+        .file_stem()
+        .map_or("model".into(), |s| s.to_string_lossy().into_owned())
+}
+
+/// Calibrate `graph` on `calib`, quantize its weights to INT8 per channel and quantize the
+/// inputs of `eval`.
+pub fn prepare(name: &str, graph: Graph, calib: &[Tensor], eval: EvalSet) -> Result<PreparedModel> {
+    let cal = calibrate(&graph, calib).map_err(|e| anyhow!("calibration: {e}"))?;
     let weights = graph
         .weight_layers()
         .iter()
         .map(|l| quantize_per_channel(&l.weight.data, &l.weight.shape, 8))
         .collect::<Result<Vec<_>, _>>()?;
     let qmodel = QModel::build(&graph, &cal, &weights)?;
-    let float_inputs = tensors(&test, images);
-    let inputs = float_inputs
+    let inputs = eval
+        .inputs
         .iter()
         .map(|x| qmodel.quantize_input(x))
         .collect();
-    let labels = (0..float_inputs.len())
-        .map(|i| test.labels[i] as usize)
-        .collect();
-    let name = model
-        .file_stem()
-        .map_or("model".into(), |s| s.to_string_lossy().into_owned());
     Ok(PreparedModel {
-        name,
+        classifier: classifier_output(&graph),
+        name: name.to_string(),
         graph,
         qmodel,
-        float_inputs,
+        float_inputs: eval.inputs,
         inputs,
-        labels,
+        labels: eval.labels.unwrap_or_default(),
     })
+}
+
+/// Load an ONNX model taking 28x28 grayscale images and [`prepare`] it with `calib` training
+/// images and the first `images` test images of the Fashion-MNIST data in `data_dir`.
+pub fn prepare_fashion(
+    model: &Path,
+    data_dir: &Path,
+    images: usize,
+    calib: usize,
+) -> Result<PreparedModel> {
+    let graph = load_graph(model).with_context(|| format!("importing {}", model.display()))?;
+    let inputs = Source::FashionMnist(data_dir.to_path_buf())
+        .load(&graph, images, calib.max(1), 0)
+        .map_err(anyhow::Error::msg)?;
+    prepare(&model_name(model), graph, &inputs.calib, inputs.eval)
 }
 
 impl PreparedModel {
@@ -87,6 +83,7 @@ impl PreparedModel {
             qmodel: &self.qmodel,
             inputs: &self.inputs,
             labels: &self.labels,
+            classifier: self.classifier,
         }
     }
 }
@@ -107,7 +104,7 @@ pub fn accuracy(
         let out = m
             .graph
             .outputs
-            .first()
+            .get(m.classifier)
             .and_then(|&o| vals.get(o).cloned().flatten());
         let logits = out.ok_or_else(|| anyhow!("float model computed no output"))?;
         let best = logits
@@ -120,7 +117,9 @@ pub fn accuracy(
             let out = q
                 .run(&m.inputs[i])
                 .map_err(|e| anyhow!("golden model: {e}"))?;
-            let top = out.first().and_then(|t| super::verify::argmax(&t.data));
+            let top = out
+                .get(m.classifier)
+                .and_then(|t| super::verify::argmax(&t.data));
             hits[k + 1] += (top == Some(label)) as usize;
         }
     }

@@ -56,14 +56,16 @@ impl Geometry {
         }
     }
 
-    /// A convolution (groups = 1, dilation = 1) on a `[in_c, h, w]` input.
+    /// One group of a convolution (dilation 1) on a `[C, h, w]` input: `C / groups` input
+    /// channels, `out_c` output channels.
     pub fn conv(in_shape: &[usize], window: &Window, groups: usize, out_c: usize) -> Result<Self> {
-        let [in_c, h, w] = in_shape else {
+        let [c, h, w] = in_shape else {
             bail!("convolution input shape {in_shape:?} is not [C, H, W]");
         };
-        if groups != 1 {
-            bail!("grouped convolution (groups = {groups}) is not supported by the datapath");
+        if groups == 0 || c % groups != 0 {
+            bail!("{c} input channels do not split into {groups} groups");
         }
+        let in_c = c / groups;
         if window.dilation.iter().any(|&d| d > 1) {
             bail!("dilated convolution is not supported by the datapath");
         }
@@ -71,7 +73,7 @@ impl Geometry {
             .resolve([*h, *w])
             .ok_or_else(|| anyhow::anyhow!("the window does not fit the {h}x{w} input"))?;
         Ok(Geometry {
-            in_c: *in_c,
+            in_c,
             in_h: *h,
             in_w: *w,
             kh: window.kernel[0],
@@ -251,7 +253,7 @@ pub fn layer_registers(
 }
 
 /// Refuse layers that do not fit the registers and buffers of the emitted design.
-fn check_fits(job: &LayerJob, lanes: usize, in_base: usize, out_base: usize) -> Result<()> {
+pub fn check_fits(job: &LayerJob, lanes: usize, in_base: usize, out_base: usize) -> Result<()> {
     let g = &job.geom;
     let name = &job.name;
     if g.k_len() == 0 || g.out_c == 0 || g.out_plane() == 0 || g.stride_h == 0 || g.stride_w == 0 {

@@ -9,6 +9,7 @@
 //! * [`network`]: running an image, layer by layer, with bit-exact comparison.
 //! * [`energy`]: the energy model and its configuration.
 //! * [`verify`]: many images, both weight stores, totals and mismatches.
+//! * [`shard`]: a shard of a run's images and the merge of the shards' records.
 //! * [`sweep`]: cycles against weight memory bandwidth.
 //! * [`report`]: the study table and the sweep as Markdown and HTML.
 
@@ -20,5 +21,6 @@ pub mod job;
 pub mod network;
 pub mod plan;
 pub mod report;
+pub mod shard;
 pub mod sweep;
 pub mod verify;

@@ -5,7 +5,8 @@
 
 use super::device::{AccelDevice, LayerRun};
 use super::dram::DramConfig;
-use super::plan::NetworkPlan;
+use super::job::{check_fits, Geometry};
+use super::plan::{NetworkPlan, PartJob};
 use anyhow::{anyhow, bail, Result};
 use lc_sw::model::golden::{QModel, QOp, QTensor};
 use std::path::PathBuf;
@@ -50,6 +51,8 @@ pub struct LayerRecord {
     pub name: String,
     /// Operator kind: `Conv`, `Dense` (on the RTL) or the host operator.
     pub kind: String,
+    /// Why a Conv/Dense layer ran on the host instead of the RTL (host fallback only).
+    pub fallback: Option<String>,
     /// Counts of the RTL run (`None` for host operators).
     pub run: Option<LayerRun>,
     /// Useful MACs.
@@ -94,7 +97,7 @@ impl ImageRun {
     }
 }
 
-/// Options of [`run_image`].
+/// Options of [`run_image`] (`Default`: no trace, no host fallback).
 #[derive(Clone, Debug, Default)]
 pub struct RunImageOptions {
     /// The weight memory.
@@ -103,6 +106,9 @@ pub struct RunImageOptions {
     pub trace_layer: Option<(usize, PathBuf)>,
     /// Restrict that VCD to these datapath cycles of the layer (`None`: the whole layer).
     pub trace_window: Option<(u64, u64)>,
+    /// Run a Conv/Dense layer that does not fit the datapath on the host with the golden model
+    /// (its record's kind names the reason) instead of failing.
+    pub host_fallback: bool,
 }
 
 /// Execute a non-weighted operator on the host with the golden model.
@@ -165,13 +171,21 @@ pub fn run_image(
             .and_then(|&v| vals.get(v).and_then(|t| t.clone()))
             .ok_or_else(|| anyhow!("layer '{}': input not computed", l.name))?;
         let weighted = matches!(l.op, QOp::Conv { .. } | QOp::Dense(_));
-        let (out, record) = if weighted {
-            let job = plan.job(wi, &l.name, &l.op, &x.shape)?;
+        let jobs = if weighted {
             wi += 1;
-            let g = job.geom;
-            let in_base = 0;
-            let out_base = g.in_len();
-            let mut io = dev.write_activations(in_base, &x.data)?;
+            plan.jobs(wi - 1, &l.name, &l.op, &x.shape)?
+        } else {
+            Vec::new()
+        };
+        let misfit = jobs
+            .iter()
+            .find_map(|p| check_fits(&p.job, plan.lanes, p.in_base, x.data.len()).err());
+        let on_host = match misfit {
+            Some(e) if opts.host_fallback => Some(e.to_string()),
+            Some(e) => return Err(e),
+            None => None,
+        };
+        let (out, record) = if weighted && on_host.is_none() {
             let tracing = matches!(&opts.trace_layer, Some((t, _)) if *t == li);
             if let Some((_, path)) = opts.trace_layer.as_ref().filter(|_| tracing) {
                 match opts.trace_window {
@@ -179,19 +193,22 @@ pub fn run_image(
                     None => dev.trace_to(path)?,
                 }
             }
-            let result = dev.run_layer(&job, &plan.words, opts.dram, in_base, out_base);
+            let result = run_parts(dev, plan, &jobs, &x.data, opts.dram);
             if tracing {
                 dev.trace_close();
             }
-            let mut run = result?;
-            let data = dev.read_activations(out_base, g.out_len())?;
-            io += g.out_len() as u64;
-            run.io_cycles += io;
+            let (data, run, groups) = result?;
+            let first = jobs
+                .first()
+                .ok_or_else(|| anyhow!("layer '{}' has no job", l.name))?;
+            let g = Geometry {
+                out_c: jobs.iter().map(|p| p.job.geom.out_c).sum(),
+                ..first.job.geom
+            };
             let shape = match l.op {
                 QOp::Dense(_) => vec![g.out_c],
                 _ => vec![g.out_c, g.out_h, g.out_w],
             };
-            let groups = g.groups(plan.lanes) as u64;
             let positions = g.out_plane() as u64;
             let k = g.k_len() as u64;
             let lane_macs = groups * plan.lanes as u64 * positions * k;
@@ -203,11 +220,12 @@ pub fn run_image(
                     "Conv"
                 }
                 .into(),
+                fallback: None,
                 run: Some(run),
                 macs: g.macs(),
                 lane_macs,
-                act_reads: groups * positions * k + (g.in_len() + g.out_len()) as u64,
-                act_writes: (g.out_len() + g.in_len()) as u64,
+                act_reads: groups * positions * k + (x.data.len() + g.out_len()) as u64,
+                act_writes: (g.out_len() + x.data.len()) as u64,
                 outputs: g.out_len() as u64,
                 wbuf_reads: lane_macs,
                 wbuf_writes: run.weights,
@@ -220,6 +238,7 @@ pub fn run_image(
             let record = LayerRecord {
                 name: l.name.clone(),
                 kind: l.op.kind().into(),
+                fallback: on_host,
                 run: None,
                 macs: 0,
                 lane_macs: 0,
@@ -260,6 +279,36 @@ pub fn run_image(
         mismatch: None,
         outputs,
     })
+}
+
+/// Run the jobs of one layer's parts: the input is written once (at 0), each part reads its
+/// group's input channels and its output channels are read back after its run. Returns the
+/// output, the summed counts and the lane groups of channels.
+fn run_parts(
+    dev: &mut AccelDevice,
+    plan: &NetworkPlan,
+    jobs: &[PartJob],
+    input: &[i8],
+    dram: DramConfig,
+) -> Result<(Vec<i8>, LayerRun, u64)> {
+    let out_base = input.len();
+    let mut io = dev.write_activations(0, input)?;
+    let mut total = LayerRun::default();
+    let mut data = Vec::new();
+    let mut groups = 0u64;
+    for PartJob { job, in_base, .. } in jobs {
+        let run = dev.run_layer(job, &plan.words, dram, *in_base, out_base)?;
+        let n = job.geom.out_len();
+        data.extend(dev.read_activations(out_base, n)?);
+        io += n as u64;
+        total.cycles += run.cycles;
+        total.io_cycles += run.io_cycles;
+        total.dram_bytes += run.dram_bytes;
+        total.weights += run.weights;
+        groups += job.geom.groups(plan.lanes) as u64;
+    }
+    total.io_cycles += io;
+    Ok((data, total, groups))
 }
 
 /// The first element where `got` differs from `want` (shape differences count as index 0).

@@ -4,6 +4,10 @@
 //! LineCompress stream with 1-weight segments, no slope and no residuals (`len_bits = 0`,
 //! `slope_bits = 0`, lines mode, B = 8): exactly one byte per weight.
 //!
+//! A layer whose output does not fit the activation buffer next to its input is split by output
+//! channels into parts, each its own container layer run as its own job; the host reads each
+//! part's channels back and writes the next part's into the same place.
+//!
 //! The compressed streams are made for the decompressor lanes of the shipped hardware profile
 //! ([`accel_profile`], 32-bit words). The raw INT8 stream is one that only the general lane of the
 //! `full` profile decodes, so the INT8 baseline runs on the accelerator built with `full` lanes
@@ -12,12 +16,14 @@
 use super::job::{channel_params, Geometry, LaneStreamRef, LayerJob};
 use anyhow::{bail, Context, Result};
 use lc_format::{Profile, DEFAULT_PROFILE};
+use lc_hw::accel::emit::SIZES;
 use lc_hw::accel::AccelLanes;
 use lc_hw::emit::Design;
 use lc_sw::codec::{LaneStream, LayerParams, Mode, Strategy};
 use lc_sw::container::{compress_layer, split_lanes, CompressOptions, Container, Layer};
-use lc_sw::model::golden::{QModel, QOp, QWeighted};
+use lc_sw::model::golden::{QModel, QOp, QTensor, QWeighted};
 use lc_sw::quant::Quantized;
+use std::ops::Range;
 
 /// How the weights are stored in the DRAM.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,12 +75,38 @@ pub struct NetworkPlan {
     pub profile: &'static Profile,
     /// Per container layer, per lane: the stream in the DRAM image.
     pub streams: Vec<Vec<LaneStreamRef>>,
+    /// Per Conv/Dense layer: its parts, in channel order.
+    pub parts: Vec<Vec<Part>>,
     /// MAC lanes P.
     pub lanes: usize,
     /// Decompressor lanes D, the lanes the streams were split for.
     pub dec_lanes: usize,
     /// How the weights are stored.
     pub store: WeightStore,
+}
+
+/// Output channels `channels` of a Conv/Dense layer, all in convolution group `group`, stored as
+/// container layer `layer` and run as one job.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Part {
+    /// Index of the container layer.
+    pub layer: usize,
+    /// Output channels of the Conv/Dense layer.
+    pub channels: Range<usize>,
+    /// The convolution group (0 for a dense layer or an ungrouped convolution).
+    pub group: usize,
+}
+
+/// The job of one part, where its input channels start in the activation buffer, and the output
+/// channels it produces.
+#[derive(Clone, Debug)]
+pub struct PartJob {
+    /// Output channels of the layer.
+    pub channels: Range<usize>,
+    /// Activation buffer address of the part's first input channel (the layer input is at 0).
+    pub in_base: usize,
+    /// The job.
+    pub job: LayerJob,
 }
 
 /// The codec parameters of the raw INT8 stream.
@@ -101,13 +133,35 @@ pub fn weighted_layers(q: &QModel) -> Vec<&QWeighted> {
         .collect()
 }
 
-fn quantized(l: &QWeighted) -> Quantized {
+/// Output channels `ch` of a layer's weights.
+fn quantized(l: &QWeighted, ch: &Range<usize>) -> Quantized {
+    let per: usize = l.dims.iter().skip(1).product();
+    let mut dims = l.dims.clone();
+    dims[0] = ch.len();
     Quantized {
         bits: l.bits,
-        dims: l.dims.clone(),
-        values: l.weights.clone(),
-        scales: l.weight_scales.clone(),
+        dims,
+        values: l.weights[ch.start * per..ch.end * per].to_vec(),
+        scales: l.weight_scales[ch.clone()].to_vec(),
     }
+}
+
+/// Channel ranges of a layer with `out_c` channels of `plane` outputs each, reading `in_len`
+/// input bytes: parts whose output fits the activation buffer next to the input, of whole
+/// groups of `lanes` channels where one fits (one part when all fit or no channel does).
+pub fn channel_parts(out_c: usize, plane: usize, in_len: usize, lanes: usize) -> Vec<Range<usize>> {
+    let room = SIZES.act_bytes.saturating_sub(in_len) / plane.max(1);
+    if room >= out_c || room == 0 {
+        return std::iter::once(0..out_c).collect();
+    }
+    let step = match room / lanes.max(1) * lanes.max(1) {
+        0 => room,
+        s => s,
+    };
+    (0..out_c)
+        .step_by(step)
+        .map(|c| c..(c + step).min(out_c))
+        .collect()
 }
 
 /// Output channels of a weighted layer.
@@ -119,13 +173,13 @@ fn out_channels(l: &QWeighted) -> Result<usize> {
 }
 
 /// The raw INT8 layer: lanes split like a container's (channel `c` to lane `c mod N`).
-fn raw_layer(name: &str, l: &QWeighted, lanes: usize) -> Result<Layer> {
-    if l.bits > 8 || l.weights.iter().any(|&w| !(-128..=127).contains(&w)) {
+fn raw_layer(name: &str, l: &Quantized, lanes: usize) -> Result<Layer> {
+    if l.bits > 8 || l.values.iter().any(|&w| !(-128..=127).contains(&w)) {
         bail!("layer {name}: weights do not fit int8");
     }
-    let o = out_channels(l)?;
+    let o = l.dims[0];
     let n = lanes.min(o);
-    let streams = split_lanes(&l.weights, o, n)
+    let streams = split_lanes(&l.values, o, n)
         .into_iter()
         .map(|v| LaneStream {
             bytes: v.iter().map(|&w| w as i8 as u8).collect(),
@@ -139,7 +193,7 @@ fn raw_layer(name: &str, l: &QWeighted, lanes: usize) -> Result<Layer> {
         params: raw_int8_params(),
         order: 0,
         max_error: 0,
-        scales: l.weight_scales.clone(),
+        scales: l.scales.clone(),
         lanes: streams,
     })
 }
@@ -159,11 +213,18 @@ impl NetworkPlan {
         let profile = store.profile();
         let word_bits = Design::for_profile(profile)?.word_bits();
         let mut reference = model.clone();
+        let shapes = value_shapes(model)?;
         let mut layers = Vec::new();
+        let mut parts = Vec::new();
         for ql in reference.layers.iter_mut() {
             let name = ql.name.clone();
-            let layer = match &mut ql.op {
-                QOp::Conv { layer, .. } | QOp::Dense(layer) => layer,
+            let (in_len, out_shape) = match ql.inputs.first() {
+                Some(&i) => (shapes[i].iter().product(), &shapes[ql.output]),
+                None => bail!("layer {name} has no input"),
+            };
+            let (layer, groups) = match &mut ql.op {
+                QOp::Conv { layer, groups, .. } => (layer, (*groups).max(1)),
+                QOp::Dense(layer) => (layer, 1),
                 _ => continue,
             };
             let n: usize = layer.dims.iter().product();
@@ -174,25 +235,51 @@ impl NetworkPlan {
                     layer.weights.len()
                 );
             }
-            let c = match store {
-                WeightStore::Int8 => raw_layer(&name, layer, lanes)?,
-                WeightStore::Compressed { mode, eps } => {
-                    let opts = CompressOptions {
-                        profile: profile.clone(),
-                        mode,
-                        eps,
-                        lanes,
-                        strategy: Strategy::Optimal,
-                    };
-                    let c = compress_layer(&name, &quantized(layer), &opts)
-                        .with_context(|| format!("compressing layer {name}"))?;
-                    layer.weights = c
-                        .decode()
-                        .map_err(|(lane, e)| anyhow::anyhow!("layer {name} lane {lane}: {e}"))?;
-                    c
-                }
-            };
-            layers.push(c);
+            let plane = out_shape.iter().skip(1).product();
+            let per_group = layer.dims[0] / groups;
+            let ranges = (0..groups).flat_map(|g| {
+                channel_parts(per_group, plane, in_len, split.mac())
+                    .into_iter()
+                    .map(move |r| (g, g * per_group + r.start..g * per_group + r.end))
+            });
+            let mut decoded = Vec::with_capacity(n);
+            let mut layer_parts = Vec::new();
+            for (group, ch) in ranges.collect::<Vec<_>>() {
+                let part_name = if ch.len() == layer.dims[0] {
+                    name.clone()
+                } else {
+                    format!("{name}[{}..{}]", ch.start, ch.end)
+                };
+                let q = quantized(layer, &ch);
+                let c = match store {
+                    WeightStore::Int8 => raw_layer(&part_name, &q, lanes)?,
+                    WeightStore::Compressed { mode, eps } => {
+                        let opts = CompressOptions {
+                            profile: profile.clone(),
+                            mode,
+                            eps,
+                            lanes,
+                            strategy: Strategy::Optimal,
+                        };
+                        let c = compress_layer(&part_name, &q, &opts)
+                            .with_context(|| format!("compressing layer {part_name}"))?;
+                        decoded.extend(c.decode().map_err(|(lane, e)| {
+                            anyhow::anyhow!("layer {part_name} lane {lane}: {e}")
+                        })?);
+                        c
+                    }
+                };
+                layer_parts.push(Part {
+                    layer: layers.len(),
+                    channels: ch,
+                    group,
+                });
+                layers.push(c);
+            }
+            if matches!(store, WeightStore::Compressed { .. }) {
+                layer.weights = decoded;
+            }
+            parts.push(layer_parts);
         }
         let container = Container {
             word_bits: word_bits as u8,
@@ -229,6 +316,7 @@ impl NetworkPlan {
             container,
             words,
             streams,
+            parts,
             word_bits,
             profile,
             lanes: split.mac(),
@@ -247,8 +335,15 @@ impl NetworkPlan {
         self.container.layers.iter().map(|l| l.total_bits()).sum()
     }
 
-    /// The job of weighted layer `wi` (its index among the Conv/Dense layers) on an input shape.
-    pub fn job(&self, wi: usize, name: &str, op: &QOp, in_shape: &[usize]) -> Result<LayerJob> {
+    /// The jobs of weighted layer `wi` (its index among the Conv/Dense layers) on an input
+    /// shape, one per part.
+    pub fn jobs(
+        &self,
+        wi: usize,
+        name: &str,
+        op: &QOp,
+        in_shape: &[usize],
+    ) -> Result<Vec<PartJob>> {
         let (layer, geom) = match op {
             QOp::Conv {
                 layer,
@@ -268,26 +363,75 @@ impl NetworkPlan {
             _ => bail!("layer {name} is not a Conv or Dense layer"),
         };
         let (params, prelu) = channel_params(layer).with_context(|| format!("layer {name}"))?;
-        let c = self
-            .container
-            .layers
+        let parts = self
+            .parts
             .get(wi)
             .ok_or_else(|| anyhow::anyhow!("no weight streams for layer {name}"))?;
-        Ok(LayerJob {
-            name: name.to_string(),
-            geom,
-            params,
-            lo: layer.lo,
-            hi: layer.hi,
-            prelu,
-            codec: c.params,
-            lanes: self.streams[wi].clone(),
-        })
+        parts
+            .iter()
+            .map(|p| {
+                let c = &self.container.layers[p.layer];
+                let job = LayerJob {
+                    name: c.name.clone(),
+                    geom: Geometry {
+                        out_c: p.channels.len(),
+                        ..geom
+                    },
+                    params: params[p.channels.clone()].to_vec(),
+                    lo: layer.lo,
+                    hi: layer.hi,
+                    prelu,
+                    codec: c.params,
+                    lanes: self.streams[p.layer].clone(),
+                };
+                Ok(PartJob {
+                    channels: p.channels.clone(),
+                    in_base: p.group * geom.in_len(),
+                    job,
+                })
+            })
+            .collect()
     }
+}
+
+/// The shape of every value of `model` (from one run on a zero input).
+fn value_shapes(model: &QModel) -> Result<Vec<Vec<usize>>> {
+    let zero = QTensor {
+        shape: model.input_shape.clone(),
+        data: vec![0; model.input_shape.iter().product()],
+    };
+    let vals = model
+        .run_all(&zero)
+        .map_err(|e| anyhow::anyhow!("golden model: {e}"))?;
+    Ok(vals
+        .into_iter()
+        .map(|v| v.map(|t| t.shape).unwrap_or_default())
+        .collect())
 }
 
 /// The profile of the decompressor lanes inside the accelerator for compressed weights: the
 /// shipped one.
 pub fn accel_profile() -> &'static Profile {
     Profile::shared(DEFAULT_PROFILE).expect("the built-in default profile is valid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channel_parts_fill_the_activation_buffer_by_whole_lane_groups() {
+        let act = SIZES.act_bytes;
+        let one = |p: Vec<Range<usize>>| (p.len(), p.first().cloned());
+        assert_eq!(one(channel_parts(32, 100, 1000, 4)), (1, Some(0..32)));
+        // Room for 10 planes next to the input: parts of 8 channels (two groups of 4).
+        assert_eq!(
+            channel_parts(20, 1000, act - 10_000, 4),
+            [0..8, 8..16, 16..20]
+        );
+        // Room for fewer channels than one group: parts of that many.
+        assert_eq!(channel_parts(5, 1000, act - 3_000, 4), [0..3, 3..5]);
+        // No room at all: one part, which the driver then refuses with a clear message.
+        assert_eq!(one(channel_parts(5, 1000, act, 4)), (1, Some(0..5)));
+    }
 }

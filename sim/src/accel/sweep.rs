@@ -46,8 +46,7 @@ pub fn bandwidth_sweep(
                 input,
                 &RunImageOptions {
                     dram,
-                    trace_layer: None,
-                    trace_window: None,
+                    ..Default::default()
                 },
             )?;
             if let Some(m) = run.mismatch {

@@ -2,7 +2,7 @@
 //! prepare the raw INT8 and the LineCompress weight stores, run N images through the RTL for
 //! both, and total the mismatches, cycles, DRAM bytes and energy.
 
-pub use super::dataset::{prepare, PreparedModel};
+pub use super::dataset::{prepare, prepare_fashion, PreparedModel};
 use super::device::AccelDevice;
 use super::dram::DramConfig;
 use super::energy::{EnergyBreakdown, EnergyModel};
@@ -23,6 +23,8 @@ pub struct Workload<'a> {
     pub inputs: &'a [QTensor],
     /// Labels (may be empty).
     pub labels: &'a [usize],
+    /// Index of the classification output among the model outputs.
+    pub classifier: usize,
 }
 
 /// Options of a verification run.
@@ -41,6 +43,9 @@ pub struct VerifyOptions {
     pub vcd_dir: PathBuf,
     /// Worker threads (each with its own model).
     pub threads: usize,
+    /// Run Conv/Dense layers that do not fit the datapath on the host (see
+    /// [`RunImageOptions::host_fallback`]).
+    pub host_fallback: bool,
 }
 
 impl VerifyOptions {
@@ -71,6 +76,10 @@ pub struct StoreSummary {
     pub first_mismatch: Option<(usize, Mismatch)>,
     /// Correct top-1 classifications (of the RTL outputs) among the images without mismatch.
     pub correct: usize,
+    /// Datapath cycles of all images.
+    pub cycles_total: u64,
+    /// Energy of all images, pJ.
+    pub energy_total_pj: f64,
     /// Mean datapath cycles per image.
     pub cycles_per_image: f64,
     /// Mean host I/O cycles per image (activation and parameter ports).
@@ -90,6 +99,14 @@ pub struct StoreSummary {
 }
 
 impl StoreSummary {
+    /// Why each Conv/Dense layer that ran on the host (host fallback) did, naming the layer.
+    pub fn host_layers(&self) -> Vec<String> {
+        self.layers
+            .iter()
+            .filter_map(|l| l.fallback.clone())
+            .collect()
+    }
+
     /// Mean energy per image, pJ.
     pub fn energy_pj(&self) -> f64 {
         self.energy_per_image.total()
@@ -110,8 +127,8 @@ pub fn verify_store(
     let threads = opts.threads.clamp(1, n);
     let run_opts = RunImageOptions {
         dram: opts.dram,
-        trace_layer: None,
-        trace_window: None,
+        host_fallback: opts.host_fallback,
+        ..Default::default()
     };
     let start = Instant::now();
     let chunk = n.div_ceil(threads);
@@ -153,6 +170,8 @@ pub fn verify_store(
         mismatches: 0,
         first_mismatch: None,
         correct: 0,
+        cycles_total: 0,
+        energy_total_pj: 0.0,
         cycles_per_image: 0.0,
         io_cycles_per_image: 0.0,
         dram_bytes_per_image: 0.0,
@@ -167,10 +186,12 @@ pub fn verify_store(
     };
     for (i, r) in &runs {
         let runs_of = || r.layers.iter().filter_map(|l| l.run);
-        s.cycles_per_image += r.cycles() as f64;
+        s.cycles_total += r.cycles();
         s.io_cycles_per_image += runs_of().map(|x| x.io_cycles).sum::<u64>() as f64;
         s.dram_bytes_per_image += runs_of().map(|x| x.dram_bytes).sum::<f64>();
-        s.energy_per_image.add(&opts.energy.total(&r.layers));
+        let energy = opts.energy.total(&r.layers);
+        s.energy_total_pj += energy.total();
+        s.energy_per_image.add(&energy);
         match &r.mismatch {
             Some(mm) => {
                 s.mismatches += 1;
@@ -182,7 +203,10 @@ pub fn verify_store(
                 }
             }
             None => {
-                let logits = r.outputs.first().map(|t| t.data.as_slice()).unwrap_or(&[]);
+                let logits = r
+                    .outputs
+                    .get(m.classifier)
+                    .map_or(&[][..], |t| t.data.as_slice());
                 if m.labels.get(*i).is_some_and(|&l| argmax(logits) == Some(l)) {
                     s.correct += 1;
                 }
@@ -190,7 +214,7 @@ pub fn verify_store(
         }
     }
     let k = 1.0 / n as f64;
-    s.cycles_per_image *= k;
+    s.cycles_per_image = s.cycles_total as f64 * k;
     s.io_cycles_per_image *= k;
     s.dram_bytes_per_image *= k;
     let e = &mut s.energy_per_image;
@@ -241,6 +265,7 @@ fn trace_failure(
             dram: opts.dram,
             trace_layer: Some((layer, path.clone())),
             trace_window: record.and_then(|r| failure_window(r, m, opts.lanes)),
+            host_fallback: opts.host_fallback,
         };
         run_image(&mut dev, plan, input, &o)?;
         Ok(())
@@ -270,6 +295,7 @@ mod tests {
         let record = LayerRecord {
             name: "conv".into(),
             kind: "Conv".into(),
+            fallback: None,
             run: Some(LayerRun {
                 cycles: 10_000,
                 ..Default::default()

@@ -44,7 +44,7 @@ pub fn classifier_output(graph: &Graph) -> usize {
             graph
                 .nodes
                 .iter()
-                .any(|n| n.output == o && matches!(n.op, Op::Softmax))
+                .any(|n| n.output == o && matches!(n.op, Op::Softmax { .. }))
         })
         .unwrap_or(0)
 }
@@ -56,7 +56,7 @@ pub fn logits_value(graph: &Graph) -> ValueId {
     graph
         .nodes
         .iter()
-        .find(|n| n.output == out && matches!(n.op, Op::Softmax))
+        .find(|n| n.output == out && matches!(n.op, Op::Softmax { .. }))
         .map_or(out, |n| n.inputs[0])
 }
 

@@ -207,13 +207,25 @@ pub fn run_all(graph: &Graph, input: &Tensor) -> Result<Vec<Option<Tensor>>, Exe
                 let (data, shape) = kernels::transpose(&x.data, &x.shape, perm);
                 Tensor { shape, data }
             }
-            Op::Softmax => {
-                let m = x.data.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let e: Vec<f32> = x.data.iter().map(|v| (v - m).exp()).collect();
-                let s: f32 = e.iter().sum();
+            Op::Softmax { axis } => {
+                if axis.is_some_and(|a| a != x.shape.len()) {
+                    return Err(err(format!(
+                        "axis {axis:?} of a {}-D tensor (batch included): only the last axis \
+                         is supported",
+                        x.shape.len() + 1
+                    )));
+                }
+                let row = x.shape.last().copied().unwrap_or(1).max(1);
+                let mut data = Vec::with_capacity(x.len());
+                for r in x.data.chunks(row) {
+                    let m = r.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                    let e: Vec<f32> = r.iter().map(|v| (v - m).exp()).collect();
+                    let s: f32 = e.iter().sum();
+                    data.extend(e.iter().map(|v| v / s));
+                }
                 Tensor {
                     shape: x.shape.clone(),
-                    data: e.iter().map(|v| v / s).collect(),
+                    data,
                 }
             }
         };

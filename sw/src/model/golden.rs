@@ -368,7 +368,7 @@ impl QModel {
                     })?;
                     (QOp::Add(r), node.output, s_out)
                 }
-                Op::Softmax => {
+                Op::Softmax { .. } => {
                     if !graph.outputs.contains(&node.output) || uses[node.output] != 1 {
                         return Err(unsupported(
                             "only a final Softmax (a graph output) is supported; it is dropped",

@@ -200,8 +200,12 @@ pub enum Op {
     Reshape(Vec<usize>),
     /// Axis permutation (batch axis removed).
     Transpose(Vec<usize>),
-    /// Softmax over the last axis.
-    Softmax,
+    /// Softmax over the last axis; `axis` is the ONNX axis (batch axis counted) when the model
+    /// names one, checked to be the last when the tensor's rank is known.
+    Softmax {
+        /// The axis the model names (`None`: the last).
+        axis: Option<usize>,
+    },
 }
 
 impl Op {
@@ -220,7 +224,7 @@ impl Op {
             Op::Flatten => "Flatten",
             Op::Reshape(_) => "Reshape",
             Op::Transpose(_) => "Transpose",
-            Op::Softmax => "Softmax",
+            Op::Softmax { .. } => "Softmax",
         }
     }
 }

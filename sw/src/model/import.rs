@@ -51,12 +51,23 @@ pub enum ImportError {
 
 /// Import an ONNX file.
 pub fn load_graph(path: impl AsRef<Path>) -> Result<Graph, ImportError> {
+    load_graph_shaped(path, None).map(|(g, _)| g)
+}
+
+/// Import an ONNX file, giving its input the shape `shape` (`[N, ...]`, the model's own axis
+/// order) where the model leaves dimensions dynamic; also returns the input's name.
+pub fn load_graph_shaped(
+    path: impl AsRef<Path>,
+    shape: Option<&[usize]>,
+) -> Result<(Graph, String), ImportError> {
     let p = path.as_ref();
     let bytes = std::fs::read(p).map_err(|source| ImportError::Io {
         path: p.display().to_string(),
         source,
     })?;
-    graph_from_bytes(&bytes)
+    let model =
+        ModelProto::parse_from_bytes(&bytes).map_err(|e| ImportError::Decode(e.to_string()))?;
+    graph_from_model_shaped(&model, shape)
 }
 
 /// Import an ONNX model from its serialized bytes.
@@ -64,6 +75,43 @@ pub fn graph_from_bytes(bytes: &[u8]) -> Result<Graph, ImportError> {
     let model =
         ModelProto::parse_from_bytes(bytes).map_err(|e| ImportError::Decode(e.to_string()))?;
     graph_from_model(&model)
+}
+
+/// The input shape without batch axis: the model's dimensions (`-1` for dynamic ones) with
+/// `given` (`[N, ...]`, batch 1) filling the dynamic ones and agreeing with the static ones.
+fn input_shape(name: &str, dims: &[i64], given: Option<&[usize]>) -> Result<Vec<usize>, String> {
+    let shown = |d: &[i64]| {
+        let v: Vec<String> = d
+            .iter()
+            .map(|&x| if x > 0 { x.to_string() } else { "?".into() })
+            .collect();
+        format!("[{}]", v.join(", "))
+    };
+    let Some(given) = given else {
+        if dims.len() < 2 || dims[1..].iter().any(|&d| d <= 0) {
+            return Err(format!(
+                "input '{name}' has shape {}: give its dynamic dimensions with --input-shape",
+                shown(dims)
+            ));
+        }
+        return Ok(dims[1..].iter().map(|&d| d as usize).collect());
+    };
+    let agrees = given.len() == dims.len()
+        && given.len() >= 2
+        && given[0] == 1
+        && given.iter().all(|&g| g > 0)
+        && given
+            .iter()
+            .zip(dims)
+            .all(|(&g, &d)| d <= 0 || g as i64 == d);
+    if !agrees {
+        return Err(format!(
+            "input '{name}' has shape {}; --input-shape {given:?} does not fit it (batch 1, \
+             static dimensions kept)",
+            shown(dims)
+        ));
+    }
+    Ok(given[1..].to_vec())
 }
 
 /// A constant known at import time.
@@ -262,6 +310,15 @@ fn window_from(
 
 /// Convert an ONNX model into the internal graph.
 pub fn graph_from_model(model: &ModelProto) -> Result<Graph, ImportError> {
+    graph_from_model_shaped(model, None).map(|(g, _)| g)
+}
+
+/// Convert an ONNX model into the internal graph with the input shape `shape` (see
+/// [`load_graph_shaped`]); also returns the input's name.
+pub fn graph_from_model_shaped(
+    model: &ModelProto,
+    shape: Option<&[usize]>,
+) -> Result<(Graph, String), ImportError> {
     let g = model
         .graph
         .as_ref()
@@ -318,13 +375,7 @@ pub fn graph_from_model(model: &ModelProto) -> Result<Graph, ImportError> {
                 .unwrap_or_default()
         })
         .unwrap_or_default();
-    if dims.len() < 2 || dims[1..].iter().any(|&d| d <= 0) {
-        return Err(ImportError::Graph(format!(
-            "input '{}' needs a static shape [N, ...], has {dims:?}",
-            input.name
-        )));
-    }
-    let input_shape: Vec<usize> = dims[1..].iter().map(|&d| d as usize).collect();
+    let input_shape = input_shape(&input.name, &dims, shape).map_err(ImportError::Graph)?;
     let input_id = b.new_value(&input.name);
 
     for (k, n) in g.node.iter().enumerate() {
@@ -357,14 +408,15 @@ pub fn graph_from_model(model: &ModelProto) -> Result<Graph, ImportError> {
         (Some(mean), Some(std)) if std != 0.0 => Preprocess { mean, std },
         _ => Preprocess::default(),
     };
-    Ok(Graph {
+    let graph = Graph {
         input_shape,
         input: input_id,
         nodes: b.nodes,
         outputs,
         num_values: b.num_values,
         preprocess,
-    })
+    };
+    Ok((graph, input.name.clone()))
 }
 
 fn import_node(b: &mut Builder, n: &NodeProto, name: String) -> Result<(), ImportError> {
@@ -686,13 +738,12 @@ fn import_node(b: &mut Builder, n: &NodeProto, name: String) -> Result<(), Impor
         }
         "Softmax" => {
             let x = value_in(b, 0)?;
-            let axis = a.int("axis", -1);
-            if axis != -1 && axis != 1 {
-                return Err(err(format!(
-                    "axis {axis}: only the last axis of a vector is supported"
-                )));
-            }
-            b.push(name, Op::Softmax, vec![x], &out);
+            let axis = match a.int("axis", -1) {
+                -1 => None,
+                k if k >= 1 => Some(k as usize),
+                k => return Err(err(format!("axis {k}: only the last axis is supported"))),
+            };
+            b.push(name, Op::Softmax { axis }, vec![x], &out);
         }
         other => {
             return Err(ImportError::UnsupportedOp {
