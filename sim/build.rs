@@ -15,8 +15,9 @@ use std::process::Command;
 
 /// Lane counts for which a model is built.
 const MODEL_LANES: [usize; 2] = [1, 4];
-/// Profiles for which decompressor models are built: the full v1 design and the shipped one.
-const MODEL_PROFILES: [&str; 2] = ["full", lc_format::DEFAULT_PROFILE];
+/// Profiles for which decompressor models are built: the full v1 design, the shipped one and the
+/// compact lane with slopes.
+const MODEL_PROFILES: [&str; 3] = ["full", lc_format::DEFAULT_PROFILE, "compact"];
 /// Accelerator models built: (hardware profile of the decompressor lanes, MAC lanes P,
 /// decompressor lanes D). The shipped profile runs the compressed weights (D = P, 2, 1); `full`
 /// runs the raw INT8 baseline.

@@ -191,7 +191,7 @@ fn profiles_are_obeyed_and_checked() {
         args.extend_from_slice(extra);
         cli(&args)
     };
-    // The default (compact) profile decodes rice only.
+    // The default (compact-flat) profile decodes rice only.
     let out = compress(&["--mode", "lines"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
@@ -201,7 +201,7 @@ fn profiles_are_obeyed_and_checked() {
     );
     // Written for it, the container passes its check.
     assert!(compress(&[]).status.success());
-    let out = cli(&["inspect", path(&lcw), "--profile", "compact"]);
+    let out = cli(&["inspect", path(&lcw), "--profile", "compact-flat"]);
     assert!(
         out.status.success(),
         "{}",
@@ -211,11 +211,11 @@ fn profiles_are_obeyed_and_checked() {
     assert!(compress(&["--profile", "full", "--mode", "lines"])
         .status
         .success());
-    let out = cli(&["inspect", path(&lcw), "--profile", "compact"]);
+    let out = cli(&["inspect", path(&lcw), "--profile", "compact-flat"]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("layer conv.w: profile compact does not accept"),
+        err.contains("layer conv.w: profile compact-flat does not accept"),
         "{err}"
     );
     // A missing profile is a one-line error listing the built-in ones.

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 
 /// The profile the shipped accelerator and decompressor are generated with, and that `compress`
 /// obeys unless told otherwise.
-pub const DEFAULT_PROFILE: &str = "compact";
+pub const DEFAULT_PROFILE: &str = "compact-flat";
 
 /// The built-in profiles: (name, TOML text).
 const BUILT_IN: [(&str, &str); 3] = [

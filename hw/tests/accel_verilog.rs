@@ -21,9 +21,9 @@ fn manifest_has_per_lane_buses_and_host_ports() {
             check_ports(&m, lanes, word);
         }
     }
-    let flat = Profile::load("compact-flat").unwrap();
-    let (_, m) = generate_accel(&flat, AccelLanes::matched(2).unwrap()).unwrap();
-    assert_eq!(m.top, "lc_accel_compact_flat_p2");
+    let sloped = Profile::load("compact").unwrap();
+    let (_, m) = generate_accel(&sloped, AccelLanes::matched(2).unwrap()).unwrap();
+    assert_eq!(m.top, "lc_accel_compact_p2");
 }
 
 #[test]

@@ -50,7 +50,7 @@ fn manifest_matches_the_verilog() {
 
 #[test]
 fn every_design_takes_the_layer_parameters_of_the_port_table() {
-    for profile in ["full", "compact"] {
+    for profile in ["full", "compact", "compact-flat"] {
         let p = Profile::load(profile).unwrap();
         let (_, m) = generate_for(&p, 2).unwrap();
         for cfg in CFG_PORTS {

@@ -31,7 +31,7 @@ fn check(name: &str, verilog: &str) {
 
 #[test]
 fn decompressor_tops() {
-    for (profile, lanes) in [("compact", 4), ("full", 1)] {
+    for (profile, lanes) in [("compact-flat", 4), ("compact", 4), ("full", 1)] {
         let p = Profile::load(profile).unwrap();
         let (verilog, m) = lc_hw::emit::generate_for(&p, lanes).unwrap();
         check(&format!("{}.v", m.top), &verilog);

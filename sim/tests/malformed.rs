@@ -165,6 +165,12 @@ fn compact_four_lanes() {
     run(DEFAULT_PROFILE, Mode::Rice, 4);
 }
 
+/// The compact lane with slopes (not shipped, kept for the co-design table).
+#[test]
+fn sloped_compact_four_lanes() {
+    run("compact", Mode::Rice, 4);
+}
+
 /// Valid v1 parameters that the shipped profile does not decode: the configuration block raises
 /// the error flag on every lane before any weight, as `inspect --profile` refuses them.
 #[test]
@@ -192,7 +198,7 @@ fn outside_the_profile() {
             ..good
         },
         lc_sw::codec::LayerParams {
-            slope_bits: 0,
+            slope_bits: good.slope_bits ^ 4,
             ..good
         },
     ];

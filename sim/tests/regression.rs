@@ -163,3 +163,9 @@ fn compact_one_lane() {
 fn compact_four_lanes() {
     run(DEFAULT_PROFILE, Mode::Rice, 4);
 }
+
+/// The compact lane with slopes (not shipped, kept for the co-design table).
+#[test]
+fn sloped_compact_four_lanes() {
+    run("compact", Mode::Rice, 4);
+}

@@ -97,18 +97,19 @@ module lc_compact_config__shift(d,q,clock);
 endmodule // lc_compact_config__shift
 
 
-module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_data,in_valid,in_ready,out_weight,out_valid,out_ready,out_last,error,done);
+module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_data,in_valid,in_last,in_ready,out_weight,out_valid,out_ready,out_last,error,done);
     
     // Module arguments
     input wire  clock;
     input wire  reset;
     input wire  start;
-    input wire  [39:0] length_bits;
-    input wire  [31:0] count;
+    input wire  [25:0] length_bits;
+    input wire  [19:0] count;
     input wire  lp_ok;
     input wire  [2:0] lp_shift;
     input wire  [31:0] in_data;
     input wire  in_valid;
+    input wire  in_last;
     output reg  in_ready;
     output reg  [15:0] out_weight;
     output reg  out_valid;
@@ -123,51 +124,40 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     localparam  c4 = 5'b100;
     localparam  c2 = 5'b10;
     localparam  c1 = 5'b1;
-    localparam  u_one = 12'h1;
     localparam  off_start = 6'b1000;
     localparam  off_slope = 6'b10000;
     localparam  off_k = 6'b10100;
-    localparam  hdr_bits = 7'b11000;
     localparam  len_mask = 9'b11111111;
-    localparam  val_mask = 16'hff;
-    localparam  val_sign = 16'h80;
-    localparam  val_ext = 16'hff00;
-    localparam  slope_mask = 16'hf;
-    localparam  slope_sign = 16'h8;
-    localparam  slope_ext = 16'hfff0;
+    localparam  val_mask = 13'b11111111;
+    localparam  val_sign = 13'b10000000;
+    localparam  val_ext = 13'b1111100000000;
+    localparam  slope_mask = 13'b1111;
+    localparam  slope_sign = 13'b1000;
+    localparam  slope_ext = 13'b1111111110000;
     localparam  k_max = 4'h8;
     localparam  frac = 5'b100;
-    localparam  half = 16'h8;
-    localparam  sign_fill = 16'hf000;
-    localparam  pred_ext = 20'hf0000;
-    localparam  u_ones = 20'hfffff;
-    localparam  sat_max = 20'h7f;
-    localparam  sat_min = 20'hfff80;
+    localparam  half = 13'b1000;
+    localparam  sign_fill = 13'b1111000000000;
     localparam  weight_ext = 16'hff00;
     localparam  word_bits = 7'b100000;
     localparam  word32 = 6'b100000;
     localparam  many = 7'b1111111;
     localparam  zero7 = 7'b0;
-    localparam  ones8 = 8'hff;
     localparam  room_high = 8'hf0;
     localparam  zero8 = 8'h0;
-    localparam  esc_len7 = 7'b10101;
     localparam  one6 = 6'b1;
     localparam  esc_len6 = 6'b10101;
     localparam  hdr_bits6 = 6'b11000;
     localparam  tail_mask = 6'b11111;
-    localparam  count_max = 32'hfffff;
-    localparam  length_max = 40'h1ffffff;
+    localparam  zero_length = 26'h0;
+    localparam  one_count = 20'h1;
     localparam  zero5 = 5'b0;
     localparam  zero6 = 6'b0;
     localparam  zero9 = 9'b0;
     localparam  one9 = 9'b1;
-    localparam  zero_acc = 16'h0;
-    localparam  zero_sum = 20'h0;
-    localparam  zero_port = 32'h0;
-    localparam  zero_budget = 21'h0;
-    localparam  zero_words = 20'h0;
-    localparam  one_words = 20'h1;
+    localparam  ones9 = 9'b111111111;
+    localparam  zero_count = 20'h0;
+    localparam  zero_acc = 13'b0;
     
     // Enums
     localparam LaneState__Idle = 0;
@@ -182,6 +172,10 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     wire  rice__escape_bad;
     wire  [3:0] rice__zeros;
     wire  rice__escape;
+    reg  [8:0] rebuild__pred;
+    reg  [11:0] rebuild__u;
+    reg  [2:0] rebuild__shift;
+    wire  [7:0] rebuild__weight;
     reg  [1:0] state__d;
     wire  [1:0] state__q;
     reg  [31:0] w0__d;
@@ -204,32 +198,30 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     wire  l2__q;
     reg  [4:0] ptr__d;
     wire  [4:0] ptr__q;
-    reg  [19:0] words_left__d;
-    wire  [19:0] words_left__q;
-    reg  part__d;
-    wire  part__q;
+    reg  got_last__d;
+    wire  got_last__q;
     reg  [5:0] tail__d;
     wire  [5:0] tail__q;
-    reg  [19:0] count_left__d;
-    wire  [19:0] count_left__q;
-    reg  last_seg__d;
-    wire  last_seg__q;
-    reg  too_big__d;
-    wire  too_big__q;
+    reg  [19:0] count_seen__d;
+    wire  [19:0] count_seen__q;
+    reg  [19:0] count_all__d;
+    wire  [19:0] count_all__q;
+    reg  empty__d;
+    wire  empty__q;
     reg  [8:0] seg_left__d;
     wire  [8:0] seg_left__q;
     reg  [3:0] k__d;
     wire  [3:0] k__q;
-    reg  [15:0] acc__d;
-    wire  [15:0] acc__q;
-    reg  [15:0] slope__d;
-    wire  [15:0] slope__q;
+    reg  [12:0] acc__d;
+    wire  [12:0] acc__q;
+    reg  [12:0] slope__d;
+    wire  [12:0] slope__q;
     reg  stage_valid__d;
     wire  stage_valid__q;
     reg  stage_poison__d;
     wire  stage_poison__q;
-    reg  [15:0] stage_pred__d;
-    wire  [15:0] stage_pred__q;
+    reg  [8:0] stage_pred__d;
+    wire  [8:0] stage_pred__q;
     reg  [11:0] stage_u__d;
     wire  [11:0] stage_u__q;
     reg  stage_last__d;
@@ -250,14 +242,12 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     reg  [23:0] window;
     reg  new_seg;
     reg  [8:0] hdr_len;
-    reg  [8:0] seg_len9;
-    reg  [19:0] seg_len;
-    reg  [15:0] s_raw;
-    reg  [15:0] m_raw;
-    reg  [15:0] hdr_s;
-    reg  [15:0] hdr_m;
+    reg  [19:0] count_next;
+    reg  [12:0] s_raw;
+    reg  [12:0] m_raw;
+    reg  [12:0] hdr_s;
+    reg  [12:0] hdr_m;
     reg  [3:0] hdr_k;
-    reg  [20:0] budget;
     reg  [7:0] room;
     reg  room_small;
     reg  [3:0] room4;
@@ -265,8 +255,9 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     reg  exact;
     reg  [5:0] ptr6;
     reg  [5:0] ptr_k;
-    reg  [6:0] avail;
-    reg  in_window;
+    reg  [6:0] end_pos;
+    reg  [5:0] ptr_esc;
+    reg  [5:0] ptr_hdr;
     reg  more_words;
     reg  window_ok;
     reg  moving;
@@ -280,14 +271,7 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     reg  m0;
     reg  m1;
     reg  fire;
-    reg  [15:0] pred;
-    reg  [11:0] u_half;
-    reg  [19:0] e;
-    reg  [19:0] resid;
-    reg  [19:0] pred_wide;
-    reg  [19:0] sum;
-    reg  [19:0] high;
-    reg  [19:0] sat;
+    reg  [12:0] pred;
     reg  [5:0] len_tail;
     
     // Sub module instances
@@ -298,6 +282,12 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         .escape_bad(rice__escape_bad),
         .zeros(rice__zeros),
         .escape(rice__escape)
+    );
+    lc_compact_lane__rebuild rebuild(
+        .pred(rebuild__pred),
+        .u(rebuild__u),
+        .shift(rebuild__shift),
+        .weight(rebuild__weight)
     );
     lc_compact_lane__state state(
         .d(state__d),
@@ -354,14 +344,9 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         .q(ptr__q),
         .clock(clock)
     );
-    lc_compact_lane__words_left words_left(
-        .d(words_left__d),
-        .q(words_left__q),
-        .clock(clock)
-    );
-    lc_compact_lane__part part(
-        .d(part__d),
-        .q(part__q),
+    lc_compact_lane__got_last got_last(
+        .d(got_last__d),
+        .q(got_last__q),
         .clock(clock)
     );
     lc_compact_lane__tail tail(
@@ -369,19 +354,19 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         .q(tail__q),
         .clock(clock)
     );
-    lc_compact_lane__count_left count_left(
-        .d(count_left__d),
-        .q(count_left__q),
+    lc_compact_lane__count_seen count_seen(
+        .d(count_seen__d),
+        .q(count_seen__q),
         .clock(clock)
     );
-    lc_compact_lane__last_seg last_seg(
-        .d(last_seg__d),
-        .q(last_seg__q),
+    lc_compact_lane__count_all count_all(
+        .d(count_all__d),
+        .q(count_all__q),
         .clock(clock)
     );
-    lc_compact_lane__too_big too_big(
-        .d(too_big__d),
-        .q(too_big__q),
+    lc_compact_lane__empty empty(
+        .d(empty__d),
+        .q(empty__q),
         .clock(clock)
     );
     lc_compact_lane__seg_left seg_left(
@@ -458,12 +443,11 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         l1__d = l1__q;
         l2__d = l2__q;
         ptr__d = ptr__q;
-        words_left__d = words_left__q;
-        part__d = part__q;
+        got_last__d = got_last__q;
         tail__d = tail__q;
-        count_left__d = count_left__q;
-        last_seg__d = last_seg__q;
-        too_big__d = too_big__q;
+        count_seen__d = count_seen__q;
+        count_all__d = count_all__q;
+        empty__d = empty__q;
         seg_left__d = seg_left__q;
         k__d = k__q;
         acc__d = acc__q;
@@ -497,89 +481,84 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         if (ptr__q[32'h0]) begin
             window = ((f2 >> c1) & 24'hffffff);
         end
-        new_seg = seg_left__q == zero9;
+        new_seg = seg_left__q[32'h8];
         hdr_len = ((window) & 9'h1ff) & len_mask;
-        seg_len9 = hdr_len + one9;
-        seg_len = ((seg_len9) & 20'hfffff);
-        s_raw = ((window >> off_start) & 16'hffff) & val_mask;
+        s_raw = ((window >> off_start) & 13'h1fff) & val_mask;
         hdr_s = s_raw;
         if ((s_raw & val_sign) != zero_acc) begin
             hdr_s = s_raw | val_ext;
         end
-        m_raw = ((window >> off_slope) & 16'hffff) & slope_mask;
+        m_raw = ((window >> off_slope) & 13'h1fff) & slope_mask;
         hdr_m = m_raw;
         if ((m_raw & slope_sign) != zero_acc) begin
             hdr_m = m_raw | slope_ext;
         end
         hdr_k = ((window >> off_k) & 4'hf);
-        budget = ((count_left__q) & 21'h1fffff) - ((seg_len) & 21'h1fffff);
         rice__window = ((window) & 21'h1fffff);
         rice__k = k__q;
-        avail = many;
-        in_window = 1'b0;
+        end_pos = many;
         if (v1__q & l1__q) begin
-            avail = word_bits - ((ptr__q) & 7'h7f) + ((tail__q) & 7'h7f);
-            in_window = 1'b1;
+            end_pos = ((tail__q) & 7'h7f) + word_bits;
         end
         if (v0__q & l0__q) begin
-            avail = ((tail__q) & 7'h7f) - ((ptr__q) & 7'h7f);
-            in_window = 1'b1;
+            end_pos = ((tail__q) & 7'h7f);
         end
-        more_words = (words_left__q != zero_words) | part__q;
+        more_words = ~got_last__q;
         window_ok = v0__q & (v1__q | l0__q);
         if (~(v0__q | v1__q | v2__q | more_words)) begin
-            avail = zero7;
-            in_window = 1'b1;
+            end_pos = zero7;
             window_ok = 1'b1;
         end
         moving = stage_valid__q & ~stage_poison__q & (~valid__q | out_ready);
         stage_free = ~stage_valid__q | moving;
-        can_step = (state__q == LaneState__Run) & lp_ok & ~too_big__q & window_ok & stage_free & ~(new_seg & last_seg__q);
-        final_weight = ~new_seg & last_seg__q & (seg_left__q == one9);
-        room = ((avail) & 8'hff) + (((k__q) & 8'hff) ^ ones8);
+        can_step = (state__q == LaneState__Run) & lp_ok & window_ok & stage_free & ~(new_seg & empty__q);
+        count_next = count_seen__q + one_count;
+        final_weight = ~new_seg & (count_next == count_all__q);
+        ptr6 = ((ptr__q) & 6'h3f);
+        ptr_k = ptr6 + ((k__q) & 6'h3f) + one6;
+        ptr_esc = ptr6 + esc_len6;
+        ptr_hdr = ptr6 + hdr_bits6;
+        room = ((end_pos) & 8'hff) - ((ptr_k) & 8'hff);
         room_small = (room & room_high) == zero8;
         room4 = ((room) & 4'hf);
         trunc = room[32'h7] | (room_small & (rice__zeros > room4));
         exact = room_small & (rice__zeros == room4);
         if (rice__escape) begin
-            trunc = avail < esc_len7;
-            exact = avail == esc_len7;
+            trunc = ((ptr_esc) & 7'h7f) > end_pos;
+            exact = ((ptr_esc) & 7'h7f) == end_pos;
         end
         if (new_seg) begin
-            bad = (avail < hdr_bits) | (hdr_k > k_max) | budget[32'h14];
+            bad = (((ptr_hdr) & 7'h7f) > end_pos) | (hdr_k > k_max);
         end
         else begin
-            bad = trunc | rice__escape_bad | (final_weight & (~in_window | ~exact | more_words));
+            bad = trunc | rice__escape_bad | (final_weight & (~exact | more_words | (seg_left__q != zero9)));
         end
         step = can_step & ~bad;
-        ptr6 = ((ptr__q) & 6'h3f);
-        ptr_k = ptr6 + ((k__q) & 6'h3f) + one6;
         ptr_sum = ptr_k + ((rice__zeros) & 6'h3f);
         if (rice__escape) begin
-            ptr_sum = ptr6 + esc_len6;
+            ptr_sum = ptr_esc;
         end
         if (new_seg) begin
-            ptr_sum = ptr6 + hdr_bits6;
+            ptr_sum = ptr_hdr;
         end
         advance = can_step & ptr_sum[32'h5];
         if (can_step) begin
             ptr__d = ((ptr_sum) & 5'h1f);
         end
         pred = acc__q >> frac;
-        if (acc__q[32'hf]) begin
+        if (acc__q[32'hc]) begin
             pred = pred | sign_fill;
         end
         if (can_step) begin
             if (new_seg) begin
-                seg_left__d = seg_len9;
+                seg_left__d = hdr_len;
                 k__d = hdr_k;
                 slope__d = hdr_m;
                 acc__d = (hdr_s << frac) | half;
-                count_left__d = ((budget) & 20'hfffff);
-                last_seg__d = budget == zero_budget;
             end
             else begin
                 seg_left__d = seg_left__q - one9;
+                count_seen__d = count_next;
                 acc__d = acc__q + slope__q;
             end
         end
@@ -589,30 +568,14 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         if (can_step & bad) begin
             state__d = LaneState__Fail;
         end
-        u_half = stage_u__q >> u_one;
-        e = ((u_half) & 20'hfffff);
-        if (stage_u__q[32'h0]) begin
-            e = e ^ u_ones;
-        end
-        resid = e << lp_shift;
-        pred_wide = ((stage_pred__q) & 20'hfffff);
-        if (stage_pred__q[32'hf]) begin
-            pred_wide = pred_wide | pred_ext;
-        end
-        sum = pred_wide + resid;
-        sat = sum;
-        high = sum & sat_min;
-        if ((high != zero_sum) & (high != sat_min)) begin
-            sat = sat_max;
-            if (sum[32'h13]) begin
-                sat = sat_min;
-            end
-        end
+        rebuild__pred = stage_pred__q;
+        rebuild__u = stage_u__q;
+        rebuild__shift = lp_shift;
         if (valid__q & out_ready) begin
             valid__d = 1'b0;
         end
         if (moving) begin
-            weight__d = ((sat) & 8'hff);
+            weight__d = rebuild__weight;
             last__d = stage_last__q;
             valid__d = 1'b1;
             stage_valid__d = 1'b0;
@@ -620,7 +583,7 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         if (can_step & ~new_seg) begin
             stage_valid__d = 1'b1;
             stage_poison__d = bad;
-            stage_pred__d = pred;
+            stage_pred__d = ((pred) & 9'h1ff);
             stage_u__d = rice__value;
             stage_last__d = final_weight;
         end
@@ -638,25 +601,20 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         end
         if (in_ready) begin
             w2__d = in_data;
-            l2__d = (words_left__q == zero_words) | ((words_left__q == one_words) & ~part__q);
+            l2__d = in_last;
         end
         v0__d = v1__q | (v0__q & ~advance);
         v1__d = (m1 & v2__q) | (~m1 & v1__q);
         v2__d = fire | (v2__q & ~m1);
-        if (fire) begin
-            if (words_left__q != zero_words) begin
-                words_left__d = words_left__q - one_words;
-            end
-            else begin
-                part__d = 1'b0;
-            end
+        if (fire & in_last) begin
+            got_last__d = 1'b1;
         end
         len_tail = ((length_bits) & 6'h3f) & tail_mask;
         if (state__q == LaneState__Run) begin
-            if (~lp_ok | too_big__q) begin
+            if (~lp_ok) begin
                 state__d = LaneState__Fail;
             end
-            if (new_seg & last_seg__q) begin
+            if (new_seg & empty__q) begin
                 state__d = LaneState__Done;
                 if (more_words) begin
                     state__d = LaneState__Fail;
@@ -665,11 +623,10 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         end
         if (start) begin
             state__d = LaneState__Run;
-            count_left__d = ((count) & 20'hfffff);
-            last_seg__d = count == zero_port;
-            too_big__d = (count > count_max) | (length_bits > length_max);
-            words_left__d = ((length_bits >> c4 >> c1) & 20'hfffff);
-            part__d = len_tail != zero6;
+            count_seen__d = zero_count;
+            count_all__d = count;
+            empty__d = count == zero_count;
+            got_last__d = length_bits == zero_length;
             tail__d = len_tail;
             if (len_tail == zero6) begin
                 tail__d = word32;
@@ -678,7 +635,7 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
             v1__d = 1'b0;
             v2__d = 1'b0;
             ptr__d = zero5;
-            seg_left__d = zero9;
+            seg_left__d = ones9;
             stage_valid__d = 1'b0;
             stage_poison__d = 1'b0;
             valid__d = 1'b0;
@@ -690,8 +647,7 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
             v2__d = 1'b0;
             stage_valid__d = 1'b0;
             valid__d = 1'b0;
-            words_left__d = zero_words;
-            part__d = 1'b0;
+            got_last__d = 1'b1;
         end
         out_weight = ((weight__q) & 16'hffff);
         if (weight__q[32'h7]) begin
@@ -709,13 +665,13 @@ endmodule // top
 module lc_compact_lane__acc(d,q,clock);
     
     // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
+    input wire  [12:0] d;
+    output reg  [12:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 16'h0;
+       q = 13'h0;
     end
     
     always @(posedge clock) begin
@@ -725,7 +681,7 @@ module lc_compact_lane__acc(d,q,clock);
 endmodule // lc_compact_lane__acc
 
 
-module lc_compact_lane__count_left(d,q,clock);
+module lc_compact_lane__count_all(d,q,clock);
     
     // Module arguments
     input wire  [19:0] d;
@@ -741,7 +697,64 @@ module lc_compact_lane__count_left(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_compact_lane__count_left
+endmodule // lc_compact_lane__count_all
+
+
+module lc_compact_lane__count_seen(d,q,clock);
+    
+    // Module arguments
+    input wire  [19:0] d;
+    output reg  [19:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 20'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__count_seen
+
+
+module lc_compact_lane__empty(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__empty
+
+
+module lc_compact_lane__got_last(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__got_last
 
 
 module lc_compact_lane__k(d,q,clock);
@@ -839,44 +852,6 @@ module lc_compact_lane__last(d,q,clock);
 endmodule // lc_compact_lane__last
 
 
-module lc_compact_lane__last_seg(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_compact_lane__last_seg
-
-
-module lc_compact_lane__part(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_compact_lane__part
-
-
 module lc_compact_lane__ptr(d,q,clock);
     
     // Module arguments
@@ -894,6 +869,113 @@ module lc_compact_lane__ptr(d,q,clock);
     end
           
 endmodule // lc_compact_lane__ptr
+
+
+module lc_compact_lane__rebuild(pred,u,shift,weight);
+    
+    // Module arguments
+    input wire  [8:0] pred;
+    input wire  [11:0] u;
+    input wire  [2:0] shift;
+    output reg  [7:0] weight;
+    
+    // Constant declarations
+    localparam  one = 12'h1;
+    localparam  e_ones = 10'b1111111111;
+    localparam  shifts__0 = 3'b0;
+    localparam  shifts__1 = 3'b1;
+    localparam  shifts__2 = 3'b10;
+    localparam  shifts__3 = 3'b11;
+    localparam  shifts__4 = 3'b100;
+    localparam  shifts__5 = 3'b101;
+    localparam  shifts__6 = 3'b110;
+    localparam  shifts__7 = 3'b111;
+    localparam  big_masks__0 = 11'b11000000000;
+    localparam  big_masks__1 = 11'b11100000000;
+    localparam  big_masks__2 = 11'b11110000000;
+    localparam  big_masks__3 = 11'b11111000000;
+    localparam  big_masks__4 = 11'b11111100000;
+    localparam  big_masks__5 = 11'b11111110000;
+    localparam  big_masks__6 = 11'b11111111000;
+    localparam  big_masks__7 = 11'b11111111100;
+    localparam  zero_half = 11'b0;
+    localparam  pred_ext = 11'b11000000000;
+    localparam  resid_ext = 11'b10000000000;
+    localparam  sat_max = 11'b1111111;
+    localparam  sat_min = 11'b11110000000;
+    localparam  zero_sum = 11'b0;
+    
+    // Local signals
+    reg  [10:0] half;
+    reg  [9:0] e;
+    reg  [9:0] resid;
+    reg  big;
+    reg  [10:0] resid_wide;
+    reg  [10:0] pred_wide;
+    reg  [10:0] sum;
+    reg  [10:0] high;
+    reg  [10:0] sat;
+    
+    // Update code
+    always @(*) begin
+        half = ((u >> one) & 11'h7ff);
+        e = ((half) & 10'h3ff);
+        if (u[32'h0]) begin
+            e = e ^ e_ones;
+        end
+        resid = e << shift;
+        big = 1'b0;
+        if ((shift == shifts__0) & ((half & big_masks__0) != zero_half)) begin
+            big = 1'b1;
+        end
+        if ((shift == shifts__1) & ((half & big_masks__1) != zero_half)) begin
+            big = 1'b1;
+        end
+        if ((shift == shifts__2) & ((half & big_masks__2) != zero_half)) begin
+            big = 1'b1;
+        end
+        if ((shift == shifts__3) & ((half & big_masks__3) != zero_half)) begin
+            big = 1'b1;
+        end
+        if ((shift == shifts__4) & ((half & big_masks__4) != zero_half)) begin
+            big = 1'b1;
+        end
+        if ((shift == shifts__5) & ((half & big_masks__5) != zero_half)) begin
+            big = 1'b1;
+        end
+        if ((shift == shifts__6) & ((half & big_masks__6) != zero_half)) begin
+            big = 1'b1;
+        end
+        if ((shift == shifts__7) & ((half & big_masks__7) != zero_half)) begin
+            big = 1'b1;
+        end
+        resid_wide = ((resid) & 11'h7ff);
+        if (u[32'h0]) begin
+            resid_wide = resid_wide | resid_ext;
+        end
+        pred_wide = ((pred) & 11'h7ff);
+        if (pred[32'h8]) begin
+            pred_wide = pred_wide | pred_ext;
+        end
+        sum = pred_wide + resid_wide;
+        sat = sum;
+        high = sum & sat_min;
+        if (big) begin
+            sat = sat_max;
+            if (u[32'h0]) begin
+                sat = sat_min;
+            end
+        end
+        else if ((high != zero_sum) & (high != sat_min)) begin
+            sat = sat_max;
+            if (sum[32'ha]) begin
+                sat = sat_min;
+            end
+        end
+        weight = ((sat) & 8'hff);
+    end
+    
+endmodule // lc_compact_lane__rebuild
 
 
 module lc_compact_lane__rice(window,k,value,escape_bad,zeros,escape);
@@ -921,6 +1003,9 @@ module lc_compact_lane__rice(window,k,value,escape_bad,zeros,escape);
     localparam  zero_run__11 = 4'hb;
     localparam  zero_run__12 = 4'hc;
     localparam  one = 4'h1;
+    localparam  c8 = 4'h8;
+    localparam  c4 = 4'h4;
+    localparam  c2 = 4'h2;
     localparam  ones = 8'hff;
     localparam  payload_mask = 12'h1ff;
     localparam  k_values__0 = 4'h0;
@@ -954,7 +1039,10 @@ module lc_compact_lane__rice(window,k,value,escape_bad,zeros,escape);
     
     // Local signals
     reg  [20:0] after_one;
-    reg  [20:0] tail;
+    reg  [14:0] t8;
+    reg  [10:0] t4;
+    reg  [8:0] t2;
+    reg  [7:0] tail;
     reg  [7:0] remainder;
     reg  [7:0] k_mask;
     reg  [11:0] quotient;
@@ -1001,9 +1089,24 @@ module lc_compact_lane__rice(window,k,value,escape_bad,zeros,escape);
         end
         escape = zeros == zero_run__12;
         after_one = window >> one;
-        tail = after_one >> zeros;
+        t8 = ((after_one) & 15'h7fff);
+        if (zeros[32'h3]) begin
+            t8 = ((after_one >> c8) & 15'h7fff);
+        end
+        t4 = ((t8) & 11'h7ff);
+        if (zeros[32'h2]) begin
+            t4 = ((t8 >> c4) & 11'h7ff);
+        end
+        t2 = ((t4) & 9'h1ff);
+        if (zeros[32'h1]) begin
+            t2 = ((t4 >> c2) & 9'h1ff);
+        end
+        tail = ((t2) & 8'hff);
+        if (zeros[32'h0]) begin
+            tail = ((t2 >> one) & 8'hff);
+        end
         k_mask = ~(ones << k);
-        remainder = ((tail) & 8'hff) & k_mask;
+        remainder = tail & k_mask;
         quotient = ((zeros) & 12'hfff) << k;
         payload = ((window >> zero_run__12) & 12'hfff) & payload_mask;
         if (escape) begin
@@ -1068,13 +1171,13 @@ endmodule // lc_compact_lane__seg_left
 module lc_compact_lane__slope(d,q,clock);
     
     // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
+    input wire  [12:0] d;
+    output reg  [12:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 16'h0;
+       q = 13'h0;
     end
     
     always @(posedge clock) begin
@@ -1125,13 +1228,13 @@ endmodule // lc_compact_lane__stage_poison
 module lc_compact_lane__stage_pred(d,q,clock);
     
     // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
+    input wire  [8:0] d;
+    output reg  [8:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 16'h0;
+       q = 9'h0;
     end
     
     always @(posedge clock) begin
@@ -1221,25 +1324,6 @@ module lc_compact_lane__tail(d,q,clock);
     end
           
 endmodule // lc_compact_lane__tail
-
-
-module lc_compact_lane__too_big(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_compact_lane__too_big
 
 
 module lc_compact_lane__v0(d,q,clock);
@@ -1392,25 +1476,6 @@ module lc_compact_lane__weight(d,q,clock);
     end
           
 endmodule // lc_compact_lane__weight
-
-
-module lc_compact_lane__words_left(d,q,clock);
-    
-    // Module arguments
-    input wire  [19:0] d;
-    output reg  [19:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 20'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_compact_lane__words_left
 module lc_decompressor_compact_x4(
     input wire clock,
     input wire start,
@@ -1421,10 +1486,11 @@ module lc_decompressor_compact_x4(
     input wire [4:0] cfg_slope_bits,
     input wire [3:0] cfg_shift,
     input wire reset,
-    input wire [159:0] length_bits,
-    input wire [127:0] count,
+    input wire [103:0] length_bits,
+    input wire [79:0] count,
     input wire [127:0] in_data,
     input wire [3:0] in_valid,
+    input wire [3:0] in_last,
     output wire [3:0] in_ready,
     output wire [63:0] out_weight,
     output wire [3:0] out_valid,
@@ -1451,12 +1517,13 @@ module lc_decompressor_compact_x4(
         .clock(clock),
         .reset(reset),
         .start(start),
-        .length_bits(length_bits[39:0]),
-        .count(count[31:0]),
+        .length_bits(length_bits[25:0]),
+        .count(count[19:0]),
         .lp_ok(lp_ok),
         .lp_shift(lp_shift),
         .in_data(in_data[31:0]),
         .in_valid(in_valid[0]),
+        .in_last(in_last[0]),
         .in_ready(in_ready[0]),
         .out_weight(out_weight[15:0]),
         .out_valid(out_valid[0]),
@@ -1469,12 +1536,13 @@ module lc_decompressor_compact_x4(
         .clock(clock),
         .reset(reset),
         .start(start),
-        .length_bits(length_bits[79:40]),
-        .count(count[63:32]),
+        .length_bits(length_bits[51:26]),
+        .count(count[39:20]),
         .lp_ok(lp_ok),
         .lp_shift(lp_shift),
         .in_data(in_data[63:32]),
         .in_valid(in_valid[1]),
+        .in_last(in_last[1]),
         .in_ready(in_ready[1]),
         .out_weight(out_weight[31:16]),
         .out_valid(out_valid[1]),
@@ -1487,12 +1555,13 @@ module lc_decompressor_compact_x4(
         .clock(clock),
         .reset(reset),
         .start(start),
-        .length_bits(length_bits[119:80]),
-        .count(count[95:64]),
+        .length_bits(length_bits[77:52]),
+        .count(count[59:40]),
         .lp_ok(lp_ok),
         .lp_shift(lp_shift),
         .in_data(in_data[95:64]),
         .in_valid(in_valid[2]),
+        .in_last(in_last[2]),
         .in_ready(in_ready[2]),
         .out_weight(out_weight[47:32]),
         .out_valid(out_valid[2]),
@@ -1505,12 +1574,13 @@ module lc_decompressor_compact_x4(
         .clock(clock),
         .reset(reset),
         .start(start),
-        .length_bits(length_bits[159:120]),
-        .count(count[127:96]),
+        .length_bits(length_bits[103:78]),
+        .count(count[79:60]),
         .lp_ok(lp_ok),
         .lp_shift(lp_shift),
         .in_data(in_data[127:96]),
         .in_valid(in_valid[3]),
+        .in_last(in_last[3]),
         .in_ready(in_ready[3]),
         .out_weight(out_weight[63:48]),
         .out_valid(out_valid[3]),
