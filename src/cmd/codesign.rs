@@ -159,10 +159,8 @@ pub fn run(args: &Args) -> Result<()> {
         let (one, four) = match reused {
             _ if args.no_synth => (Value::Null, Value::Null),
             Some(r) => {
-                eprintln!(
-                    "codesign: synthesis of {profile} from {:?}",
-                    args.synth_from
-                );
+                let from = args.synth_from.as_deref().unwrap_or(Path::new("-"));
+                eprintln!("codesign: synthesis of {profile} from {}", from.display());
                 (r["lanes1"].clone(), r["lanes4"].clone())
             }
             None => (synth(profile, 1, &args.out)?, synth(profile, 4, &args.out)?),
