@@ -198,3 +198,27 @@ fn hx8k_one_lane_places_and_routes() {
         .unwrap();
     assert!(lc > lut4, "{lc} logic cells for {lut4} LUT4");
 }
+
+/// `codesign --synth-from` names a missing or malformed file and stops before any run.
+#[test]
+fn codesign_rejects_a_bad_synthesis_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let out_dir = out_dir.to_str().unwrap();
+    let missing = dir.path().join("missing.json");
+    let run = |from: &std::path::Path| {
+        cli(&[
+            "codesign",
+            "--profile",
+            "compact",
+            "--synth-from",
+            from.to_str().unwrap(),
+            "--out",
+            out_dir,
+        ])
+    };
+    assert_clean_failure(&run(&missing), "missing.json");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{ not json").unwrap();
+    assert_clean_failure(&run(&bad), "is not a codesign.json");
+}

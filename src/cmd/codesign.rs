@@ -23,8 +23,13 @@ pub struct Args {
     #[arg(long, default_value_os_t = crate::cmd::model_cache())]
     pub cache: PathBuf,
     /// Skip synthesis (compression columns only).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "synth_from")]
     pub no_synth: bool,
+    /// Take each profile's synthesis columns from an earlier `codesign.json` instead of running
+    /// synthesis again (the encoder does not change the hardware); a profile missing there is
+    /// synthesised.
+    #[arg(long)]
+    pub synth_from: Option<PathBuf>,
     /// Output directory: `codesign.md` and `codesign.json`, plus the synthesis runs.
     #[arg(long, default_value = "out/codesign")]
     pub out: PathBuf,
@@ -138,13 +143,27 @@ pub fn run(args: &Args) -> Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let models = models(&args.cache);
+    let earlier: Vec<Value> = match &args.synth_from {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a codesign.json", path.display()))?
+        }
+        None => Vec::new(),
+    };
     let mut rows = Vec::new();
     for profile in &args.profiles {
         lc_format::Profile::load(profile)?;
-        let (one, four) = if args.no_synth {
-            (Value::Null, Value::Null)
-        } else {
-            (synth(profile, 1, &args.out)?, synth(profile, 4, &args.out)?)
+        let reused = earlier.iter().find(|r| r["profile"] == profile.as_str());
+        let (one, four) = match reused {
+            _ if args.no_synth => (Value::Null, Value::Null),
+            Some(r) => {
+                let from = args.synth_from.as_deref().unwrap_or(Path::new("-"));
+                eprintln!("codesign: synthesis of {profile} from {}", from.display());
+                (r["lanes1"].clone(), r["lanes4"].clone())
+            }
+            None => (synth(profile, 1, &args.out)?, synth(profile, 4, &args.out)?),
         };
         let mut evals = Vec::new();
         for m in &models {

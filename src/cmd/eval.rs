@@ -293,8 +293,8 @@ fn print_choice(p: &Prepared, r: &BudgetResult, held_out_choice: &[Method], step
         "  guard: drop <= {}, agreement >= {:.1}%, output SQNR >= {:.1} dB",
         g.max_drop, g.min_agreement, g.min_sqnr_db
     );
-    for b in &r.backoffs {
-        println!("  backed off on the held-out images ({b})");
+    for b in &r.adjustments {
+        println!("  on the held-out images: {b}");
     }
     if steps.is_empty() {
         println!("  the choice holds on the evaluation images");

@@ -2,8 +2,11 @@
 //! layer's sensitivity on held-out images (quality drop, disagreement with float and output
 //! noise when only that layer takes a setting), greedily coarsen the layer that saves the most
 //! bits per unit of predicted cost while every predicted cost stays within its limit, then
-//! measure the choice and back off while it breaks the budget or the fidelity guard.
-//! [`accept`] repeats that last check on the evaluation images.
+//! measure the choice and, while it breaks the budget or the fidelity guard, step back the one
+//! layer whose step costs the fewest bits for what it repairs (measured on the same images);
+//! then raise, one measured step at a time, whatever the guard still allows.
+//! [`accept`] repeats that last check on the evaluation images, ranking the steps by the
+//! held-out sensitivities alone.
 
 use std::sync::Arc;
 
@@ -73,6 +76,17 @@ impl Guard {
             None
         }
     }
+
+    /// How far `s` is past the guard, 0 when it holds: the excess over each limit relative to
+    /// the room the budget gives it (drop: `max_drop` points, agreement: `2 * max_drop` points,
+    /// at least 0.1 point each; SQNR: 3 dB), summed.
+    pub fn excess(&self, float_q: f64, s: &Score) -> f64 {
+        let room = self.max_drop.max(0.1);
+        let drop = float_q - s.quality() * 100.0;
+        (drop - self.max_drop).max(0.0) / room
+            + (self.min_agreement - s.agreement * 100.0).max(0.0) / (2.0 * room)
+            + (self.min_sqnr_db - s.sqnr_db).max(0.0) / 3.0
+    }
 }
 
 /// The chosen settings.
@@ -84,8 +98,6 @@ pub struct BudgetResult {
     pub ladder: Vec<Method>,
     /// Chosen ladder index per layer.
     pub choice: Vec<usize>,
-    /// The raises the search made, in order: (layer, ladder index before the raise).
-    pub history: Vec<(usize, usize)>,
     /// Layer names.
     pub names: Vec<String>,
     /// The layers in every setting of the ladder: `variants[layer][index]`.
@@ -96,10 +108,14 @@ pub struct BudgetResult {
     pub int8: Score,
     /// Score of the chosen settings on the held-out images.
     pub score: Score,
-    /// What the verification on the held-out images backed off (one line per step).
-    pub backoffs: Vec<String>,
+    /// What the verification on the held-out images changed: back-offs, then raises that the
+    /// guard still allows (one line per step).
+    pub adjustments: Vec<String>,
     /// The sensitivity table used.
     pub table: Vec<Sensitivity>,
+    /// The limits of the predicted costs (drop, disagreement, noise): what is left of the guard
+    /// above INT8 on the held-out images.
+    pub limits: [f64; 3],
 }
 
 impl BudgetResult {
@@ -126,16 +142,32 @@ impl BudgetResult {
             .collect()
     }
 
-    /// Undo the latest raise; `None` when nothing is left to undo. Returns the message.
-    fn back_off(&mut self) -> Option<String> {
-        let (l, prev) = self.history.pop()?;
+    /// The layers that can step back to a finer setting, each with the ladder index it would
+    /// take and the bits that step adds (at least 1).
+    fn steps_back(&self) -> Vec<(usize, usize, u64)> {
+        self.choice
+            .iter()
+            .enumerate()
+            .filter(|&(_, &k)| k > 0)
+            .map(|(l, &k)| {
+                let v = &self.variants[l];
+                (l, k - 1, v[k - 1].bits.saturating_sub(v[k].bits).max(1))
+            })
+            .collect()
+    }
+
+    /// The integer weights with layer `l` at ladder index `k` instead of its choice.
+    fn weights_with(&self, l: usize, k: usize) -> Vec<crate::quant::Quantized> {
+        let mut w = self.weights();
+        w[l] = self.variants[l][k].weights.clone();
+        w
+    }
+
+    /// Move layer `l` to ladder index `k`; returns the message.
+    fn move_to(&mut self, l: usize, k: usize) -> String {
         let from = self.ladder[self.choice[l]].label();
-        self.choice[l] = prev;
-        Some(format!(
-            "{}: {from} -> {}",
-            self.names[l],
-            self.ladder[prev].label()
-        ))
+        self.choice[l] = k;
+        format!("{}: {from} -> {}", self.names[l], self.ladder[k].label())
     }
 }
 
@@ -227,7 +259,8 @@ pub fn choose(
 }
 
 /// The greedy choice within `max_drop` from measured sensitivities, verified on the images of
-/// `ev` (the ones `m` was measured on) and backed off while it breaks the guard.
+/// `ev` (the ones `m` was measured on), backed off while it breaks the guard, then raised while
+/// the guard allows.
 pub fn select(
     ev: &Evaluator,
     m: &Measured,
@@ -240,17 +273,13 @@ pub fn select(
     let (q8, a8, n8) = (int8.quality() * 100.0, int8.agreement * 100.0, noise(&int8));
     let guard = Guard::new(max_drop, &int8);
     // Predicted costs are sums over layers; each has a limit.
-    let cost = |l: usize, k: usize| {
-        let t = &table[l * ladder.len() + k];
-        [t.drop, t.disagreement, t.noise]
-    };
+    let cost = |l: usize, k: usize| predicted_cost(table, ladder.len(), l, k);
     let limits = [
         (max_drop - (base_q - q8)).max(0.0),
         (a8 - guard.min_agreement).max(0.0),
         (10f64.powf(-guard.min_sqnr_db / 10.0) - n8).max(0.0),
     ];
     let mut choice = vec![0usize; n];
-    let mut history = Vec::new();
     loop {
         let mut predicted = [0.0; 3];
         for (l, &k) in choice.iter().enumerate() {
@@ -266,46 +295,124 @@ pub fn select(
                 if saved <= 0.0 {
                     continue;
                 }
-                let extra: Vec<f64> = cost(l, k).iter().zip(now).map(|(c, n)| c - n).collect();
-                if (0..3).any(|i| predicted[i] + extra[i] > limits[i]) {
+                let to = cost(l, k);
+                if (0..3).any(|i| predicted[i] + to[i] - now[i] > limits[i]) {
                     continue;
                 }
-                // The cost of a raise: the largest share of a limit it uses up.
-                let share = (0..3)
-                    .map(|i| extra[i] / limits[i].max(1e-9))
-                    .fold(1e-6, f64::max);
-                let merit = saved / share;
+                let merit = saved / share(&limits, now, to).max(1e-6);
                 if best.is_none_or(|(m, _, _)| merit > m) {
                     best = Some((merit, l, k));
                 }
             }
         }
         let Some((_, l, k)) = best else { break };
-        history.push((l, choice[l]));
         choice[l] = k;
     }
     let mut r = BudgetResult {
         family: m.family,
         ladder: ladder.clone(),
         choice,
-        history,
         names: m.names.clone(),
         variants: Arc::clone(variants),
         guard,
         score: int8,
         int8,
-        backoffs: Vec::new(),
+        adjustments: Vec::new(),
         table: table.clone(),
+        limits,
     };
     progress("verifying the chosen settings");
     r.score = ev.score(&r.weights())?;
     while let Some(why) = guard.violation(base_q, &r.score) {
-        let Some(step) = r.back_off() else { break };
+        let Some((l, k, score)) = cheapest_repair(ev, &r, base_q)? else {
+            return Ok(r);
+        };
         progress("backing off");
-        r.backoffs.push(format!("{why}: {step}"));
-        r.score = ev.score(&r.weights())?;
+        let step = r.move_to(l, k);
+        r.adjustments.push(format!("backed off, {why}: {step}"));
+        r.score = score;
     }
+    refill(ev, &mut r, base_q, progress)?;
     Ok(r)
+}
+
+/// The one-layer step back that removes the most excess over the guard per added bit, each
+/// candidate measured on the images of `ev`; when none removes any (noise), the one leaving the
+/// least excess. `None` when every layer is at its finest setting.
+fn cheapest_repair(
+    ev: &Evaluator,
+    r: &BudgetResult,
+    base_q: f64,
+) -> Result<Option<(usize, usize, Score)>, EvalError> {
+    let now = r.guard.excess(base_q, &r.score);
+    let mut measured = Vec::new();
+    for (l, k, added) in r.steps_back() {
+        let s = ev.score(&r.weights_with(l, k))?;
+        measured.push((l, k, added, r.guard.excess(base_q, &s), s));
+    }
+    let per_bit = |m: &(usize, usize, u64, f64, Score)| (now - m.3) / m.2 as f64;
+    let repairs = measured
+        .iter()
+        .filter(|m| m.3 < now)
+        .max_by(|a, b| per_bit(a).total_cmp(&per_bit(b)));
+    let least = || {
+        measured
+            .iter()
+            .min_by(|a, b| a.3.total_cmp(&b.3).then(a.2.cmp(&b.2)))
+    };
+    Ok(repairs.or_else(least).map(|&(l, k, _, _, s)| (l, k, s)))
+}
+
+/// After the repairs: raise, one layer by one ladder step at a time, the layer whose raise saves
+/// the most bits while the guard still holds on the images of `ev` (each candidate measured),
+/// until no raise keeps it. Takes up what the predicted (additive) costs and the order of the
+/// greedy raises and repairs left behind.
+fn refill(
+    ev: &Evaluator,
+    r: &mut BudgetResult,
+    base_q: f64,
+    mut progress: impl FnMut(&str),
+) -> Result<(), EvalError> {
+    loop {
+        let mut best: Option<(u64, usize, usize, Score)> = None;
+        for (l, &k) in r.choice.iter().enumerate() {
+            let v = &r.variants[l];
+            let Some(next) = (k + 1..v.len()).find(|&n| v[n].bits < v[k].bits) else {
+                continue;
+            };
+            let saved = v[k].bits - v[next].bits;
+            if best.as_ref().is_some_and(|b| b.0 >= saved) {
+                continue;
+            }
+            progress("refilling");
+            let s = ev.score(&r.weights_with(l, next))?;
+            if r.guard.violation(base_q, &s).is_none() {
+                best = Some((saved, l, next, s));
+            }
+        }
+        let Some((_, l, k, s)) = best else {
+            return Ok(());
+        };
+        let step = r.move_to(l, k);
+        r.adjustments
+            .push(format!("raised again, the guard holds: {step}"));
+        r.score = s;
+    }
+}
+
+/// The predicted costs (drop, disagreement, noise) of layer `l` at ladder index `k`, from a
+/// layer-major sensitivity table of ladders `width` long.
+fn predicted_cost(table: &[Sensitivity], width: usize, l: usize, k: usize) -> [f64; 3] {
+    let t = &table[l * width + k];
+    [t.drop, t.disagreement, t.noise]
+}
+
+/// The cost of moving a layer from predicted costs `from` to `to`: the largest share of a limit
+/// it uses up (negative when it frees room under every limit).
+fn share(limits: &[f64; 3], from: [f64; 3], to: [f64; 3]) -> f64 {
+    (0..3)
+        .map(|i| (to[i] - from[i]) / limits[i].max(1e-9))
+        .fold(f64::NEG_INFINITY, f64::max)
 }
 
 /// Output noise power over signal power of a score.
@@ -313,9 +420,11 @@ fn noise(s: &Score) -> f64 {
     10f64.powf(-s.sqnr_db / 10.0)
 }
 
-/// The final check of a choice on the evaluation images of `ev`: back off the latest raises,
-/// one layer at a time, while the quality drop against float exceeds the budget. Returns the
-/// score reached and one line per step taken.
+/// The final check of a choice on the evaluation images of `ev`: while the quality drop against
+/// float exceeds the budget, step back one layer, the one whose step frees the largest share of
+/// the predicted limits (held-out sensitivities, as the greedy search measures raises) per added
+/// bit, so the evaluation images only accept or reject.
+/// Returns the score reached and one line per step taken.
 pub fn accept(
     ev: &Evaluator,
     r: &mut BudgetResult,
@@ -330,8 +439,21 @@ pub fn accept(
         if drop <= r.guard.max_drop {
             break;
         }
-        let Some(step) = r.back_off() else { break };
+        let cost = |l: usize, k: usize| predicted_cost(&r.table, r.ladder.len(), l, k);
+        // A step the table sees no gain in still ranks, by its bits alone.
+        let merit = |&(l, k, added): &(usize, usize, u64)| {
+            let freed = share(&r.limits, cost(l, k), cost(l, r.choice[l]));
+            (freed.max(0.0) + 1e-9) / added as f64
+        };
+        let Some((l, k, _)) = r
+            .steps_back()
+            .into_iter()
+            .max_by(|a, b| merit(a).total_cmp(&merit(b)))
+        else {
+            break;
+        };
         progress("backing off");
+        let step = r.move_to(l, k);
         steps.push(format!(
             "drop {drop:.2} > {} points: {step}",
             r.guard.max_drop
@@ -364,10 +486,9 @@ mod tests {
         })
     }
 
-    #[test]
-    fn budget_is_respected_and_monotone() {
+    fn two_layer_graph() -> Graph {
         let mut r = 77u64;
-        let g = Graph {
+        Graph {
             input_shape: vec![24],
             input: 0,
             nodes: vec![
@@ -396,15 +517,24 @@ mod tests {
                 mean: 128.0,
                 std: 128.0,
             },
-        };
+        }
+    }
+
+    /// Every parameter free: the lines family is not on the shipped (rice-only) profile.
+    fn full_codec() -> CodecSettings {
+        CodecSettings {
+            profile: lc_format::Profile::shared("full").unwrap(),
+            ..CodecSettings::default()
+        }
+    }
+
+    #[test]
+    fn budget_is_respected_and_monotone() {
+        let g = two_layer_graph();
         let set = EvalSet::synthetic(&g, 150, 9);
         let calib = EvalSet::synthetic(&g, 50, 10).inputs;
         let ev = Evaluator::new(&g, set, &calib).unwrap();
-        // Every parameter free: the lines family is not on the shipped (rice-only) profile.
-        let codec = CodecSettings {
-            profile: lc_format::Profile::shared("full").unwrap(),
-            ..CodecSettings::default()
-        };
+        let codec = full_codec();
         for family in Family::ALL {
             let tight = choose(&ev, family, 0.0, codec, |_| {}).unwrap();
             let loose = choose(&ev, family, 100.0, codec, |_| {}).unwrap();
@@ -430,7 +560,48 @@ mod tests {
             let mut r = choose(&ev, family, 2.0, codec, |_| {}).unwrap();
             let (s, _) = accept(&other, &mut r, |_| {}).unwrap();
             let drop = 100.0 - s.quality() * 100.0;
-            assert!(drop <= 2.0 || r.history.is_empty(), "{family:?}: {drop}");
+            let at_floor = r.choice.iter().all(|&k| k == 0);
+            assert!(drop <= 2.0 || at_floor, "{family:?}: {drop}");
         }
+    }
+
+    /// The choice holds on the held-out images and is not wasteful there: no single layer can
+    /// take its next coarser setting with the guard still holding.
+    #[test]
+    fn choice_holds_and_no_raise_is_left() {
+        let g = two_layer_graph();
+        let calib = EvalSet::synthetic(&g, 50, 10).inputs;
+        let ev = Evaluator::new(&g, EvalSet::synthetic(&g, 150, 9), &calib).unwrap();
+        let float_q = ev.float_score().quality() * 100.0;
+        let (mut repaired, mut raisable) = (0, 0);
+        for family in Family::ALL {
+            for budget in [0.5, 1.0, 2.0, 4.0, 8.0] {
+                let r = choose(&ev, family, budget, full_codec(), |_| {}).unwrap();
+                repaired += r.adjustments.iter().any(|a| a.starts_with("backed off")) as usize;
+                let at_floor = r.choice.iter().all(|&k| k == 0);
+                assert!(
+                    r.guard.violation(float_q, &r.score).is_none() || at_floor,
+                    "{family:?} {budget}: {:?}",
+                    r.adjustments
+                );
+                for (l, &k) in r.choice.iter().enumerate() {
+                    let v = &r.variants[l];
+                    if let Some(next) = (k + 1..v.len()).find(|&n| v[n].bits < v[k].bits) {
+                        raisable += 1;
+                        let s = ev.score(&r.weights_with(l, next)).unwrap();
+                        assert!(
+                            r.guard.violation(float_q, &s).is_some(),
+                            "{family:?} {budget}: layer {l} could still take {}",
+                            r.ladder[next].label()
+                        );
+                    }
+                }
+            }
+        }
+        // Both paths are exercised: some choices were repaired, some could have been raised.
+        assert!(
+            repaired > 0 && raisable > 0,
+            "{repaired} repaired, {raisable} raisable"
+        );
     }
 }
