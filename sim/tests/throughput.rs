@@ -131,7 +131,7 @@ fn one_weight_per_cycle_per_lane() {
 /// encoded for the shipped profile at the error bounds the per-layer budgets pick, on the compact
 /// decompressor: the sustained rate of the slowest lane.
 #[test]
-fn compact_profile_on_real_layers() {
+fn shipped_profile_on_real_layers() {
     let profile = Profile::shared(DEFAULT_PROFILE).unwrap();
     let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models");
     let mut files = vec![root.join("lenet5.onnx"), root.join("vgg_small.onnx")];
@@ -157,6 +157,9 @@ fn compact_profile_on_real_layers() {
             }
         }
     }
-    eprintln!("[throughput] compact, worst layer: {worst:.4} weights/cycle/lane");
+    eprintln!(
+        "[throughput] {}, worst layer: {worst:.4} weights/cycle/lane",
+        profile.name
+    );
     assert!(worst >= TARGET, "{worst}");
 }
