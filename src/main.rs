@@ -35,6 +35,8 @@ enum Command {
     Verify(cmd::verify::Args),
     /// Study table and bandwidth sweep on the accelerator RTL.
     Report(cmd::report::Args),
+    /// Lay out a .lcw container as the image the QSPI flash reader expects.
+    FlashImage(cmd::flash_image::Args),
     /// Yosys and nextpnr on the decompressor or the accelerator: cells, fit, Fmax.
     Synth(cmd::synth::Args),
 }
@@ -52,6 +54,7 @@ fn main() {
         Command::Rtl(a) => cmd::rtl::run(a),
         Command::Verify(a) => cmd::verify::run(a),
         Command::Report(a) => cmd::report::run(a),
+        Command::FlashImage(a) => cmd::flash_image::run(a),
         Command::Synth(a) => cmd::synth::run(a),
     };
     if let Err(e) = result {

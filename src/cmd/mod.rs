@@ -5,6 +5,7 @@ pub mod compress;
 pub mod decompress;
 pub mod demo;
 pub mod eval;
+pub mod flash_image;
 pub mod inspect;
 pub mod report;
 pub mod rtl;
