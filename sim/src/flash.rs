@@ -6,7 +6,8 @@
 //! CS# high ends the command and releases the lines. Any other command, IO0 left floating while
 //! the host should drive it, or the host driving a line the flash drives is an error.
 
-use lc_hw::qspi::{ADDR_BITS, PREAMBLE_CLOCKS, QUAD_OUTPUT_READ};
+use lc_hw::qspi::{QspiReader, ADDR_BITS, PREAMBLE_CLOCKS, QUAD_OUTPUT_READ};
+use rust_hdl::prelude::*;
 
 /// Largest array the 24-bit address reaches.
 pub const MAX_FLASH_BYTES: usize = 1 << ADDR_BITS;
@@ -162,6 +163,109 @@ impl QspiFlash {
     /// Every command ended by CS# high so far, in order.
     pub fn commands(&self) -> &[ReadCommand] {
         &self.done
+    }
+}
+
+/// A read request of the flash reader: byte address and word count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// Byte address of the first word.
+    pub addr: u64,
+    /// Number of 32-bit words.
+    pub words: u64,
+}
+
+/// What happened in one clock cycle of a [`ReaderBench`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cycle {
+    /// The offered request was taken.
+    pub taken: bool,
+    /// A word and its `last` flag were handed over.
+    pub word: Option<(u32, bool)>,
+}
+
+/// The rust-hdl flash reader ([`QspiReader`]) wired to a [`QspiFlash`], one clock at a time.
+pub struct ReaderBench {
+    /// The reader (its `reset` input is the caller's).
+    pub uut: QspiReader,
+    /// The flash.
+    pub flash: QspiFlash,
+}
+
+impl ReaderBench {
+    /// A reader after reset, in front of a flash holding `image`.
+    pub fn new(image: Vec<u8>) -> Result<Self, FlashError> {
+        let mut uut = QspiReader::default();
+        uut.connect_all();
+        // Settle the outputs before the flash first looks at them.
+        assert!(simulate(&mut uut, 100), "the reader settles");
+        let mut bench = ReaderBench {
+            uut,
+            flash: QspiFlash::new(image)?,
+        };
+        bench.uut.reset.next = true;
+        bench.cycle(None, false)?;
+        bench.uut.reset.next = false;
+        Ok(bench)
+    }
+
+    /// The reader's pins as the flash sees them.
+    pub fn pins(&self) -> FlashPins {
+        FlashPins {
+            cs_n: self.uut.cs_n.val(),
+            sck: self.uut.sck.val(),
+            io_out: self.uut.io_out.val().to_u64() as u8,
+            io_oe: self.uut.io_oe.val().to_u64() as u8,
+        }
+    }
+
+    /// One cycle: the flash follows the pins, the reader sees the bus, `offer` and `ready`, and
+    /// takes a clock edge.
+    pub fn cycle(&mut self, offer: Option<Request>, ready: bool) -> Result<Cycle, FlashError> {
+        let pins = self.pins();
+        self.flash.step(&pins)?;
+        let uut = &mut self.uut;
+        uut.io_in.next = (self.flash.bus(&pins) as u64).into();
+        uut.out_ready.next = ready;
+        uut.req_valid.next = offer.is_some();
+        if let Some(r) = offer {
+            uut.req_addr.next = r.addr.into();
+            uut.req_words.next = r.words.into();
+        }
+        assert!(simulate(uut, 100), "the reader settles");
+        let result = Cycle {
+            taken: offer.is_some() && uut.req_ready.val(),
+            word: (uut.out_valid.val() && ready)
+                .then(|| (uut.out_data.val().to_u64() as u32, uut.out_last.val())),
+        };
+        for clk in [false, true] {
+            uut.clock.next = Clock { clk };
+            assert!(simulate(uut, 100), "the reader settles");
+        }
+        Ok(result)
+    }
+
+    /// Serve one request with the consumer always ready: its words, in order.
+    pub fn read(&mut self, request: Request) -> Result<Vec<u32>, FlashError> {
+        let mut words = Vec::with_capacity(request.words as usize);
+        let mut offer = Some(request);
+        while offer.is_some() || (words.len() as u64) < request.words {
+            let c = self.cycle(offer, true)?;
+            if c.taken {
+                offer = None;
+            }
+            words.extend(c.word.map(|(w, _)| w));
+        }
+        Ok(words)
+    }
+
+    /// The commands the flash has finished, as (address, SCK clocks); the flash first follows
+    /// the pins of the current cycle, so a command that CS# just ended counts.
+    pub fn commands(&mut self) -> Result<Vec<(u32, u64)>, FlashError> {
+        let pins = self.pins();
+        self.flash.step(&pins)?;
+        let done = self.flash.commands().iter();
+        Ok(done.map(|c| (c.address, c.clocks)).collect())
     }
 }
 
