@@ -3,12 +3,13 @@
 //! words), random request gaps and random consumer back-pressure. Every word must equal the four
 //! image bytes at its address read little-endian, `last` must mark exactly the final word of each
 //! request, and each request must be one read command of exactly 40 + 8 x words SCK clocks.
-//! A reset at any point of a command ends it and leaves the reader ready for the next. Also: the emitted Verilog is lint-clean under `verilator --lint-only -Wall` with its waivers.
+//! A reset at any point of a command ends it and leaves the reader ready for the next. Also: the
+//! emitted Verilog is lint-clean under `verilator --lint-only -Wall` with its waivers.
 
+use lc_hw::emit::write_design;
 use lc_hw::qspi::{generate_qspi, PREAMBLE_CLOCKS, QSPI_LINT_WAIVERS, QSPI_LINT_WAIVERS_FILE};
 use lc_sim::flash::{ReaderBench, Request};
 use std::collections::VecDeque;
-use std::process::Command;
 
 mod common;
 use common::XorShift;
@@ -168,24 +169,20 @@ fn verilog_is_lint_clean() {
         return;
     };
     let dir = std::env::temp_dir().join(format!("lc_qspi_lint_{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
     let (verilog, manifest) = generate_qspi().unwrap();
-    let v = dir.join(format!("{}.v", manifest.top));
-    let w = dir.join(QSPI_LINT_WAIVERS_FILE);
-    std::fs::write(&v, verilog).unwrap();
-    std::fs::write(&w, QSPI_LINT_WAIVERS).unwrap();
-    let out = Command::new(&verilator)
-        .args(["--lint-only", "-Wall", "--top-module", &manifest.top])
-        .arg(&w)
-        .arg(&v)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "lint of {}:\n{text}", manifest.top);
     for port in [
         "sck", "cs_n", "io_out", "io_oe", "io_in", "out_data", "out_last",
     ] {
         assert!(manifest.port(port).is_some(), "port {port}");
     }
+    let rtl = write_design(
+        &dir,
+        &verilog,
+        manifest,
+        QSPI_LINT_WAIVERS_FILE,
+        QSPI_LINT_WAIVERS,
+    )
+    .unwrap();
+    common::assert_lint_clean(&verilator, &rtl);
     let _ = std::fs::remove_dir_all(&dir);
 }
