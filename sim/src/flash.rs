@@ -5,6 +5,7 @@
 //! wrapping at the end of the array) after every falling edge, for as long as the host clocks.
 //! CS# high ends the command and releases the lines. Any other command, IO0 left floating while
 //! the host should drive it, or the host driving a line the flash drives is an error.
+//! [`ReaderBench`] wires the rust-hdl flash reader ([`QspiReader`]) to it, one clock at a time.
 
 use lc_hw::qspi::{QspiReader, ADDR_BITS, PREAMBLE_CLOCKS, QUAD_OUTPUT_READ};
 use rust_hdl::prelude::*;

@@ -298,7 +298,7 @@ pub struct SynthReport {
     pub fits: Option<bool>,
     /// Top module.
     pub top: String,
-    /// Decompressor lanes.
+    /// Decompressor lanes (1 for the QSPI reader).
     pub lanes: usize,
     /// MAC lanes (accelerator only).
     pub mac_lanes: Option<usize>,
