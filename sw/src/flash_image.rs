@@ -301,6 +301,22 @@ mod tests {
             parse_flash_image(&bad),
             Err(FlashImageError::BadField(at, _)) if at == HEADER_BYTES + LAYER_BYTES
         ));
+        let mut bad = image.clone();
+        bad[4] = 2;
+        assert_eq!(parse_flash_image(&bad), Err(FlashImageError::BadVersion(2)));
+        for (at, value) in [
+            (HEADER_BYTES + 2, 3),
+            (HEADER_BYTES + 3, 7),
+            (HEADER_BYTES + 5, 13),
+        ] {
+            // bits 3, mode 7, len_bits 13: outside FORMAT.md's ranges.
+            let mut bad = image.clone();
+            bad[at] = value;
+            assert!(
+                matches!(parse_flash_image(&bad), Err(FlashImageError::BadField(..))),
+                "byte {at} = {value}"
+            );
+        }
         let mut short = image.clone();
         short.truncate(image.len() - 4);
         assert!(matches!(
