@@ -36,9 +36,10 @@ fuzz: ## fuzz the decoder for FUZZ_SECONDS each target (needs `cargo install car
 rtl: build ## emit the 4-lane decompressor Verilog into out/rtl
 	$(BIN) rtl --lanes 4 --out out/rtl
 
-synth: setup build ## Yosys synth_ice40 + nextpnr-ice40 (HX8K) of the 4-lane decompressor and accelerator; out/synth
+synth: setup build ## Yosys synth_ice40 + nextpnr-ice40: 4-lane decompressor and accelerator (HX8K), QSPI reader (UP5K); out/synth
 	$(BIN) synth --design decompressor --lanes 4 --target hx8k --out out/synth
 	$(BIN) synth --design accel --lanes 4 --target hx8k --out out/synth/accel
+	$(BIN) synth --design qspi --target up5k --out out/synth/qspi
 
 models: ## fetch pretrained ONNX models into ~/.cache/linecompress
 	./models/fetch.sh

@@ -37,6 +37,8 @@ enum Command {
     MergeVerify(cmd::merge_verify::Args),
     /// Study table and bandwidth sweep on the accelerator RTL.
     Report(cmd::report::Args),
+    /// Lay out a .lcw container as the image the QSPI flash reader expects.
+    FlashImage(cmd::flash_image::Args),
     /// Yosys and nextpnr on the decompressor or the accelerator: cells, fit, Fmax.
     Synth(cmd::synth::Args),
 }
@@ -55,6 +57,7 @@ fn main() {
         Command::Verify(a) => cmd::verify::run(a),
         Command::MergeVerify(a) => cmd::merge_verify::run(a),
         Command::Report(a) => cmd::report::run(a),
+        Command::FlashImage(a) => cmd::flash_image::run(a),
         Command::Synth(a) => cmd::synth::run(a),
     };
     if let Err(e) = result {

@@ -1,5 +1,6 @@
 //! `linecompress synth`: missing tools and bad arguments fail cleanly; a one-lane decompressor runs
-//! through generic Yosys synthesis and through synth_ice40 + nextpnr-ice40 on an HX8K.
+//! through generic Yosys synthesis and through synth_ice40 + nextpnr-ice40 on an HX8K, the QSPI
+//! flash reader through synth_ice40 -dsp + nextpnr-ice40 on an UP5K.
 //! Without yosys or nextpnr-ice40 the real runs are skipped, unless CI=true, where they fail.
 
 mod common;
@@ -131,6 +132,16 @@ fn bad_arguments_fail_cleanly() {
         "hx8k",
     ]);
     assert_clean_failure(&indivisible, "D must divide P");
+    let reader_lanes = run(&["--design", "qspi", "--lanes", "2", "--target", "up5k"]);
+    assert_clean_failure(&reader_lanes, "--lanes");
+    let no_lanes = run(&["--design", "accel", "--target", "up5k"]);
+    let err = String::from_utf8_lossy(&no_lanes.stderr);
+    assert_eq!(
+        no_lanes.status.code(),
+        Some(2),
+        "clap asks for --lanes: {err}"
+    );
+    assert!(err.contains("--lanes"), "{err}");
     for bad in [
         ["--design", "cpu", "--lanes", "1", "--target", "generic"],
         ["--design", "accel", "--lanes", "1", "--target", "ecp5"],
@@ -221,4 +232,24 @@ fn codesign_rejects_a_bad_synthesis_file() {
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, "{ not json").unwrap();
     assert_clean_failure(&run(&bad), "is not a codesign.json");
+}
+
+#[test]
+fn up5k_qspi_reader_places_and_routes() {
+    if !have("yosys", "YOSYS", "-V") || !have("nextpnr-ice40", "NEXTPNR_ICE40", "--version") {
+        return;
+    }
+    let v = synth_json(&["--design", "qspi", "--target", "up5k"]);
+    assert_eq!(v["design"], "qspi");
+    assert_eq!(v["top"], "lc_qspi_reader");
+    // Counters, a 32-bit command shifter and three 32-bit word registers: about a hundred LUT4
+    // and FF each, no RAM, no DSP.
+    let lut4 = v["lut4"].as_u64().unwrap();
+    let ff = v["ff"].as_u64().unwrap();
+    assert!((50..1_000).contains(&lut4), "lut4 = {lut4}");
+    assert!((100..400).contains(&ff), "ff = {ff}");
+    for k in ["bram", "spram", "dsp"] {
+        assert_eq!(v[k], 0, "{k} of the reader");
+    }
+    assert_eq!(v["fits"], true, "{v}");
 }

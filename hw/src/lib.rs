@@ -6,6 +6,7 @@
 //! * [`params`] declares the layer-parameter bus between the two once, as rust-hdl interfaces.
 //! * [`lane::LaneDecompressor`] is one configuration block plus one lane, for rust-hdl simulation.
 //! * [`emit`] writes the Verilog of an N-lane decompressor and its JSON port manifest.
+//! * [`qspi::QspiReader`] streams 32-bit words from a QSPI flash (quad output fast read).
 //! * [`accel`] is the accelerator datapath (MAC lanes fed by decompressor lanes) and its Verilog.
 
 pub mod accel;
@@ -15,6 +16,7 @@ pub mod core;
 pub mod emit;
 pub mod lane;
 pub mod params;
+pub mod qspi;
 pub mod rice;
 
 pub use emit::{emit_rtl, Manifest, Port, PortDirection, RtlOutput};

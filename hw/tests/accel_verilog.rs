@@ -5,7 +5,6 @@ use lc_format::Profile;
 use lc_hw::accel::emit::{emit_accel, generate_accel};
 use lc_hw::accel::AccelLanes;
 use lc_hw::PortDirection;
-use std::process::Command;
 
 mod common;
 
@@ -84,18 +83,7 @@ fn verilog_is_lint_clean() {
         (&full, 4, 4),
     ] {
         let rtl = emit_accel(profile, AccelLanes::new(p, d).unwrap(), &dir).unwrap();
-        let out = Command::new(&verilator)
-            .args(["--lint-only", "-Wall", "--top-module", &rtl.manifest.top])
-            .arg(&rtl.waivers)
-            .arg(&rtl.verilog)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success(),
-            "lint of {}:\n{text}",
-            rtl.manifest.top
-        );
+        common::assert_lint_clean(&verilator, &rtl);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

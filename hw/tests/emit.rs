@@ -3,7 +3,6 @@
 use lc_format::Profile;
 use lc_hw::config::CFG_PORTS;
 use lc_hw::emit::{generate, generate_for, PortDirection, LINT_WAIVERS};
-use std::process::Command;
 
 mod common;
 
@@ -88,14 +87,7 @@ fn verilog_is_lint_clean() {
         let profile = lc_format::Profile::load(profile).unwrap();
         let rtl = lc_hw::emit::emit_rtl_for(&profile, lanes, &dir).unwrap();
         assert_eq!(std::fs::read_to_string(&rtl.waivers).unwrap(), LINT_WAIVERS);
-        let out = Command::new(&verilator)
-            .args(["--lint-only", "-Wall", "--top-module", &rtl.manifest.top])
-            .arg(&rtl.waivers)
-            .arg(&rtl.verilog)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success() && !text.contains("%Warning"), "{text}");
+        common::assert_lint_clean(&verilator, &rtl);
     }
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -6,6 +6,7 @@
 //! * [`driver`]: memory model, input gaps, back-pressure; runs a layer and collects weights.
 //! * [`check`]: comparison with `lc_sw::codec::decode_lane`, VCD on failure.
 //! * [`stimulus`]: random valid streams from FORMAT.md, CNN-shaped weights, stream damage.
+//! * [`flash`]: behavioural QSPI flash (Fast Read Quad Output) for the flash reader's tests.
 //! * [`dut`]: the pins and clocking interface shared by both simulations.
 //! * [`synth`]: the Yosys / nextpnr flow.
 //! * [`accel`]: the accelerator datapath: whole CNNs layer by layer against the golden model.
@@ -14,6 +15,7 @@ pub mod accel;
 pub mod check;
 pub mod driver;
 pub mod dut;
+pub mod flash;
 pub mod hdl;
 pub mod model;
 pub mod stimulus;

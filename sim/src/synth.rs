@@ -26,6 +26,8 @@ pub enum Design {
     Decompressor,
     /// The accelerator datapath `lc_accel_p<P>` (decompressor lanes, MAC lanes, controller).
     Accel,
+    /// The QSPI flash reader `lc_qspi_reader` alone.
+    Qspi,
 }
 
 /// Where to synthesise it.
@@ -42,13 +44,14 @@ pub enum Target {
 
 impl Design {
     /// Every design.
-    pub const ALL: [Design; 2] = [Design::Decompressor, Design::Accel];
+    pub const ALL: [Design; 3] = [Design::Decompressor, Design::Accel, Design::Qspi];
 
     /// The lower-case name used on the command line and in the report.
     pub fn name(self) -> &'static str {
         match self {
             Design::Decompressor => "decompressor",
             Design::Accel => "accel",
+            Design::Qspi => "qspi",
         }
     }
 }
@@ -105,7 +108,8 @@ pub struct GeneratedDesign {
 }
 
 /// Generate a design: `lanes` decompressor lanes and, for the accelerator, `mac_lanes` MAC lanes
-/// (default: `lanes`; the decompressor lanes must divide the MAC lanes).
+/// (default: `lanes`; the decompressor lanes must divide the MAC lanes). The QSPI reader has no
+/// lanes (`lanes` = 1).
 pub fn generate(
     design: Design,
     profile: &lc_format::Profile,
@@ -134,6 +138,18 @@ pub fn generate(
                 manifest,
                 waivers_file: lc_hw::accel::emit::ACCEL_LINT_WAIVERS_FILE,
                 waivers: lc_hw::accel::emit::ACCEL_LINT_WAIVERS,
+            })
+        }
+        Design::Qspi => {
+            if lanes != 1 || mac_lanes.is_some() {
+                bail!("--lanes and --mac-lanes apply to --design decompressor and accel only");
+            }
+            let (verilog, manifest) = lc_hw::qspi::generate_qspi()?;
+            Ok(GeneratedDesign {
+                verilog,
+                manifest,
+                waivers_file: lc_hw::qspi::QSPI_LINT_WAIVERS_FILE,
+                waivers: lc_hw::qspi::QSPI_LINT_WAIVERS,
             })
         }
     }
@@ -282,7 +298,7 @@ pub struct SynthReport {
     pub fits: Option<bool>,
     /// Top module.
     pub top: String,
-    /// Decompressor lanes.
+    /// Decompressor lanes (1 for the QSPI reader).
     pub lanes: usize,
     /// MAC lanes (accelerator only).
     pub mac_lanes: Option<usize>,

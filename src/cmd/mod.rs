@@ -6,6 +6,7 @@ pub mod data;
 pub mod decompress;
 pub mod demo;
 pub mod eval;
+pub mod flash_image;
 pub mod inspect;
 pub mod merge_verify;
 pub mod report;

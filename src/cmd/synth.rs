@@ -1,5 +1,5 @@
-//! `linecompress synth`: Yosys and nextpnr on the emitted decompressor or accelerator; cell counts,
-//! whether it fits the device, and Fmax.
+//! `linecompress synth`: Yosys and nextpnr on the emitted decompressor, accelerator or QSPI flash
+//! reader; cell counts, whether it fits the device, and Fmax.
 
 use std::path::PathBuf;
 
@@ -10,12 +10,13 @@ use lc_sim::synth::{run_synth, Design, SynthOptions, SynthReport, Target};
 /// Arguments of `synth`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Top to synthesise: the N-lane decompressor or the accelerator datapath.
+    /// Top to synthesise: the N-lane decompressor, the accelerator datapath or the QSPI flash
+    /// reader.
     #[arg(long, value_parser = choice(&Design::ALL, Design::name))]
     pub design: Design,
-    /// Decompressor lanes.
-    #[arg(long)]
-    pub lanes: usize,
+    /// Decompressor lanes (required for decompressor and accel; the QSPI reader has none).
+    #[arg(long, required_if_eq_any([("design", "decompressor"), ("design", "accel")]))]
+    pub lanes: Option<usize>,
     /// MAC lanes of the accelerator (default: --lanes; only equal counts are generated today).
     #[arg(long)]
     pub mac_lanes: Option<usize>,
@@ -55,7 +56,7 @@ pub fn run(args: &Args) -> Result<()> {
     )?;
     let report = run_synth(&SynthOptions {
         design: args.design,
-        lanes: args.lanes,
+        lanes: args.lanes.unwrap_or(1),
         mac_lanes: args.mac_lanes,
         profile,
         target: args.target,

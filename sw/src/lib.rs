@@ -7,6 +7,7 @@ pub mod codec;
 pub mod container;
 pub mod data;
 pub mod eval;
+pub mod flash_image;
 pub mod model;
 pub mod quant;
 pub mod report;

@@ -19,6 +19,22 @@ pub fn verilator() -> Option<String> {
     None
 }
 
+/// `verilator --lint-only -Wall` of an emitted design with its waivers: no error, no warning.
+pub fn assert_lint_clean(verilator: &str, rtl: &lc_hw::RtlOutput) {
+    let out = Command::new(verilator)
+        .args(["--lint-only", "-Wall", "--top-module", &rtl.manifest.top])
+        .arg(&rtl.waivers)
+        .arg(&rtl.verilog)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && !text.contains("%Warning"),
+        "lint of {}:\n{text}",
+        rtl.manifest.top
+    );
+}
+
 /// A small deterministic random source (xorshift64) for the block tests.
 pub struct XorShift(pub u64);
 
