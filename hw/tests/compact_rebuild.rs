@@ -5,6 +5,9 @@
 use lc_hw::compact::rebuild::{CompactRebuild, PRED_BITS, RESID_BITS};
 use rust_hdl::prelude::*;
 
+mod common;
+use common::XorShift;
+
 /// The weight the format defines.
 fn reference(bits: u32, pred: i64, u: u64, shift: u32) -> i64 {
     let e = if u & 1 == 0 {
@@ -32,13 +35,8 @@ fn check(uut: &mut CompactRebuild, bits: u32, pred: i64, u: u64, shift: u32) {
 
 #[test]
 fn matches_the_format_on_random_inputs_and_clamp_edges() {
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+    let mut next = move || rng.next();
     let p_max = (1i64 << (PRED_BITS - 1)) - 1;
     for bits in [8u32, 5] {
         let mut uut = CompactRebuild::new(bits as u8);
