@@ -156,10 +156,27 @@ impl BudgetResult {
             .collect()
     }
 
-    /// The integer weights with layer `l` at ladder index `k` instead of its choice.
-    fn weights_with(&self, l: usize, k: usize) -> Vec<crate::quant::Quantized> {
+    /// The layers that can take a coarser setting with fewer bits, each with the ladder index of
+    /// the next such setting and the bits that step saves.
+    fn raises(&self) -> Vec<(usize, usize, u64)> {
+        self.choice
+            .iter()
+            .enumerate()
+            .filter_map(|(l, &k)| {
+                let v = &self.variants[l];
+                (k + 1..v.len())
+                    .find(|&n| v[n].bits < v[k].bits)
+                    .map(|n| (l, n, v[k].bits - v[n].bits))
+            })
+            .collect()
+    }
+
+    /// The integer weights with each `(layer, ladder index)` of `moves` instead of the choice.
+    fn weights_with(&self, moves: &[(usize, usize)]) -> Vec<crate::quant::Quantized> {
         let mut w = self.weights();
-        w[l] = self.variants[l][k].weights.clone();
+        for &(l, k) in moves {
+            w[l] = self.variants[l][k].weights.clone();
+        }
         w
     }
 
@@ -324,7 +341,7 @@ pub fn select(
     progress("verifying the chosen settings");
     r.score = ev.score(&r.weights())?;
     while let Some(why) = guard.violation(base_q, &r.score) {
-        let Some((l, k, score)) = cheapest_repair(ev, &r, base_q)? else {
+        let Some((l, k, score)) = cheapest_repair(ev, &r, base_q, |_, _| true)? else {
             return Ok(r);
         };
         progress("backing off");
@@ -332,22 +349,30 @@ pub fn select(
         r.adjustments.push(format!("backed off, {why}: {step}"));
         r.score = score;
     }
-    refill(ev, &mut r, base_q, progress)?;
-    Ok(r)
+    loop {
+        refill(ev, &mut r, base_q, &mut progress)?;
+        if !trade(ev, &mut r, base_q, &mut progress)? {
+            return Ok(r);
+        }
+    }
 }
 
 /// The one-layer step back that removes the most excess over the guard per added bit, each
 /// candidate measured on the images of `ev`; when none removes any (noise), the one leaving the
-/// least excess. `None` when every layer is at its finest setting.
+/// least excess. Only steps `allowed(layer, added bits)` are measured; `None` when there are none.
 fn cheapest_repair(
     ev: &Evaluator,
     r: &BudgetResult,
     base_q: f64,
+    allowed: impl Fn(usize, u64) -> bool,
 ) -> Result<Option<(usize, usize, Score)>, EvalError> {
     let now = r.guard.excess(base_q, &r.score);
     let mut measured = Vec::new();
     for (l, k, added) in r.steps_back() {
-        let s = ev.score(&r.weights_with(l, k))?;
+        if !allowed(l, added) {
+            continue;
+        }
+        let s = ev.score(&r.weights_with(&[(l, k)]))?;
         measured.push((l, k, added, r.guard.excess(base_q, &s), s));
     }
     let per_bit = |m: &(usize, usize, u64, f64, Score)| (now - m.3) / m.2 as f64;
@@ -375,17 +400,12 @@ fn refill(
 ) -> Result<(), EvalError> {
     loop {
         let mut best: Option<(u64, usize, usize, Score)> = None;
-        for (l, &k) in r.choice.iter().enumerate() {
-            let v = &r.variants[l];
-            let Some(next) = (k + 1..v.len()).find(|&n| v[n].bits < v[k].bits) else {
-                continue;
-            };
-            let saved = v[k].bits - v[next].bits;
+        for (l, next, saved) in r.raises() {
             if best.as_ref().is_some_and(|b| b.0 >= saved) {
                 continue;
             }
             progress("refilling");
-            let s = ev.score(&r.weights_with(l, next))?;
+            let s = ev.score(&r.weights_with(&[(l, next)]))?;
             if r.guard.violation(base_q, &s).is_none() {
                 best = Some((saved, l, next, s));
             }
@@ -398,6 +418,48 @@ fn refill(
             .push(format!("raised again, the guard holds: {step}"));
         r.score = s;
     }
+}
+
+/// How many raises one round of [`trade`] tries at most.
+const TRADE_CANDIDATES: usize = 3;
+
+/// When no single raise keeps the guard: raise one layer a step anyway, then step other layers
+/// back as the repairs do (each step measured on the images of `ev`, most excess removed per
+/// added bit) until the guard holds again, only through steps that keep the total below the
+/// bits before the raise. The raises are tried most bits saved first, at most
+/// [`TRADE_CANDIDATES`] of them; the first trade that holds is taken. Returns whether one was.
+fn trade(
+    ev: &Evaluator,
+    r: &mut BudgetResult,
+    base_q: f64,
+    mut progress: impl FnMut(&str),
+) -> Result<bool, EvalError> {
+    let total = |x: &BudgetResult| x.bits().iter().sum::<u64>();
+    let before = total(r);
+    let mut raises = r.raises();
+    raises.sort_by(|a, b| b.2.cmp(&a.2));
+    for (l, up, _) in raises.into_iter().take(TRADE_CANDIDATES) {
+        progress("trading");
+        let mut t = r.clone();
+        let mut steps = vec![t.move_to(l, up)];
+        t.score = ev.score(&t.weights())?;
+        while t.guard.violation(base_q, &t.score).is_some() {
+            let room = before - total(&t);
+            let allowed = |b: usize, added: u64| b != l && added < room;
+            let Some((b, k, s)) = cheapest_repair(ev, &t, base_q, allowed)? else {
+                break;
+            };
+            steps.push(t.move_to(b, k));
+            t.score = s;
+        }
+        if t.guard.violation(base_q, &t.score).is_none() {
+            t.adjustments
+                .push(format!("traded, the guard holds: {}", steps.join(", ")));
+            *r = t;
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The predicted costs (drop, disagreement, noise) of layer `l` at ladder index `k`, from a
@@ -584,17 +646,14 @@ mod tests {
                     "{family:?} {budget}: {:?}",
                     r.adjustments
                 );
-                for (l, &k) in r.choice.iter().enumerate() {
-                    let v = &r.variants[l];
-                    if let Some(next) = (k + 1..v.len()).find(|&n| v[n].bits < v[k].bits) {
-                        raisable += 1;
-                        let s = ev.score(&r.weights_with(l, next)).unwrap();
-                        assert!(
-                            r.guard.violation(float_q, &s).is_some(),
-                            "{family:?} {budget}: layer {l} could still take {}",
-                            r.ladder[next].label()
-                        );
-                    }
+                for (l, next, _) in r.raises() {
+                    raisable += 1;
+                    let s = ev.score(&r.weights_with(&[(l, next)])).unwrap();
+                    assert!(
+                        r.guard.violation(float_q, &s).is_some(),
+                        "{family:?} {budget}: layer {l} could still take {}",
+                        r.ladder[next].label()
+                    );
                 }
             }
         }
