@@ -663,4 +663,60 @@ mod tests {
             "{repaired} repaired, {raisable} raisable"
         );
     }
+
+    /// A trade ends with fewer bits and the guard holding, and leaves the choice as it was when
+    /// none does; the search stops only when no trade is left. Tried from every pair of
+    /// settings of the two layers where the guard holds, so some raise needs a repair.
+    #[test]
+    fn trades_save_bits_and_keep_the_guard() {
+        let g = two_layer_graph();
+        let calib = EvalSet::synthetic(&g, 50, 10).inputs;
+        let ev = Evaluator::new(&g, EvalSet::synthetic(&g, 150, 9), &calib).unwrap();
+        let float_q = ev.float_score().quality() * 100.0;
+        let total = |r: &BudgetResult| r.bits().iter().sum::<u64>();
+        let (mut traded, mut repaired) = (0, 0);
+        for family in [Family::LcRice, Family::Uniform] {
+            for budget in [1.0, 2.0, 4.0] {
+                let r = choose(&ev, family, budget, full_codec(), |_| {}).unwrap();
+                if r.guard.violation(float_q, &r.score).is_none() {
+                    assert!(
+                        !trade(&ev, &mut r.clone(), float_q, |_| {}).unwrap(),
+                        "{family:?} {budget}: a trade was left"
+                    );
+                }
+                let width = r.ladder.len();
+                for start in (0..width * width).map(|i| vec![i / width, i % width]) {
+                    let mut t = r.clone();
+                    t.choice = start.clone();
+                    t.score = ev.score(&t.weights()).unwrap();
+                    if t.guard.violation(float_q, &t.score).is_some() {
+                        continue;
+                    }
+                    let before = total(&t);
+                    if !trade(&ev, &mut t, float_q, |_| {}).unwrap() {
+                        assert_eq!(t.choice, start, "{family:?} {budget}");
+                        continue;
+                    }
+                    traded += 1;
+                    assert!(
+                        total(&t) < before,
+                        "{family:?} {budget}: {:?}",
+                        t.adjustments
+                    );
+                    let s = ev.score(&t.weights()).unwrap();
+                    assert!(
+                        t.guard.violation(float_q, &s).is_none(),
+                        "{family:?} {budget}"
+                    );
+                    // One layer went coarser; a layer that went finer is a repair.
+                    assert!(t.choice.iter().zip(&start).any(|(a, b)| a > b));
+                    repaired += t.choice.iter().zip(&start).any(|(a, b)| a < b) as usize;
+                }
+            }
+        }
+        assert!(
+            traded > 0 && repaired > 0,
+            "{traded} trades, {repaired} with repairs"
+        );
+    }
 }
