@@ -4,7 +4,9 @@
 //! bits per unit of predicted cost while every predicted cost stays within its limit, then
 //! measure the choice and, while it breaks the budget or the fidelity guard, step back the one
 //! layer whose step costs the fewest bits for what it repairs (measured on the same images);
-//! then raise, one measured step at a time, whatever the guard still allows.
+//! then raise, one measured step at a time, whatever the guard still allows, and when no single
+//! raise holds, trade: raise one layer anyway and repair the guard with steps back on others
+//! while that still saves bits.
 //! [`accept`] repeats that last check on the evaluation images, ranking the steps by the
 //! held-out sensitivities alone.
 
@@ -109,7 +111,7 @@ pub struct BudgetResult {
     /// Score of the chosen settings on the held-out images.
     pub score: Score,
     /// What the verification on the held-out images changed: back-offs, then raises that the
-    /// guard still allows (one line per step).
+    /// guard still allows and trades (one line per step or trade).
     pub adjustments: Vec<String>,
     /// The sensitivity table used.
     pub table: Vec<Sensitivity>,
@@ -276,8 +278,8 @@ pub fn choose(
 }
 
 /// The greedy choice within `max_drop` from measured sensitivities, verified on the images of
-/// `ev` (the ones `m` was measured on), backed off while it breaks the guard, then raised while
-/// the guard allows.
+/// `ev` (the ones `m` was measured on), backed off while it breaks the guard, then raised and
+/// traded while the guard allows.
 pub fn select(
     ev: &Evaluator,
     m: &Measured,
@@ -437,7 +439,7 @@ fn trade(
     let total = |x: &BudgetResult| x.bits().iter().sum::<u64>();
     let before = total(r);
     let mut raises = r.raises();
-    raises.sort_by(|a, b| b.2.cmp(&a.2));
+    raises.sort_by_key(|&(_, _, saved)| std::cmp::Reverse(saved));
     for (l, up, _) in raises.into_iter().take(TRADE_CANDIDATES) {
         progress("trading");
         let mut t = r.clone();
