@@ -4,7 +4,9 @@
 //! bits per unit of predicted cost while every predicted cost stays within its limit, then
 //! measure the choice and, while it breaks the budget or the fidelity guard, step back the one
 //! layer whose step costs the fewest bits for what it repairs (measured on the same images);
-//! then raise, one measured step at a time, whatever the guard still allows.
+//! then raise, one measured step at a time, whatever the guard still allows, and when no single
+//! raise holds, trade: raise one layer anyway and repair the guard with steps back on others
+//! while that still saves bits.
 //! [`accept`] repeats that last check on the evaluation images, ranking the steps by the
 //! held-out sensitivities alone.
 
@@ -109,7 +111,7 @@ pub struct BudgetResult {
     /// Score of the chosen settings on the held-out images.
     pub score: Score,
     /// What the verification on the held-out images changed: back-offs, then raises that the
-    /// guard still allows (one line per step).
+    /// guard still allows and trades (one line per step or trade).
     pub adjustments: Vec<String>,
     /// The sensitivity table used.
     pub table: Vec<Sensitivity>,
@@ -156,10 +158,27 @@ impl BudgetResult {
             .collect()
     }
 
-    /// The integer weights with layer `l` at ladder index `k` instead of its choice.
-    fn weights_with(&self, l: usize, k: usize) -> Vec<crate::quant::Quantized> {
+    /// The layers that can take a coarser setting with fewer bits, each with the ladder index of
+    /// the next such setting and the bits that step saves.
+    fn raises(&self) -> Vec<(usize, usize, u64)> {
+        self.choice
+            .iter()
+            .enumerate()
+            .filter_map(|(l, &k)| {
+                let v = &self.variants[l];
+                (k + 1..v.len())
+                    .find(|&n| v[n].bits < v[k].bits)
+                    .map(|n| (l, n, v[k].bits - v[n].bits))
+            })
+            .collect()
+    }
+
+    /// The integer weights with each `(layer, ladder index)` of `moves` instead of the choice.
+    fn weights_with(&self, moves: &[(usize, usize)]) -> Vec<crate::quant::Quantized> {
         let mut w = self.weights();
-        w[l] = self.variants[l][k].weights.clone();
+        for &(l, k) in moves {
+            w[l] = self.variants[l][k].weights.clone();
+        }
         w
     }
 
@@ -259,8 +278,8 @@ pub fn choose(
 }
 
 /// The greedy choice within `max_drop` from measured sensitivities, verified on the images of
-/// `ev` (the ones `m` was measured on), backed off while it breaks the guard, then raised while
-/// the guard allows.
+/// `ev` (the ones `m` was measured on), backed off while it breaks the guard, then raised and
+/// traded while the guard allows.
 pub fn select(
     ev: &Evaluator,
     m: &Measured,
@@ -324,7 +343,7 @@ pub fn select(
     progress("verifying the chosen settings");
     r.score = ev.score(&r.weights())?;
     while let Some(why) = guard.violation(base_q, &r.score) {
-        let Some((l, k, score)) = cheapest_repair(ev, &r, base_q)? else {
+        let Some((l, k, score)) = cheapest_repair(ev, &r, base_q, |_, _| true)? else {
             return Ok(r);
         };
         progress("backing off");
@@ -332,22 +351,30 @@ pub fn select(
         r.adjustments.push(format!("backed off, {why}: {step}"));
         r.score = score;
     }
-    refill(ev, &mut r, base_q, progress)?;
-    Ok(r)
+    loop {
+        refill(ev, &mut r, base_q, &mut progress)?;
+        if !trade(ev, &mut r, base_q, &mut progress)? {
+            return Ok(r);
+        }
+    }
 }
 
 /// The one-layer step back that removes the most excess over the guard per added bit, each
 /// candidate measured on the images of `ev`; when none removes any (noise), the one leaving the
-/// least excess. `None` when every layer is at its finest setting.
+/// least excess. Only steps `allowed(layer, added bits)` are measured; `None` when there are none.
 fn cheapest_repair(
     ev: &Evaluator,
     r: &BudgetResult,
     base_q: f64,
+    allowed: impl Fn(usize, u64) -> bool,
 ) -> Result<Option<(usize, usize, Score)>, EvalError> {
     let now = r.guard.excess(base_q, &r.score);
     let mut measured = Vec::new();
     for (l, k, added) in r.steps_back() {
-        let s = ev.score(&r.weights_with(l, k))?;
+        if !allowed(l, added) {
+            continue;
+        }
+        let s = ev.score(&r.weights_with(&[(l, k)]))?;
         measured.push((l, k, added, r.guard.excess(base_q, &s), s));
     }
     let per_bit = |m: &(usize, usize, u64, f64, Score)| (now - m.3) / m.2 as f64;
@@ -375,17 +402,12 @@ fn refill(
 ) -> Result<(), EvalError> {
     loop {
         let mut best: Option<(u64, usize, usize, Score)> = None;
-        for (l, &k) in r.choice.iter().enumerate() {
-            let v = &r.variants[l];
-            let Some(next) = (k + 1..v.len()).find(|&n| v[n].bits < v[k].bits) else {
-                continue;
-            };
-            let saved = v[k].bits - v[next].bits;
+        for (l, next, saved) in r.raises() {
             if best.as_ref().is_some_and(|b| b.0 >= saved) {
                 continue;
             }
             progress("refilling");
-            let s = ev.score(&r.weights_with(l, next))?;
+            let s = ev.score(&r.weights_with(&[(l, next)]))?;
             if r.guard.violation(base_q, &s).is_none() {
                 best = Some((saved, l, next, s));
             }
@@ -398,6 +420,48 @@ fn refill(
             .push(format!("raised again, the guard holds: {step}"));
         r.score = s;
     }
+}
+
+/// How many raises one round of [`trade`] tries at most.
+const TRADE_CANDIDATES: usize = 3;
+
+/// When no single raise keeps the guard: raise one layer a step anyway, then step other layers
+/// back as the repairs do (each step measured on the images of `ev`, most excess removed per
+/// added bit) until the guard holds again, only through steps that keep the total below the
+/// bits before the raise. The raises are tried most bits saved first, at most
+/// [`TRADE_CANDIDATES`] of them; the first trade that holds is taken. Returns whether one was.
+fn trade(
+    ev: &Evaluator,
+    r: &mut BudgetResult,
+    base_q: f64,
+    mut progress: impl FnMut(&str),
+) -> Result<bool, EvalError> {
+    let total = |x: &BudgetResult| x.bits().iter().sum::<u64>();
+    let before = total(r);
+    let mut raises = r.raises();
+    raises.sort_by_key(|&(_, _, saved)| std::cmp::Reverse(saved));
+    for (l, up, _) in raises.into_iter().take(TRADE_CANDIDATES) {
+        progress("trading");
+        let mut t = r.clone();
+        let mut steps = vec![t.move_to(l, up)];
+        t.score = ev.score(&t.weights())?;
+        while t.guard.violation(base_q, &t.score).is_some() {
+            let room = before - total(&t);
+            let allowed = |b: usize, added: u64| b != l && added < room;
+            let Some((b, k, s)) = cheapest_repair(ev, &t, base_q, allowed)? else {
+                break;
+            };
+            steps.push(t.move_to(b, k));
+            t.score = s;
+        }
+        if t.guard.violation(base_q, &t.score).is_none() {
+            t.adjustments
+                .push(format!("traded, the guard holds: {}", steps.join(", ")));
+            *r = t;
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The predicted costs (drop, disagreement, noise) of layer `l` at ladder index `k`, from a
@@ -584,17 +648,14 @@ mod tests {
                     "{family:?} {budget}: {:?}",
                     r.adjustments
                 );
-                for (l, &k) in r.choice.iter().enumerate() {
-                    let v = &r.variants[l];
-                    if let Some(next) = (k + 1..v.len()).find(|&n| v[n].bits < v[k].bits) {
-                        raisable += 1;
-                        let s = ev.score(&r.weights_with(l, next)).unwrap();
-                        assert!(
-                            r.guard.violation(float_q, &s).is_some(),
-                            "{family:?} {budget}: layer {l} could still take {}",
-                            r.ladder[next].label()
-                        );
-                    }
+                for (l, next, _) in r.raises() {
+                    raisable += 1;
+                    let s = ev.score(&r.weights_with(&[(l, next)])).unwrap();
+                    assert!(
+                        r.guard.violation(float_q, &s).is_some(),
+                        "{family:?} {budget}: layer {l} could still take {}",
+                        r.ladder[next].label()
+                    );
                 }
             }
         }
@@ -602,6 +663,62 @@ mod tests {
         assert!(
             repaired > 0 && raisable > 0,
             "{repaired} repaired, {raisable} raisable"
+        );
+    }
+
+    /// A trade ends with fewer bits and the guard holding, and leaves the choice as it was when
+    /// none does; the search stops only when no trade is left. Tried from every pair of
+    /// settings of the two layers where the guard holds, so some raise needs a repair.
+    #[test]
+    fn trades_save_bits_and_keep_the_guard() {
+        let g = two_layer_graph();
+        let calib = EvalSet::synthetic(&g, 50, 10).inputs;
+        let ev = Evaluator::new(&g, EvalSet::synthetic(&g, 150, 9), &calib).unwrap();
+        let float_q = ev.float_score().quality() * 100.0;
+        let total = |r: &BudgetResult| r.bits().iter().sum::<u64>();
+        let (mut traded, mut repaired) = (0, 0);
+        for family in [Family::LcRice, Family::Uniform] {
+            for budget in [1.0, 2.0, 4.0] {
+                let r = choose(&ev, family, budget, full_codec(), |_| {}).unwrap();
+                if r.guard.violation(float_q, &r.score).is_none() {
+                    assert!(
+                        !trade(&ev, &mut r.clone(), float_q, |_| {}).unwrap(),
+                        "{family:?} {budget}: a trade was left"
+                    );
+                }
+                let width = r.ladder.len();
+                for start in (0..width * width).map(|i| vec![i / width, i % width]) {
+                    let mut t = r.clone();
+                    t.choice = start.clone();
+                    t.score = ev.score(&t.weights()).unwrap();
+                    if t.guard.violation(float_q, &t.score).is_some() {
+                        continue;
+                    }
+                    let before = total(&t);
+                    if !trade(&ev, &mut t, float_q, |_| {}).unwrap() {
+                        assert_eq!(t.choice, start, "{family:?} {budget}");
+                        continue;
+                    }
+                    traded += 1;
+                    assert!(
+                        total(&t) < before,
+                        "{family:?} {budget}: {:?}",
+                        t.adjustments
+                    );
+                    let s = ev.score(&t.weights()).unwrap();
+                    assert!(
+                        t.guard.violation(float_q, &s).is_none(),
+                        "{family:?} {budget}"
+                    );
+                    // One layer went coarser; a layer that went finer is a repair.
+                    assert!(t.choice.iter().zip(&start).any(|(a, b)| a > b));
+                    repaired += t.choice.iter().zip(&start).any(|(a, b)| a < b) as usize;
+                }
+            }
+        }
+        assert!(
+            traded > 0 && repaired > 0,
+            "{traded} trades, {repaired} with repairs"
         );
     }
 }
