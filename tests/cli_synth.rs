@@ -168,8 +168,8 @@ fn generic_one_lane() {
     ]);
     assert_eq!(v["design"], "decompressor");
     assert_eq!(v["target"], "generic");
-    // The shipped (compact) profile by default.
-    assert_eq!(v["top"], "lc_decompressor_compact_x1");
+    // The shipped (compact-flat) profile by default.
+    assert_eq!(v["top"], "lc_decompressor_compact_flat_x1");
     for k in ["lut4", "carry", "bram", "spram", "dsp"] {
         assert_eq!(v[k], 0, "{k} of generic synthesis");
     }
