@@ -33,6 +33,30 @@ pub struct Point {
     pub sqnr_db: f64,
 }
 
+impl Point {
+    /// The point of `bits` for `n` weights scored `s`, against float quality `float_q` (percent).
+    fn new(
+        model: &str,
+        family: String,
+        method: String,
+        bits: u64,
+        n: f64,
+        float_q: f64,
+        s: &Score,
+    ) -> Self {
+        Point {
+            model: model.to_string(),
+            family,
+            method,
+            bits_per_weight: bits as f64 / n,
+            ratio_fp32: 32.0 * n / bits.max(1) as f64,
+            quality: s.quality() * 100.0,
+            drop: float_q - s.quality() * 100.0,
+            sqnr_db: s.sqnr_db,
+        }
+    }
+}
+
 /// The default list of methods: INT8/6/5/4/3/2, k-means 16/32, LineCompress lines and rice
 /// over a range of error bounds.
 pub fn default_methods() -> Vec<Method> {
@@ -67,16 +91,15 @@ pub fn sweep_model(
         let bits: u64 = v.iter().map(|l| l.bits).sum();
         let weights: Vec<_> = v.into_iter().map(|l| l.weights).collect();
         let s: Score = ev.score(&weights)?;
-        out.push(Point {
-            model: model.to_string(),
-            family: m.family(),
-            method: m.label(),
-            bits_per_weight: bits as f64 / n,
-            ratio_fp32: 32.0 * n / bits.max(1) as f64,
-            quality: s.quality() * 100.0,
-            drop: float_q - s.quality() * 100.0,
-            sqnr_db: s.sqnr_db,
-        });
+        out.push(Point::new(
+            model,
+            m.family(),
+            m.label(),
+            bits,
+            n,
+            float_q,
+            &s,
+        ));
     }
     Ok(out)
 }
@@ -109,16 +132,11 @@ pub fn budget_points(
             let mut r = select(held_out, &m, d, |_| {})?;
             let (s, _) = accept(ev, &mut r, |_| {})?;
             let bits: u64 = r.bits().iter().sum();
-            out.push(Point {
-                model: model.to_string(),
-                family: format!("{} per-layer", f.name()),
-                method: format!("{}-budget{d}", f.name()),
-                bits_per_weight: bits as f64 / n,
-                ratio_fp32: 32.0 * n / bits.max(1) as f64,
-                quality: s.quality() * 100.0,
-                drop: float_q - s.quality() * 100.0,
-                sqnr_db: s.sqnr_db,
-            });
+            let (family, method) = (
+                format!("{} per-layer", f.name()),
+                format!("{}-budget{d}", f.name()),
+            );
+            out.push(Point::new(model, family, method, bits, n, float_q, &s));
         }
     }
     Ok(out)
