@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{assert_clean_failure, cli, write_tiny_model};
+use common::{assert_clean_failure, cli, cli_ok, write_qdq_model, write_tiny_model};
 use serde_json::Value;
 
 fn path(p: &std::path::Path) -> &str {
@@ -15,7 +15,7 @@ fn compress_inspect_decompress() {
     let model = write_tiny_model(dir.path());
     let lcw = dir.path().join("m.lcw");
     for mode in ["lines", "rice"] {
-        let out = cli(&[
+        cli_ok(&[
             "compress",
             path(&model),
             "-o",
@@ -29,11 +29,6 @@ fn compress_inspect_decompress() {
             "--profile",
             "full",
         ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
 
         let out = cli(&["inspect", path(&lcw), "--json"]);
         assert!(out.status.success());
@@ -58,12 +53,7 @@ fn compress_inspect_decompress() {
 
         // Integer weights: within eps of the quantized originals.
         let json = dir.path().join("w.json");
-        let out = cli(&["decompress", path(&lcw), "-o", path(&json)]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        cli_ok(&["decompress", path(&lcw), "-o", path(&json)]);
         let w: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
         let conv = &w["layers"][0];
         let original = common::weights(72, 7);
@@ -81,7 +71,7 @@ fn compress_inspect_decompress() {
 
         // ONNX output: the same graph, weights replaced by the dequantized decoded ones.
         let onnx = dir.path().join("out.onnx");
-        let out = cli(&[
+        cli_ok(&[
             "decompress",
             path(&lcw),
             "-o",
@@ -89,11 +79,6 @@ fn compress_inspect_decompress() {
             "--model",
             path(&model),
         ]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
         let back = lc_sw::model::onnx::load_weights(&onnx).unwrap();
         let orig = lc_sw::model::onnx::load_weights(&model).unwrap();
         assert_eq!(back.len(), 2);
@@ -158,12 +143,7 @@ fn bad_inputs_fail_cleanly() {
 #[test]
 fn demo_runs_on_the_built_in_model() {
     let dir = tempfile::tempdir().unwrap();
-    let out = cli(&["demo", "--out", path(dir.path()), "--images", "2"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = cli_ok(&["demo", "--out", path(dir.path()), "--images", "2"]);
     let text = String::from_utf8_lossy(&out.stdout);
     for needle in [
         "lines",
@@ -201,12 +181,7 @@ fn profiles_are_obeyed_and_checked() {
     );
     // Written for it, the container passes its check.
     assert!(compress(&[]).status.success());
-    let out = cli(&["inspect", path(&lcw), "--profile", "compact-flat"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    cli_ok(&["inspect", path(&lcw), "--profile", "compact-flat"]);
     // Written with every parameter free, a lines-mode layer is refused, naming layer and field.
     assert!(compress(&["--profile", "full", "--mode", "lines"])
         .status
@@ -222,4 +197,54 @@ fn profiles_are_obeyed_and_checked() {
     let out = compress(&["--profile", "no-such-profile"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("compact, compact-flat"));
+}
+
+/// Integer weights of a pre-quantized model (QDQ, ConvInteger/MatMulInteger) keep their own
+/// grid: compressed at eps 0 and written back into the model, every stored integer is the same
+/// byte; at eps 2 every one is within 2 of the original.
+#[test]
+fn pre_quantized_weights_round_trip() {
+    use onnx_protobuf::{Message, ModelProto};
+    let dir = tempfile::tempdir().unwrap();
+    let (model, stored) = write_qdq_model(dir.path());
+    for (eps, bound) in [("0", 0), ("2", 2)] {
+        let lcw = dir.path().join(format!("q{eps}.lcw"));
+        cli_ok(&[
+            "compress",
+            path(&model),
+            "-o",
+            path(&lcw),
+            "--eps",
+            eps,
+            "--profile",
+            "full",
+        ]);
+        let back = dir.path().join(format!("q{eps}.onnx"));
+        cli_ok(&[
+            "decompress",
+            path(&lcw),
+            "-o",
+            path(&back),
+            "--model",
+            path(&model),
+        ]);
+        let m = ModelProto::parse_from_bytes(&std::fs::read(&back).unwrap()).unwrap();
+        for (name, bytes) in &stored {
+            let t = m
+                .graph
+                .initializer
+                .iter()
+                .find(|t| &t.name == name)
+                .unwrap();
+            let signed = t.data_type == 3;
+            let value = |b: u8| if signed { b as i8 as i32 } else { b as i32 };
+            assert_eq!(t.raw_data.len(), bytes.len(), "{name}");
+            for (&a, &b) in t.raw_data.iter().zip(bytes) {
+                assert!(
+                    (value(a) - value(b)).abs() <= bound,
+                    "{name} eps {eps}: {a} vs {b}"
+                );
+            }
+        }
+    }
 }

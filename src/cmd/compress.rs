@@ -108,7 +108,8 @@ pub struct Args {
     pub json: bool,
 }
 
-/// Quantize and compress every weight tensor of an ONNX model.
+/// Quantize and compress every weight tensor of an ONNX model (weights that are already integers
+/// keep the model's own grid and bit width; `codec.bits` applies to f32 weights).
 pub fn compress_model(model: &std::path::Path, codec: &CodecArgs) -> Result<Container> {
     let tensors = load_weights(model)?;
     let opts = codec.options()?;
@@ -116,8 +117,11 @@ pub fn compress_model(model: &std::path::Path, codec: &CodecArgs) -> Result<Cont
     let mut layers = Vec::new();
     for t in &tensors {
         progress.set_message(t.name.clone());
-        let q = quantize_per_channel(&t.data, &t.dims, codec.bits)
-            .with_context(|| format!("quantizing '{}'", t.name))?;
+        let q = match &t.int {
+            Some(int) => int.quantized(&t.dims),
+            None => quantize_per_channel(&t.data, &t.dims, codec.bits)
+                .with_context(|| format!("quantizing '{}'", t.name))?,
+        };
         layers.push(
             compress_layer(&t.name, &q, &opts)
                 .with_context(|| format!("compressing '{}'", t.name))?,

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use lc_sw::model::onnx::{load_model, replace_weights, save_model, weights, WeightTensor};
+use lc_sw::model::qdq::IntWeights;
 use lc_sw::quant::dequantize;
 use serde::Serialize;
 
@@ -13,7 +14,8 @@ pub struct Args {
     /// Container to decode.
     pub input: PathBuf,
     /// Output: `.json` (integer weights and scales per layer) or `.onnx` (the model given with
-    /// `--model`, its weights replaced by the dequantized decoded ones).
+    /// `--model`, its weights replaced by the dequantized decoded ones; pre-quantized integer
+    /// weights are written back as integers on their own grid).
     #[arg(short, long)]
     pub output: PathBuf,
     /// The original ONNX model, needed for `.onnx` output.
@@ -79,8 +81,13 @@ pub fn run(args: &Args) -> Result<()> {
                     );
                 }
                 let data = dequantize(values, &layer.scales, values.len() / layer.dims[0]);
+                let int = orig.int.as_ref().map(|int| IntWeights {
+                    values: values.clone(),
+                    ..int.clone()
+                });
                 tensors.push(WeightTensor {
                     data,
+                    int,
                     ..orig.clone()
                 });
             }

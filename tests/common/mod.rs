@@ -76,6 +76,18 @@ pub fn cli(args: &[&str]) -> Output {
         .expect("the CLI binary runs")
 }
 
+/// Run the CLI and assert that it succeeded (stderr shown otherwise).
+pub fn cli_ok(args: &[&str]) -> Output {
+    let out = cli(args);
+    assert!(
+        out.status.success(),
+        "linecompress {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// Assert a failed run: non-zero exit, a one-line `error:` message, no panic.
 pub fn assert_clean_failure(out: &Output, mentions: &str) {
     let err = String::from_utf8_lossy(&out.stderr);
@@ -84,6 +96,88 @@ pub fn assert_clean_failure(out: &Output, mentions: &str) {
     assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
     assert!(err.starts_with("error: "), "{err}");
     assert!(err.contains(mentions), "'{mentions}' not in: {err}");
+}
+
+/// An int8 (`elem` 3) or uint8 (`elem` 2) tensor.
+fn int_tensor(name: &str, elem: i32, dims: &[i64], data: &[i32]) -> TensorProto {
+    let mut t = TensorProto::new();
+    t.name = name.into();
+    t.dims = dims.to_vec();
+    t.data_type = elem;
+    t.raw_data = data.iter().map(|&v| v as u8).collect();
+    t
+}
+
+/// Deterministic pseudo-random integers in `lo..=hi`.
+fn ints(n: usize, seed: u64, lo: i32, hi: i32) -> Vec<i32> {
+    weights(n, seed)
+        .iter()
+        .map(|w| lo + (((w + 1.0) / 2.0) * (hi - lo) as f32).round() as i32)
+        .collect()
+}
+
+/// A pre-quantized model with the three ways integer weights appear in ONNX: a Conv whose int8
+/// weights go through `DequantizeLinear` with per-output-channel scales and zero points, a Gemm
+/// (stored `[K, N]`) behind a uint8 `DequantizeLinear` with one scale and zero point, and a
+/// `MatMulInteger` with an int8 weight and per-column zero points. Written into `dir`; returns
+/// the path and the stored integer tensors (name, raw bytes).
+pub fn write_qdq_model(dir: &Path) -> (PathBuf, Vec<(String, Vec<u8>)>) {
+    let mut g = GraphProto::new();
+    g.name = "qdq".into();
+    let ints = [
+        int_tensor("conv.wq", 3, &[4, 1, 3, 3], &ints(36, 3, -128, 127)),
+        int_tensor("fc.wq", 2, &[64, 5], &ints(320, 5, 0, 255)),
+        int_tensor("mm.wq", 3, &[5, 3], &ints(15, 9, -100, 100)),
+    ];
+    let stored = ints
+        .iter()
+        .map(|t| (t.name.clone(), t.raw_data.clone()))
+        .collect();
+    g.initializer.extend(ints);
+    g.initializer
+        .push(tensor("conv.s", &[4], &[0.01, 0.02, 0.03, 0.04]));
+    g.initializer
+        .push(int_tensor("conv.zp", 3, &[4], &[0, -3, 2, 5]));
+    g.initializer.push(tensor("fc.s", &[], &[0.005]));
+    g.initializer.push(int_tensor("fc.zp", 2, &[], &[120]));
+    g.initializer
+        .push(int_tensor("mm.zp", 3, &[3], &[1, 0, -2]));
+    g.initializer.push(int_tensor("x.zp", 2, &[], &[128]));
+    let mut dq = node(
+        "DequantizeLinear",
+        "conv.dq",
+        &["conv.wq", "conv.s", "conv.zp"],
+        "conv.w",
+    );
+    let mut axis = AttributeProto::new();
+    axis.name = "axis".into();
+    axis.type_ = onnx_protobuf::attribute_proto::AttributeType::INT.into();
+    axis.i = 0;
+    dq.attribute.push(axis);
+    g.node.push(dq);
+    g.node.push(node("Conv", "conv", &["x", "conv.w"], "y"));
+    g.node.push(node("Flatten", "flat", &["y"], "f"));
+    g.node.push(node(
+        "DequantizeLinear",
+        "fc.dq",
+        &["fc.wq", "fc.s", "fc.zp"],
+        "fc.w",
+    ));
+    g.node.push(node("Gemm", "fc", &["f", "fc.w"], "h"));
+    g.node
+        .push(node("QuantizeLinear", "hq", &["h", "fc.s", "x.zp"], "hq"));
+    g.node.push(node(
+        "MatMulInteger",
+        "mm",
+        &["hq", "mm.wq", "x.zp", "mm.zp"],
+        "out",
+    ));
+    let mut m = ModelProto::new();
+    m.ir_version = 8;
+    m.graph = protobuf::MessageField::some(g);
+    let p = dir.join("qdq.onnx");
+    std::fs::write(&p, m.write_to_bytes().unwrap()).unwrap();
+    (p, stored)
 }
 
 /// An input or output declaration; a dimension `<= 0` is dynamic.

@@ -9,4 +9,5 @@ pub mod graph;
 pub mod import;
 pub mod kernels;
 pub mod onnx;
+pub mod qdq;
 pub mod requant;

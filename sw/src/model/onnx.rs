@@ -1,16 +1,26 @@
-//! Reading ONNX models: the f32 weight tensors of every Conv, Gemm and MatMul, from initializers
-//! and `Constant` nodes alike, and writing them back after compression.
+//! Reading ONNX models: the weight tensors of every Conv, Gemm and MatMul, from initializers and
+//! `Constant` nodes alike (f32, or integers behind `DequantizeLinear` and the weights of
+//! `ConvInteger` / `MatMulInteger`, see [`super::qdq`]), and writing them back after compression.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use onnx_protobuf::{GraphProto, Message, ModelProto, TensorProto};
 
+use super::qdq::{self, IntWeights};
+
 /// ONNX `TensorProto.DataType.FLOAT`.
 const FLOAT: i32 = 1;
 
 /// Operators whose second input is a weight tensor that LineCompress compresses.
-const WEIGHT_OPS: [&str; 4] = ["Conv", "ConvTranspose", "Gemm", "MatMul"];
+const WEIGHT_OPS: [&str; 6] = [
+    "Conv",
+    "ConvTranspose",
+    "Gemm",
+    "MatMul",
+    "ConvInteger",
+    "MatMulInteger",
+];
 
 /// A weight tensor with the output channel first.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,11 +29,13 @@ pub struct WeightTensor {
     pub name: String,
     /// Shape, `dims[0]` = output channels.
     pub dims: Vec<usize>,
-    /// Values in row-major order.
+    /// Values in row-major order (dequantized, for integer weights).
     pub data: Vec<f32>,
     /// True when the stored tensor is `[K, N]` (MatMul, Gemm without transB) and was transposed
     /// to put the output channel first.
     pub transposed: bool,
+    /// The integers of a pre-quantized weight, on the model's own grid.
+    pub int: Option<IntWeights>,
 }
 
 /// Why a model could not be read or written.
@@ -54,7 +66,7 @@ pub enum ModelError {
         detail: String,
     },
     /// The model has no weights to compress.
-    #[error("{0}: no f32 Conv/Gemm/MatMul weights found")]
+    #[error("{0}: no f32 or int8/uint8 Conv/Gemm/MatMul weights found")]
     NoWeights(String),
 }
 
@@ -146,7 +158,7 @@ fn constants(graph: &GraphProto) -> HashMap<String, &TensorProto> {
 /// Is the weight input of this node stored `[K, N]` (input channel first)?
 fn input_major(node: &onnx_protobuf::NodeProto) -> bool {
     match node.op_type.as_str() {
-        "MatMul" => true,
+        "MatMul" | "MatMulInteger" => true,
         "Gemm" => !node
             .attribute
             .iter()
@@ -156,7 +168,7 @@ fn input_major(node: &onnx_protobuf::NodeProto) -> bool {
 }
 
 /// Transpose a row-major `[rows, cols]` matrix.
-pub fn transpose(data: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+pub fn transpose<T: Copy>(data: &[T], rows: usize, cols: usize) -> Vec<T> {
     (0..cols)
         .flat_map(|c| (0..rows).map(move |r| data[r * cols + c]))
         .collect()
@@ -177,25 +189,48 @@ pub fn weights(model: &ModelProto) -> Result<Vec<WeightTensor>, ModelError> {
         let Some(name) = node.input.get(1) else {
             continue;
         };
-        let Some(t) = consts.get(name) else { continue };
-        if t.data_type != FLOAT || !seen.insert(name.clone()) {
-            continue;
+        let transposed_2d = |dims: &[usize]| input_major(node) && dims.len() == 2;
+        let tensor = if let Some(src) = qdq::int_source(node, graph, &consts) {
+            if !seen.insert(src.tensor.name.clone()) {
+                continue;
+            }
+            let transposed = transposed_2d(
+                &src.tensor
+                    .dims
+                    .iter()
+                    .map(|&d| d as usize)
+                    .collect::<Vec<_>>(),
+            );
+            let (dims, int) = qdq::decode(&src, transposed)?;
+            WeightTensor {
+                name: src.tensor.name.clone(),
+                dims,
+                data: int.dequantized(),
+                transposed,
+                int: Some(int),
+            }
+        } else {
+            let Some(t) = consts.get(name) else { continue };
+            if t.data_type != FLOAT || !seen.insert(name.clone()) {
+                continue;
+            }
+            let (mut dims, mut data) = tensor_f32(t)?;
+            let transposed = transposed_2d(&dims);
+            if transposed {
+                data = transpose(&data, dims[0], dims[1]);
+                dims.swap(0, 1);
+            }
+            WeightTensor {
+                name: name.clone(),
+                dims,
+                data,
+                transposed,
+                int: None,
+            }
+        };
+        if !tensor.dims.is_empty() && !tensor.data.is_empty() {
+            out.push(tensor);
         }
-        let (mut dims, mut data) = tensor_f32(t)?;
-        let transposed = input_major(node) && dims.len() == 2;
-        if transposed {
-            data = transpose(&data, dims[0], dims[1]);
-            dims.swap(0, 1);
-        }
-        if dims.is_empty() || data.is_empty() {
-            continue;
-        }
-        out.push(WeightTensor {
-            name: name.clone(),
-            dims,
-            data,
-            transposed,
-        });
     }
     Ok(out)
 }
@@ -218,13 +253,13 @@ pub fn replace_weights(model: &mut ModelProto, tensors: &[WeightTensor]) -> Resu
     let graph = model.graph.as_mut().ok_or_else(no_graph)?;
     let replace = |key: &str, t: &mut TensorProto| {
         if let Some(w) = by_name.get(key) {
-            let data = if w.transposed {
-                transpose(&w.data, w.dims[0], w.dims[1])
-            } else {
-                w.data.clone()
+            t.raw_data = match &w.int {
+                Some(int) => int.stored_bytes(&w.dims, w.transposed),
+                None if w.transposed => f32_bytes(&transpose(&w.data, w.dims[0], w.dims[1])),
+                None => f32_bytes(&w.data),
             };
-            t.raw_data = data.iter().flat_map(|v| v.to_le_bytes()).collect();
             t.float_data.clear();
+            t.int32_data.clear();
         }
     };
     for t in graph.initializer.iter_mut() {
@@ -240,6 +275,11 @@ pub fn replace_weights(model: &mut ModelProto, tensors: &[WeightTensor]) -> Resu
         }
     }
     Ok(())
+}
+
+/// Little-endian bytes of f32 values.
+fn f32_bytes(data: &[f32]) -> Vec<u8> {
+    data.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
 /// Write a model to a file.
