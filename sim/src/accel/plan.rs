@@ -260,7 +260,8 @@ impl NetworkPlan {
     }
 
     /// Prepare `model` with the weights of `container` (one layer per Conv/Dense layer, made
-    /// for the shipped profile, e.g. by `eval --max-drop ... --save`): a layer that runs as one
+    /// for the shipped profile, e.g. by `eval --max-drop ... --save`; the streams are packed
+    /// again for the lanes' word width): a layer that runs as one
     /// part on as many decompressor lanes as the container has keeps its streams; any other
     /// layer is encoded again, part by part, with the container layer's mode and error bound.
     /// Fails when the container does not match the model's layers and weights.
@@ -272,14 +273,6 @@ impl NetworkPlan {
                 "the container has {} layers, the model {} Conv/Dense layers",
                 container.layers.len(),
                 weighted.len()
-            );
-        }
-        let word_bits = Design::for_profile(profile)?.word_bits();
-        if container.word_bits as usize != word_bits {
-            bail!(
-                "the container has {}-bit words, the {} lanes read {word_bits}-bit words",
-                container.word_bits,
-                profile.name
             );
         }
         for (i, (c, l)) in container.layers.iter().zip(&weighted).enumerate() {

@@ -212,7 +212,7 @@ pub fn verify_plan(
             r.layers.iter().filter_map(|l| l.run).map(|x| x.flash_commands).sum()
         }),
         energy_per_image: EnergyBreakdown::default(),
-        weight_bits: plan.weight_bits(),
+        weight_bits: (plan.weight_bits() as f64 * store.traffic_scale()) as u64,
         layers: runs
             .first()
             .map(|(_, r)| r.layers.clone())
