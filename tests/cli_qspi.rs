@@ -31,7 +31,11 @@ fn budget_container(dir: &std::path::Path) -> String {
         &path,
         "--json",
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     path
 }
 
@@ -40,10 +44,26 @@ fn the_budget_container_runs_from_the_flash() {
     let dir = tempfile::tempdir().unwrap();
     let weights = budget_container(dir.path());
     let out = cli(&[
-        "verify", "--model", LENET, "--images", "3", "--calib", "50", "--memory", "qspi",
-        "--weights", &weights, "--threads", "1", "--json",
+        "verify",
+        "--model",
+        LENET,
+        "--images",
+        "3",
+        "--calib",
+        "50",
+        "--memory",
+        "qspi",
+        "--weights",
+        &weights,
+        "--threads",
+        "1",
+        "--json",
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let r: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["mismatches"], 0);
     assert_eq!(r["memory"], "qspi");
@@ -63,7 +83,11 @@ fn the_budget_container_runs_from_the_flash() {
 fn unfit_containers_and_lane_counts_fail_with_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let base = ["verify", "--images", "1", "--calib", "4", "--threads", "1"];
-    let out = cli(&[&base[..], &["--model", LENET, "--memory", "qspi", "--decoders", "4"]].concat());
+    let out = cli(&[
+        &base[..],
+        &["--model", LENET, "--memory", "qspi", "--decoders", "4"],
+    ]
+    .concat());
     assert_clean_failure(&out, "one decompressor lane");
     let junk = dir.path().join("junk.lcw");
     std::fs::write(&junk, b"not a container").unwrap();
@@ -73,7 +97,11 @@ fn unfit_containers_and_lane_counts_fail_with_one_line() {
     let lenet = dir.path().join("lenet.lcw");
     let lenet = lenet.to_str().unwrap();
     let out = cli(&["compress", LENET, "-o", lenet]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = cli(&[&base[..], &["--model", VGG, "--weights", lenet]].concat());
     assert_clean_failure(&out, "does not match the model");
 }

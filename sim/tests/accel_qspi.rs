@@ -156,5 +156,8 @@ fn containers_that_do_not_match_the_model_are_refused() {
     }
     let foreign = per_layer_container(&other, &[2; 5], 1);
     let err = NetworkPlan::from_container(&m.qmodel, lanes, &foreign).unwrap_err();
-    assert!(err.to_string().contains("not made from this model"), "{err}");
+    assert!(
+        err.to_string().contains("not made from this model"),
+        "{err}"
+    );
 }

@@ -6,8 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Result};
 use anyhow::Context;
+use anyhow::{bail, Result};
 use lc_sim::accel::device::Memory;
 use lc_sim::accel::dram::DramConfig;
 use lc_sim::accel::energy::EnergyModel;
@@ -48,9 +48,9 @@ pub struct AccelArgs {
     pub memory: MemoryArg,
     /// Run the LineCompress weights of this container (e.g. from `eval --max-drop 1.0 --save`,
     /// one layer per Conv/Dense layer of the model, each with its own error bound) instead of
-    /// compressing every layer with --mode and --eps.
+    /// compressing every layer with --mode and --eps. `report` takes one per --model, in order.
     #[arg(long)]
-    pub weights: Option<PathBuf>,
+    pub weights: Vec<PathBuf>,
     /// MAC lanes of the datapath (a Verilator model with this many lanes must be built in).
     #[arg(long, default_value_t = 4)]
     pub lanes: usize,
@@ -135,36 +135,45 @@ impl AccelArgs {
         Ok(opts)
     }
 
-    /// The per-layer container of `--weights`, if given.
-    pub fn container(&self) -> Result<Option<Container>> {
-        let Some(path) = &self.weights else {
-            return Ok(None);
-        };
-        let bytes =
-            std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let c = Container::from_bytes(&bytes)
-            .with_context(|| format!("{} is not a LineCompress container", path.display()))?;
-        Ok(Some(c))
-    }
-
-    /// The plan of the LineCompress weights of `m`: the `--weights` container, else every
-    /// layer compressed with --mode and --eps.
-    pub fn lc_plan(&self, qmodel: &lc_sw::model::golden::QModel, opts: &VerifyOptions) -> Result<NetworkPlan> {
-        match self.container()? {
-            Some(c) => {
-                let lanes = opts.accel_lanes(WeightStore::PerLayer)?;
-                NetworkPlan::from_container(qmodel, lanes, &c).with_context(|| {
-                    format!(
-                        "{} does not match the model",
-                        self.weights.as_deref().unwrap_or(Path::new("")).display()
-                    )
-                })
-            }
-            None => {
-                let store = self.store();
-                NetworkPlan::split(qmodel, opts.accel_lanes(store)?, store)
+    /// The weight memory in words: the DRAM's bandwidth and latency, or the flash.
+    pub fn memory_description(&self) -> String {
+        match self.memory {
+            MemoryArg::Dram => format!(
+                "a DRAM of {} bytes/cycle, {} cycles latency",
+                self.bandwidth, self.latency
+            ),
+            MemoryArg::Qspi => {
+                "a QSPI flash (quad output read, SCK = clock / 2, one read command per layer)"
+                    .to_string()
             }
         }
+    }
+
+    /// The LineCompress plan of model `index` (of `models`): its `--weights` container, or
+    /// every layer compressed with --mode and --eps when there is none.
+    pub fn lc_plan(
+        &self,
+        index: usize,
+        models: usize,
+        qmodel: &lc_sw::model::golden::QModel,
+        opts: &VerifyOptions,
+    ) -> Result<NetworkPlan> {
+        if !self.weights.is_empty() && self.weights.len() != models {
+            bail!(
+                "{} --weights for {models} model(s): give one container per model",
+                self.weights.len()
+            );
+        }
+        let Some(path) = self.weights.get(index) else {
+            let store = self.store();
+            return NetworkPlan::split(qmodel, opts.accel_lanes(store)?, store);
+        };
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let c = Container::from_bytes(&bytes)
+            .with_context(|| format!("{} is not a LineCompress container", path.display()))?;
+        let lanes = opts.accel_lanes(WeightStore::PerLayer)?;
+        NetworkPlan::from_container(qmodel, lanes, &c)
+            .with_context(|| format!("{} does not match the model", path.display()))
     }
 }
 
@@ -203,6 +212,8 @@ pub struct Verified {
     pub name: String,
     /// Options used.
     pub opts: VerifyOptions,
+    /// The weight memory in words.
+    pub memory: String,
     /// The same weights stored as FP32 through the same datapath.
     pub fp32: StoreSummary,
     /// Raw INT8 weights streamed through the same datapath.
@@ -226,19 +237,15 @@ impl Verified {
 
     /// The table printed by `verify` (and `demo`).
     pub fn print_table(&self) {
-        let memory = match self.opts.memory {
-            Memory::Dram => format!(
-                "DRAM {} B/cycle, latency {} cycles",
-                self.opts.dram.bytes_per_cycle, self.opts.dram.latency
-            ),
-            Memory::Qspi => "QSPI flash (quad output read, SCK = clock / 2)".to_string(),
-        };
         println!(
-            "{}: {} images, {} MAC lanes, {} decompressor lanes, weights from {memory}",
+            "{}: {} images, {} MAC lanes, {} decompressor lanes, weights from {}",
             self.name,
             self.lc.images,
             self.opts.lanes,
-            self.opts.accel_lanes(WeightStore::PerLayer).map_or(0, |l| l.dec()),
+            self.opts
+                .accel_lanes(WeightStore::PerLayer)
+                .map_or(0, |l| l.dec()),
+            self.memory,
         );
         println!(
             "{:<14} {:>10} {:>12} {:>12} {:>14} {:>12} {:>9}",
@@ -308,7 +315,7 @@ pub fn verify_model(
     let opts = accel.options(vcd_dir)?;
     let m = data.prepare(model, images, shard)?;
     let name = m.name.clone();
-    let lc_plan = accel.lc_plan(&m.qmodel, &opts)?;
+    let lc_plan = accel.lc_plan(0, 1, &m.qmodel, &opts)?;
     let fp32 = verify_store(m.workload(), WeightStore::Fp32, &opts)?;
     let raw = verify_store(m.workload(), WeightStore::Int8, &opts)?;
     let lc = verify_plan(m.workload(), &lc_plan, &opts)?;
@@ -334,6 +341,7 @@ pub fn verify_model(
     Ok(Verified {
         name,
         opts,
+        memory: accel.memory_description(),
         fp32,
         raw,
         lc,

@@ -371,7 +371,9 @@ impl AccelDevice {
         }
         let window = self.window.take();
         let result = match &self.weights {
-            WeightPort::Words(_) => self.run_from_dram(job, dram_words, dram, &ranges, window.as_ref()),
+            WeightPort::Words(_) => {
+                self.run_from_dram(job, dram_words, dram, &ranges, window.as_ref())
+            }
             WeightPort::Flash(_) => self.run_from_flash(job, window.as_ref()),
         };
         if window.is_some() {
@@ -512,10 +514,16 @@ impl AccelDevice {
             self.check_budget(job, cycle, budget)?;
         }
         if offered {
-            bail!("layer {}: done before the flash reader took its request", job.name);
+            bail!(
+                "layer {}: done before the flash reader took its request",
+                job.name
+            );
         }
         if self.model.get_field(pins[0], 0)? == 0 {
-            bail!("layer {}: the flash reader is still reading after done", job.name);
+            bail!(
+                "layer {}: the flash reader is still reading after done",
+                job.name
+            );
         }
         // The flash sees CS# of the last clock (a command that just ended counts).
         self.step_flash(job, pins, io_in)?;

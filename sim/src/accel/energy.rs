@@ -76,7 +76,12 @@ pub struct EnergyBreakdown {
 impl EnergyBreakdown {
     /// Sum of the components.
     pub fn total(&self) -> f64 {
-        self.mac_pj + self.decoder_pj + self.requant_pj + self.sram_pj + self.dram_pj + self.flash_pj
+        self.mac_pj
+            + self.decoder_pj
+            + self.requant_pj
+            + self.sram_pj
+            + self.dram_pj
+            + self.flash_pj
     }
 
     /// Every component multiplied by `k`.

@@ -265,7 +265,11 @@ impl NetworkPlan {
     /// part on as many decompressor lanes as the container has keeps its streams; any other
     /// layer is encoded again, part by part, with the container layer's mode and error bound.
     /// Fails when the container does not match the model's layers and weights.
-    pub fn from_container(model: &QModel, split: AccelLanes, container: &Container) -> Result<Self> {
+    pub fn from_container(
+        model: &QModel,
+        split: AccelLanes,
+        container: &Container,
+    ) -> Result<Self> {
         let profile = accel_profile();
         let weighted = weighted_layers(model);
         if container.layers.len() != weighted.len() {
@@ -291,9 +295,9 @@ impl NetworkPlan {
                     profile.name
                 )
             })?;
-            let decoded = c
-                .decode()
-                .map_err(|(lane, e)| anyhow::anyhow!("container layer '{}' lane {lane}: {e}", c.name))?;
+            let decoded = c.decode().map_err(|(lane, e)| {
+                anyhow::anyhow!("container layer '{}' lane {lane}: {e}", c.name)
+            })?;
             let off = decoded
                 .iter()
                 .zip(&l.weights)
@@ -310,16 +314,21 @@ impl NetworkPlan {
             }
         }
         let lanes = split.dec();
-        Self::build(model, split, WeightStore::PerLayer, |wi, part_name, q, whole| {
-            let c = &container.layers[wi];
-            if whole && c.lanes.len() == lanes {
-                return Ok(Layer {
-                    name: part_name.to_string(),
-                    ..c.clone()
-                });
-            }
-            compress_part(part_name, q, profile, c.params.mode, c.params.eps, lanes)
-        })
+        Self::build(
+            model,
+            split,
+            WeightStore::PerLayer,
+            |wi, part_name, q, whole| {
+                let c = &container.layers[wi];
+                if whole && c.lanes.len() == lanes {
+                    return Ok(Layer {
+                        name: part_name.to_string(),
+                        ..c.clone()
+                    });
+                }
+                compress_part(part_name, q, profile, c.params.mode, c.params.eps, lanes)
+            },
+        )
     }
 
     /// Prepare `model`, encoding the weights of every part with `encode(weighted layer index,

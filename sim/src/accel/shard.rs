@@ -194,12 +194,20 @@ impl VerifyRecord {
         let mut totals = [StoreTotals::default(); 3];
         let mut images = 0;
         for r in records {
-            for (t, o) in totals.iter_mut().zip([&r.fp32, &r.uncompressed, &r.compressed]) {
+            for (t, o) in totals
+                .iter_mut()
+                .zip([&r.fp32, &r.uncompressed, &r.compressed])
+            {
                 t.add(o);
             }
             images += r.images;
         }
-        Ok(VerifyRecord::new(first.config.clone(), None, images, totals))
+        Ok(VerifyRecord::new(
+            first.config.clone(),
+            None,
+            images,
+            totals,
+        ))
     }
 }
 

@@ -209,7 +209,11 @@ pub fn verify_plan(
         dram_bytes_per_image: 0.0,
         flash_bytes_per_image: 0.0,
         flash_commands: runs.first().map_or(0, |(_, r)| {
-            r.layers.iter().filter_map(|l| l.run).map(|x| x.flash_commands).sum()
+            r.layers
+                .iter()
+                .filter_map(|l| l.run)
+                .map(|x| x.flash_commands)
+                .sum()
         }),
         energy_per_image: EnergyBreakdown::default(),
         weight_bits: (plan.weight_bits() as f64 * store.traffic_scale()) as u64,
@@ -284,9 +288,10 @@ fn trace_failure(
     image: usize,
 ) -> Option<PathBuf> {
     let layer = m.layer_index;
-    let path = opts
-        .vcd_dir
-        .join(format!("{}_image{image}_layer{layer}.vcd", plan.store.label()));
+    let path = opts.vcd_dir.join(format!(
+        "{}_image{image}_layer{layer}.vcd",
+        plan.store.label()
+    ));
     let run = || -> Result<()> {
         let mut dev = AccelDevice::for_plan_on(plan, opts.memory)?;
         let o = RunImageOptions {
