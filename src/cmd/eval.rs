@@ -170,19 +170,7 @@ pub fn run(args: &Args) -> Result<()> {
             if !(0.0..=100.0).contains(&budget) {
                 bail!("--max-drop {budget} is not between 0 and 100 points");
             }
-            let steps = n_layers * family.ladder().len() + 3;
-            let bar = super::progress(steps as u64, "budget");
-            let tick = |m: &str| {
-                bar.set_message(m.to_string());
-                bar.inc(1);
-            };
-            let mut r = choose(&p.held_out, family, budget, codec, tick)?;
-            let chosen_on_held_out = r.methods();
-            let (s, steps) = accept(ev, &mut r, tick)?;
-            bar.finish_and_clear();
-            if !args.json {
-                print_choice(&p, &r, &chosen_on_held_out, &steps);
-            }
+            let (r, s) = search(&p, family, budget, codec, !args.json)?;
             (
                 format!("{} budget {budget}", family.name()),
                 r.bits().iter().sum(),
@@ -264,6 +252,32 @@ pub fn run(args: &Args) -> Result<()> {
         score.drop_ci95 * 100.0
     );
     Ok(())
+}
+
+/// The per-layer settings of `family` within `budget` points of float accuracy: chosen on the
+/// held-out images, checked (and stepped back) on the evaluation images; with `print`, the
+/// choice and its steps are printed. Returns the choice and its score on the evaluation images.
+pub fn search(
+    p: &Prepared,
+    family: Family,
+    budget: f64,
+    codec: CodecSettings,
+    print: bool,
+) -> Result<(BudgetResult, lc_sw::eval::runner::Score)> {
+    let steps = p.ev.graph.weight_layers().len() * family.ladder().len() + 3;
+    let bar = super::progress(steps as u64, "budget");
+    let tick = |m: &str| {
+        bar.set_message(m.to_string());
+        bar.inc(1);
+    };
+    let mut r = choose(&p.held_out, family, budget, codec, tick)?;
+    let chosen_on_held_out = r.methods();
+    let (s, steps) = accept(&p.ev, &mut r, tick)?;
+    bar.finish_and_clear();
+    if print {
+        print_choice(p, &r, &chosen_on_held_out, &steps);
+    }
+    Ok((r, s))
 }
 
 /// Report the per-layer choice: held-out estimate, guard, back-offs on either image set.
