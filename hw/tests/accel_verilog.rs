@@ -3,6 +3,7 @@
 
 use lc_format::Profile;
 use lc_hw::accel::emit::{emit_accel, generate_accel};
+use lc_hw::accel::flash_top::{emit_flash_accel, generate_flash_accel};
 use lc_hw::accel::AccelLanes;
 use lc_hw::PortDirection;
 
@@ -85,5 +86,48 @@ fn verilog_is_lint_clean() {
         let rtl = emit_accel(profile, AccelLanes::new(p, d).unwrap(), &dir).unwrap();
         common::assert_lint_clean(&verilator, &rtl);
     }
+    for (profile, p) in [(&shipped, 1), (&shipped, 4), (&full, 4)] {
+        let rtl = emit_flash_accel(profile, AccelLanes::new(p, 1).unwrap(), &dir).unwrap();
+        common::assert_lint_clean(&verilator, &rtl);
+    }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn flash_top_replaces_the_lane_memory_port_by_the_flash_pins() {
+    let shipped = Profile::default_profile();
+    let full = Profile::load("full").unwrap();
+    for (profile, top, narrow) in [
+        (&shipped, "lc_accel_p4_d1_qspi", false),
+        (&full, "lc_accel_full_p4_d1_qspi", true),
+    ] {
+        let (v, m) = generate_flash_accel(profile, AccelLanes::new(4, 1).unwrap()).unwrap();
+        assert_eq!(m.top, top);
+        assert_eq!((m.lanes, m.mac_lanes), (1, Some(4)));
+        for gone in ["in_data", "in_valid", "in_last", "in_ready"] {
+            assert!(m.port(gone).is_none(), "{top}: {gone} is the reader's");
+        }
+        let port = |n: &str| m.port(n).unwrap_or_else(|| panic!("{top}: port {n}"));
+        for (name, width, direction) in [
+            ("flash_req_valid", 1, PortDirection::Input),
+            ("flash_req_ready", 1, PortDirection::Output),
+            ("flash_req_addr", 24, PortDirection::Input),
+            ("flash_req_words", 22, PortDirection::Input),
+            ("flash_sck", 1, PortDirection::Output),
+            ("flash_cs_n", 1, PortDirection::Output),
+            ("flash_io_out", 4, PortDirection::Output),
+            ("flash_io_oe", 4, PortDirection::Output),
+            ("flash_io_in", 4, PortDirection::Input),
+        ] {
+            assert_eq!((port(name).width, port(name).direction), (width, direction));
+        }
+        for kept in ["start", "done", "lay_k_len", "length_bits", "lane_channels"] {
+            port(kept);
+        }
+        assert_eq!(m.port("flash_narrow").is_some(), narrow);
+        assert_eq!(v.matches("lc_qspi_reader flash (").count(), 1);
+        assert_eq!(v.matches("lc_flash_words words (").count(), narrow as usize);
+    }
+    let err = generate_flash_accel(&shipped, AccelLanes::new(4, 2).unwrap()).unwrap_err();
+    assert!(err.to_string().contains("one decompressor lane"), "{err}");
 }

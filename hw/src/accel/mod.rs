@@ -14,11 +14,16 @@
 //!   each lane takes.
 //! * [`emit`]: the structural top `lc_accel_p<P>` (controller + P MAC lanes + the decompressor's
 //!   configuration block and D decompressor lanes), its port manifest and lint waivers.
+//! * [`flash_top`]: the top `<core>_qspi` that feeds a one-lane core's decompressor lane from a
+//!   QSPI flash through the flash reader ([`crate::qspi`]), with [`flash_words::FlashWords`] in
+//!   front of a 64-bit lane.
 
 pub mod addr;
 pub mod ctrl;
 pub mod drain;
 pub mod emit;
+pub mod flash_top;
+pub mod flash_words;
 pub mod lane;
 pub mod param_mem;
 pub mod requant;
@@ -26,4 +31,5 @@ pub mod router;
 pub mod split;
 
 pub use emit::{accel_top_name, generate_accel, AccelSizes};
+pub use flash_top::{generate_flash_accel, wrap_with_flash};
 pub use split::AccelLanes;
