@@ -7,6 +7,7 @@ use crate::codec::segment::{line, zigzag, Segment};
 use lc_format::{LayerParams, Q_ESC};
 
 /// Bits of one Rice code of `u` with parameter `k`.
+#[inline]
 pub fn code_bits(params: &LayerParams, u: u64, k: u32) -> u64 {
     let q = u >> k;
     if q < Q_ESC as u64 {
@@ -19,19 +20,18 @@ pub fn code_bits(params: &LayerParams, u: u64, k: u32) -> u64 {
 /// Residual that brings the prediction `p` to within `2^(r-1)` of `q`: `(q - p) / 2^r` rounded to
 /// the nearest integer, ties to even. Ties must not all go one way: rounding them up would shift
 /// every reconstructed weight by +1/2 LSB on average, a bias that accumulates in dot products.
+#[inline]
 fn residual(params: &LayerParams, q: i64, p: i64) -> i64 {
     let d = q - p;
     let r = params.shift;
     if r == 0 {
         return d;
     }
-    let step = 1i64 << r;
-    let floor = d.div_euclid(step);
-    match (d - floor * step).cmp(&(step / 2)) {
-        std::cmp::Ordering::Less => floor,
-        std::cmp::Ordering::Greater => floor + 1,
-        std::cmp::Ordering::Equal => floor + (floor & 1),
-    }
+    // The step is a power of two: floor division and remainder are a shift and a mask.
+    let floor = d >> r;
+    let rem = d & ((1i64 << r) - 1);
+    let half = 1i64 << (r - 1);
+    floor + (rem > half) as i64 + ((rem == half) as i64 & floor & 1)
 }
 
 /// A segment's line and Rice parameter, and its size in bits (residuals follow from them).
@@ -62,29 +62,26 @@ impl Plan {
 /// The cheapest encoding of `q` as one segment on the line `(start, slope)`, if its residuals fit
 /// the escape payload.
 fn on_line(params: &LayerParams, q: &[i32], start: i64, slope: i64) -> Option<Plan> {
-    let limit = 1u64 << params.escape_bits();
     let codes = || {
         line(start, slope, params.frac_bits)
             .zip(q)
             .map(|(p, &q)| zigzag(residual(params, q as i64, p)))
     };
-    let mut sum = 0u64;
-    for u in codes() {
-        if u >= limit {
-            return None;
-        }
-        sum += u;
+    let (sum, max) = codes().fold((0u64, 0u64), |(s, m), u| (s + u, m.max(u)));
+    if max >= 1u64 << params.escape_bits() {
+        return None;
     }
     // Rice parameter: around log2 of the mean code value, the usual estimate, refined locally
     // (the smallest k on ties).
     let guess = 64 - (sum / q.len() as u64).leading_zeros();
     let k0 = guess.saturating_sub(1);
-    let mut bits = [0u64; 3];
-    for u in codes() {
-        for (i, b) in bits.iter_mut().enumerate() {
-            *b += code_bits(params, u, k0 + i as u32);
-        }
-    }
+    let bits = codes().fold([0u64; 3], |[a, b, c], u| {
+        [
+            a + code_bits(params, u, k0),
+            b + code_bits(params, u, k0 + 1),
+            c + code_bits(params, u, k0 + 2),
+        ]
+    });
     let (k, bits) = (k0..=guess + 1)
         .zip(bits)
         .filter(|&(k, _)| k <= params.bits as u32)
