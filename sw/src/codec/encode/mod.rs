@@ -1,6 +1,7 @@
 //! Encoders: plan segments for a lane (greedy or optimal), serialize them, and choose a layer's
 //! parameters.
 
+mod flat;
 mod lines;
 mod rice;
 

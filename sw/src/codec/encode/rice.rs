@@ -3,6 +3,7 @@
 
 use rayon::prelude::*;
 
+use super::flat::FlatPlans;
 use crate::codec::segment::{line, zigzag, Segment};
 use lc_format::{LayerParams, Q_ESC};
 
@@ -21,7 +22,7 @@ pub fn code_bits(params: &LayerParams, u: u64, k: u32) -> u64 {
 /// the nearest integer, ties to even. Ties must not all go one way: rounding them up would shift
 /// every reconstructed weight by +1/2 LSB on average, a bias that accumulates in dot products.
 #[inline]
-fn residual(params: &LayerParams, q: i64, p: i64) -> i64 {
+pub(super) fn residual(params: &LayerParams, q: i64, p: i64) -> i64 {
     let d = q - p;
     let r = params.shift;
     if r == 0 {
@@ -36,14 +37,30 @@ fn residual(params: &LayerParams, q: i64, p: i64) -> i64 {
 
 /// A segment's line and Rice parameter, and its size in bits (residuals follow from them).
 #[derive(Clone, Copy, Debug)]
-struct Plan {
-    start: i64,
-    slope: i64,
-    k: u32,
-    bits: u64,
+pub(super) struct Plan {
+    pub start: i64,
+    pub slope: i64,
+    pub k: u32,
+    pub bits: u64,
 }
 
 impl Plan {
+    /// The Rice parameter of `n` codes summing to `sum`: around log2 of the mean code value, the
+    /// usual estimate, refined locally (the smallest k on ties); with its code bits.
+    pub fn best_k(
+        params: &LayerParams,
+        sum: u64,
+        n: usize,
+        bits: impl Fn(u32) -> u64,
+    ) -> (u32, u64) {
+        let guess = 64 - (sum / n as u64).leading_zeros();
+        (guess.saturating_sub(1)..=guess + 1)
+            .filter(|&k| k <= params.bits as u32)
+            .map(|k| (k, bits(k)))
+            .min_by_key(|&(_, bits)| bits)
+            .expect("k = guess - 1 <= B always")
+    }
+
     /// The segment of `q` this plan encodes.
     fn segment(&self, params: &LayerParams, q: &[i32]) -> Segment {
         Segment {
@@ -71,10 +88,7 @@ fn on_line(params: &LayerParams, q: &[i32], start: i64, slope: i64) -> Option<Pl
     if max >= 1u64 << params.escape_bits() {
         return None;
     }
-    // Rice parameter: around log2 of the mean code value, the usual estimate, refined locally
-    // (the smallest k on ties).
-    let guess = 64 - (sum / q.len() as u64).leading_zeros();
-    let k0 = guess.saturating_sub(1);
+    let k0 = (64 - (sum / q.len() as u64).leading_zeros()).saturating_sub(1);
     let bits = codes().fold([0u64; 3], |[a, b, c], u| {
         [
             a + code_bits(params, u, k0),
@@ -82,11 +96,7 @@ fn on_line(params: &LayerParams, q: &[i32], start: i64, slope: i64) -> Option<Pl
             c + code_bits(params, u, k0 + 2),
         ]
     });
-    let (k, bits) = (k0..=guess + 1)
-        .zip(bits)
-        .filter(|&(k, _)| k <= params.bits as u32)
-        .min_by_key(|&(_, bits)| bits)
-        .expect("k = guess - 1 <= B always");
+    let (k, bits) = Plan::best_k(params, sum, q.len(), |k| bits[(k - k0) as usize]);
     Some(Plan {
         start,
         slope,
@@ -95,15 +105,15 @@ fn on_line(params: &LayerParams, q: &[i32], start: i64, slope: i64) -> Option<Pl
     })
 }
 
-/// The cheapest plan covering all of `q`: a flat line at the mean, or the least-squares line.
-fn best_plan(params: &LayerParams, q: &[i32]) -> Plan {
-    let n = q.len() as f64;
-    let mean = q.iter().map(|&v| v as f64).sum::<f64>() / n;
-    let clamp = |v: f64| (v.round() as i64).clamp(params.min_value(), params.max_value());
-    let flat = on_line(params, q, clamp(mean), 0).expect("a flat line in range always fits");
+/// The cheapest plan covering all of `q`: the flat line at the mean (`flat`, from
+/// [`FlatPlans`]), or the least-squares line.
+fn best_plan(params: &LayerParams, q: &[i32], flat: Plan) -> Plan {
     if params.slope_bits == 0 || q.len() < 3 {
         return flat;
     }
+    let n = q.len() as f64;
+    let mean = q.iter().map(|&v| v as f64).sum::<f64>() / n;
+    let clamp = |v: f64| (v.round() as i64).clamp(params.min_value(), params.max_value());
     let jm = (n - 1.0) / 2.0;
     let (mut sxy, mut sxx) = (0.0, 0.0);
     for (j, &v) in q.iter().enumerate() {
@@ -121,11 +131,11 @@ fn best_plan(params: &LayerParams, q: &[i32]) -> Plan {
 }
 
 /// Candidate segment lengths from a position: multiples of a granule up to `2^LB`.
-fn granule(params: &LayerParams) -> usize {
+pub(super) fn granule(params: &LayerParams) -> usize {
     (params.max_len() / 16).max(1)
 }
 
-fn lengths(params: &LayerParams, left: usize) -> impl Iterator<Item = usize> {
+pub(super) fn lengths(params: &LayerParams, left: usize) -> impl Iterator<Item = usize> {
     let g = granule(params);
     let max = params.max_len().min(left);
     (1..=max / g)
@@ -135,11 +145,14 @@ fn lengths(params: &LayerParams, left: usize) -> impl Iterator<Item = usize> {
 
 /// Greedy: from each position take the candidate length with the fewest bits per weight.
 pub fn greedy(params: &LayerParams, q: &[i32]) -> Vec<Segment> {
+    let mut flat = FlatPlans::new(params, q);
     let mut out = Vec::new();
     let mut i = 0;
     while i < q.len() {
-        let (plan, len) = lengths(params, q.len() - i)
-            .map(|l| (best_plan(params, &q[i..i + l]), l))
+        let (plan, len) = flat
+            .from(i)
+            .into_iter()
+            .map(|(l, fp)| (best_plan(params, &q[i..i + l], fp), l))
             // Compare bits per weight exactly: a/la < b/lb  <=>  a*lb < b*la. Ties go longer.
             .reduce(|a, b| {
                 if b.0.bits * (a.1 as u64) <= a.0.bits * (b.1 as u64) {
@@ -159,13 +172,17 @@ pub fn greedy(params: &LayerParams, q: &[i32]) -> Vec<Segment> {
 pub fn optimal(params: &LayerParams, q: &[i32]) -> Vec<Segment> {
     let n = q.len();
     let g = granule(params);
-    // The best plan of every candidate segment, by start granule, computed in parallel.
+    // The best plan of every candidate segment, by start granule: the flat ones in order, the
+    // sloped ones in parallel.
     let starts: Vec<usize> = (0..n).step_by(g).collect();
+    let mut flat = FlatPlans::new(params, q);
+    let flat: Vec<_> = starts.iter().map(|&i| flat.from(i)).collect();
     let plans: Vec<Vec<Plan>> = starts
         .par_iter()
-        .map(|&i| {
-            lengths(params, n - i)
-                .map(|l| best_plan(params, &q[i..i + l]))
+        .zip(flat)
+        .map(|(&i, row)| {
+            row.into_iter()
+                .map(|(l, fp)| best_plan(params, &q[i..i + l], fp))
                 .collect()
         })
         .collect();
