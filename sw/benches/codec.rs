@@ -1,14 +1,21 @@
 //! Encode/decode throughput of LineCompress next to zstd on the same INT8 weights: every conv and
 //! dense layer of the shipped LeNet-5 and VGG-small, quantized per channel to 8 bits.
 //!
-//! Each codec compresses layer by layer (one lane per layer). LineCompress encoding includes the
-//! parameter choice of the layer, as one setting of `compress` or of the budget search runs it.
+//! Each codec compresses layer by layer (one lane per layer). LineCompress encoding (`encode/`)
+//! includes the parameter choice of the layer, as one setting of `compress` or of the budget
+//! search runs it; `encode-planned/` times the rice planners alone, parameters given.
 //! Throughput is in weights (= INT8 bytes) per second. Sizes and ratios are printed once before
-//! the timings.
+//! the timings. With `LC_BENCH_CPU=1` the clock is the CPU time of the process (all threads)
+//! instead of wall time, so that other jobs on a shared machine do not count; the groups are then
+//! named `cpu/...`.
+
+#[path = "codec/cpu_time.rs"]
+mod cpu_time;
 
 use std::path::Path;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::measurement::Measurement;
+use criterion::{BenchmarkId, Criterion, Throughput};
 use lc_sw::codec::{
     choose_params, decode_lane, encode_lane, LaneStream, LayerParams, Mode, Strategy,
 };
@@ -104,14 +111,14 @@ fn print_sizes(model: &str, layers: &[Vec<i32>], raw: &[Vec<u8>]) {
     }
 }
 
-fn bench(c: &mut Criterion) {
+fn bench<M: Measurement>(c: &mut Criterion<M>, clock: &str) {
     for model in ["lenet5", "vgg_small"] {
         let layers = layers(&format!("{model}.onnx"));
         let raw: Vec<Vec<u8>> = layers.iter().map(|q| int8(q)).collect();
         let n: usize = layers.iter().map(Vec::len).sum();
         print_sizes(model, &layers, &raw);
 
-        let mut g = c.benchmark_group(format!("encode/{model}"));
+        let mut g = c.benchmark_group(format!("{clock}encode/{model}"));
         g.throughput(Throughput::Elements(n as u64));
         g.sample_size(10);
         for s in settings() {
@@ -130,7 +137,25 @@ fn bench(c: &mut Criterion) {
         }
         g.finish();
 
-        let mut g = c.benchmark_group(format!("decode/{model}"));
+        // The planners alone, with each layer's parameters already chosen.
+        let mut g = c.benchmark_group(format!("{clock}encode-planned/{model}"));
+        g.throughput(Throughput::Elements(n as u64));
+        g.sample_size(10);
+        for s in settings().into_iter().filter(|s| s.mode == Mode::Rice) {
+            let params: Vec<LayerParams> = layers.iter().map(|q| s.encode(q).0).collect();
+            g.bench_function(BenchmarkId::from_parameter(s.name()), |b| {
+                b.iter(|| {
+                    layers
+                        .iter()
+                        .zip(&params)
+                        .map(|(q, p)| encode_lane(q, p, s.strategy).expect("encodes"))
+                        .collect::<Vec<_>>()
+                })
+            });
+        }
+        g.finish();
+
+        let mut g = c.benchmark_group(format!("{clock}decode/{model}"));
         g.throughput(Throughput::Elements(n as u64));
         g.sample_size(20);
         for s in settings()
@@ -166,10 +191,18 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group! {
-    name = benches;
+fn main() {
     // Numbers only: criterion's plots need a system font and add nothing to the tables.
-    config = Criterion::default().without_plots();
-    targets = bench
+    if std::env::var_os("LC_BENCH_CPU").is_some() {
+        let mut c = Criterion::default()
+            .without_plots()
+            .with_measurement(cpu_time::ProcessCpuTime)
+            .configure_from_args();
+        bench(&mut c, "cpu/");
+        c.final_summary();
+    } else {
+        let mut c = Criterion::default().without_plots().configure_from_args();
+        bench(&mut c, "");
+        c.final_summary();
+    }
 }
-criterion_main!(benches);
