@@ -105,8 +105,15 @@ fn on_line(params: &LayerParams, q: &[i32], start: i64, slope: i64) -> Option<Pl
     })
 }
 
+/// The flat line at the rounded mean of `q`.
+fn flat_plan(params: &LayerParams, q: &[i32]) -> Plan {
+    let mean = q.iter().map(|&v| v as i64).sum::<i64>() as f64 / q.len() as f64;
+    let s = (mean.round() as i64).clamp(params.min_value(), params.max_value());
+    on_line(params, q, s, 0).expect("a flat line in range always fits")
+}
+
 /// The cheapest plan covering all of `q`: the flat line at the mean (`flat`, from
-/// [`FlatPlans`]), or the least-squares line.
+/// [`flat_plan`] or [`FlatPlans`]), or the least-squares line.
 fn best_plan(params: &LayerParams, q: &[i32], flat: Plan) -> Plan {
     if params.slope_bits == 0 || q.len() < 3 {
         return flat;
@@ -145,14 +152,16 @@ pub(super) fn lengths(params: &LayerParams, left: usize) -> impl Iterator<Item =
 
 /// Greedy: from each position take the candidate length with the fewest bits per weight.
 pub fn greedy(params: &LayerParams, q: &[i32]) -> Vec<Segment> {
-    let mut flat = FlatPlans::new(params, q);
     let mut out = Vec::new();
     let mut i = 0;
     while i < q.len() {
-        let (plan, len) = flat
-            .from(i)
-            .into_iter()
-            .map(|(l, fp)| (best_plan(params, &q[i..i + l], fp), l))
+        // Greedy reads few candidates from each granule: direct flat plans are cheaper here
+        // than the per-granule statistics of `FlatPlans`.
+        let (plan, len) = lengths(params, q.len() - i)
+            .map(|l| {
+                let seg = &q[i..i + l];
+                (best_plan(params, seg, flat_plan(params, seg)), l)
+            })
             // Compare bits per weight exactly: a/la < b/lb  <=>  a*lb < b*la. Ties go longer.
             .reduce(|a, b| {
                 if b.0.bits * (a.1 as u64) <= a.0.bits * (b.1 as u64) {
