@@ -15,21 +15,34 @@ impl BitWriter {
 
     /// Append the low `n` bits of `value` (n <= 64).
     pub fn put(&mut self, value: u64, n: u32) {
-        for i in 0..n {
-            self.put_bit((value >> i) & 1 == 1);
+        if n == 0 {
+            return;
         }
+        let value = if n < 64 {
+            value & ((1u64 << n) - 1)
+        } else {
+            value
+        };
+        let used = (self.len % 8) as u32;
+        if used > 0 {
+            // Fill the partial last byte first.
+            let last = self.bytes.len() - 1;
+            self.bytes[last] |= (value << used) as u8;
+        }
+        let room = if used > 0 { 8 - used } else { 0 };
+        if n > room {
+            // The rest starts on a byte boundary: whole bytes, little-endian.
+            let rest = value >> room;
+            let new_bytes = (n - room).div_ceil(8) as usize;
+            self.bytes
+                .extend_from_slice(&rest.to_le_bytes()[..new_bytes]);
+        }
+        self.len += n as u64;
     }
 
     /// Append a single bit.
     pub fn put_bit(&mut self, bit: bool) {
-        let byte = (self.len / 8) as usize;
-        if byte == self.bytes.len() {
-            self.bytes.push(0);
-        }
-        if bit {
-            self.bytes[byte] |= 1 << (self.len % 8);
-        }
-        self.len += 1;
+        self.put(bit as u64, 1);
     }
 
     /// Append the low `n` bits of a signed value (two's complement).

@@ -4,10 +4,14 @@ use crate::codec::segment::Segment;
 use lc_format::LayerParams;
 
 /// Feasible lines for a segment that starts at a fixed index: for each admissible start value `s`,
-/// the interval of slopes that keeps every weight so far within eps.
+/// the interval of slopes that keeps every weight so far within eps. One fit is reused for every
+/// segment of a lane, so its buffers are allocated once.
+#[derive(Default)]
 struct Fit {
     /// `(s, slope_lo, slope_hi)` for each start value still feasible.
     lines: Vec<(i64, i64, i64)>,
+    /// The next `lines` while one more weight is tried.
+    spare: Vec<(i64, i64, i64)>,
     len: usize,
 }
 
@@ -32,15 +36,15 @@ fn target(params: &LayerParams, q: i64) -> (Option<i64>, Option<i64>) {
 }
 
 impl Fit {
-    fn new(params: &LayerParams, q0: i64) -> Fit {
+    /// Start a segment at the weight `q0`.
+    fn start(&mut self, params: &LayerParams, q0: i64) {
         let eps = params.eps as i64;
         let lo = (q0 - eps).max(params.min_value());
         let hi = (q0 + eps).min(params.max_value());
         let (mlo, mhi) = params.slope_range();
-        Fit {
-            lines: (lo..=hi).map(|s| (s, mlo, mhi)).collect(),
-            len: 1,
-        }
+        self.lines.clear();
+        self.lines.extend((lo..=hi).map(|s| (s, mlo, mhi)));
+        self.len = 1;
     }
 
     /// Try to add the next weight `q`; returns false (leaving `self` unchanged) if no line fits.
@@ -54,13 +58,17 @@ impl Fit {
             let hi = b.map_or(mhi, |b| mhi.min(floor_div(((b + 1) << f) - 1 - base, k)));
             (s, lo, hi)
         };
-        if !self.lines.iter().map(narrow).any(|(_, lo, hi)| lo <= hi) {
+        self.spare.clear();
+        self.spare.extend(
+            self.lines
+                .iter()
+                .map(narrow)
+                .filter(|&(_, lo, hi)| lo <= hi),
+        );
+        if self.spare.is_empty() {
             return false;
         }
-        for line in self.lines.iter_mut() {
-            *line = narrow(line);
-        }
-        self.lines.retain(|&(_, lo, hi)| lo <= hi);
+        std::mem::swap(&mut self.lines, &mut self.spare);
         self.len += 1;
         true
     }
@@ -84,23 +92,19 @@ impl Fit {
 }
 
 /// The longest segment that starts at `i` (at most `limit` weights).
-fn longest(params: &LayerParams, q: &[i32], i: usize, limit: usize) -> Segment {
-    let mut fit = Fit::new(params, q[i] as i64);
+fn longest(fit: &mut Fit, params: &LayerParams, q: &[i32], i: usize, limit: usize) -> Segment {
+    fit.start(params, q[i] as i64);
     while fit.len < limit && i + fit.len < q.len() && fit.extend(params, q[i + fit.len] as i64) {}
     fit.segment(q[i] as i64)
 }
 
-/// A segment of exactly `len` weights from `i` (must be feasible).
-fn exact(params: &LayerParams, q: &[i32], i: usize, len: usize) -> Segment {
-    longest(params, q, i, len)
-}
-
 /// Greedy: always take the longest feasible segment.
 pub fn greedy(params: &LayerParams, q: &[i32]) -> Vec<Segment> {
+    let mut fit = Fit::default();
     let mut out = Vec::new();
     let mut i = 0;
     while i < q.len() {
-        let seg = longest(params, q, i, params.max_len());
+        let seg = longest(&mut fit, params, q, i, params.max_len());
         i += seg.len;
         out.push(seg);
     }
@@ -112,10 +116,11 @@ pub fn greedy(params: &LayerParams, q: &[i32]) -> Vec<Segment> {
 /// from `i` are exactly `1..=longest(i)`.
 pub fn optimal(params: &LayerParams, q: &[i32]) -> Vec<Segment> {
     let n = q.len();
+    let mut fit = Fit::default();
     // best[i] = (segments needed for q[i..], length of the first one)
     let mut best = vec![(0usize, 0usize); n + 1];
     for i in (0..n).rev() {
-        let reach = longest(params, q, i, params.max_len()).len;
+        let reach = longest(&mut fit, params, q, i, params.max_len()).len;
         // Ties go to the longest first segment, as greedy would pick.
         best[i] = (1..=reach)
             .rev()
@@ -126,7 +131,8 @@ pub fn optimal(params: &LayerParams, q: &[i32]) -> Vec<Segment> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < n {
-        let seg = exact(params, q, i, best[i].1);
+        // Feasibility is prefix-closed: the longest segment within this length has it.
+        let seg = longest(&mut fit, params, q, i, best[i].1);
         i += seg.len;
         out.push(seg);
     }

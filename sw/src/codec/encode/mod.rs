@@ -1,8 +1,11 @@
 //! Encoders: plan segments for a lane (greedy or optimal), serialize them, and choose a layer's
 //! parameters.
 
+mod flat;
 mod lines;
 mod rice;
+
+use rayon::prelude::*;
 
 use super::bits::BitWriter;
 use super::segment::{reconstruct, zigzag, Segment};
@@ -195,7 +198,7 @@ pub fn choose_params_for(
         within(slopes, &profile.slope_bits),
         within(lens, &profile.len_bits),
     );
-    let mut best: Option<(u64, LayerParams)> = None;
+    let mut grid = Vec::new();
     for &frac_bits in &fracs {
         for &slope_bits in &slopes {
             if slope_bits == 0 && frac_bits != fracs[0] {
@@ -213,12 +216,14 @@ pub fn choose_params_for(
                     shift,
                 };
                 profile.check(&params)?;
-                let bits = greedy_bits(&sample, &params);
-                if best.as_ref().is_none_or(|(b, _)| bits < *b) {
-                    best = Some((bits, params));
-                }
+                grid.push(params);
             }
         }
     }
-    Ok(best.expect("the grid is not empty").1)
+    // The grid points are sized in parallel; the first of the smallest wins.
+    let sizes: Vec<u64> = grid.par_iter().map(|p| greedy_bits(&sample, p)).collect();
+    let best = (0..grid.len())
+        .min_by_key(|&i| (sizes[i], i))
+        .expect("the grid is not empty");
+    Ok(grid[best])
 }
