@@ -18,8 +18,9 @@ pub enum Arch {
     /// stride 2 with 1x1 projection shortcuts from the second stage on), global average pool,
     /// fc10; batch normalization after every convolution.
     Resnet,
-    /// MobileNet-style: conv3x3(16) stem, six depthwise-separable blocks (depthwise 3x3 + pointwise
-    /// 1x1, batch normalization and ReLU6 after each), global average pool, fc10.
+    /// MobileNet-style: conv3x3(16, stride 2) stem, five depthwise-separable blocks (depthwise 3x3
+    /// + pointwise 1x1, batch normalization and ReLU6 after each; 32, 64, 64, 128, 128 channels,
+    /// stride 2 in the second and fourth), global average pool, fc10.
     Mobilenet,
 }
 
@@ -228,14 +229,13 @@ impl Net {
                 m.dense("fc", 64, 10, false)?,
             ],
             Arch::Mobilenet => {
-                let mut l = vec![m.conv_bn("stem", 1, 16, 3, 1, 1, Act::Relu6)?];
+                let mut l = vec![m.conv_bn("stem", 1, 16, 3, 2, 1, Act::Relu6)?];
                 for (name, i, o, s) in [
-                    ("b1", 16, 32, 2),
-                    ("b2", 32, 32, 1),
-                    ("b3", 32, 64, 2),
-                    ("b4", 64, 64, 1),
-                    ("b5", 64, 128, 2),
-                    ("b6", 128, 128, 1),
+                    ("b1", 16, 32, 1),
+                    ("b2", 32, 64, 2),
+                    ("b3", 64, 64, 1),
+                    ("b4", 64, 128, 2),
+                    ("b5", 128, 128, 1),
                 ] {
                     l.extend(m.separable(name, i, o, s)?);
                 }
