@@ -234,3 +234,125 @@ fn weights_of_the_wrong_shape_are_rejected() {
     qw[0].values.pop();
     assert!(QModel::build(&g, &calib, &qw).is_err());
 }
+
+/// `M = mult / 2^shift` with `2^14 <= mult < 2^15` for the larger of `ms`, written out from the
+/// spec in docs/GOLDEN_MODEL.md: returns the multipliers and the shared shift.
+fn spec_multipliers(ms: &[f64]) -> (Vec<i64>, u32) {
+    let top = ms.iter().copied().fold(0.0, f64::max);
+    let (mut f, mut shift) = (top, 15i32);
+    while f >= 1.0 {
+        f /= 2.0;
+        shift -= 1;
+    }
+    while f < 0.5 {
+        f *= 2.0;
+        shift += 1;
+    }
+    let mults = ms.iter().map(|m| (m * 2f64.powi(shift)).round() as i64);
+    (mults.collect(), shift as u32)
+}
+
+/// A residual `Add` of two convolutions and a channel `Concat` of the sum with one of them, each
+/// checked against the requantization of both inputs to the output scale computed by hand.
+#[test]
+fn add_and_concat_requantize_to_the_output_scale() {
+    let mut r = Rng(77);
+    let nodes = vec![
+        node("Conv", "ca", &["input", "wa", "ba"], "a", vec![]),
+        node("Conv", "cb", &["input", "wb", "bb"], "b", vec![]),
+        node("Add", "sum", &["a", "b"], "s", vec![]),
+        node("Concat", "cat", &["s", "b"], "out", vec![int("axis", 1)]),
+    ];
+    let inits = vec![
+        // Different weight ranges give the two branches different scales.
+        tensor("wa", &[3, 2, 1, 1], &r.vec(6, 1.5)),
+        tensor("ba", &[3], &r.vec(3, 0.2)),
+        tensor("wb", &[3, 2, 1, 1], &r.vec(6, 0.4)),
+        tensor("bb", &[3], &r.vec(3, 0.1)),
+    ];
+    let g = graph_from_bytes(&model_bytes(nodes, inits, &[1, 2, 4, 4], "out")).unwrap();
+    let xs: Vec<Tensor> = (0..16)
+        .map(|_| Tensor::new(vec![2, 4, 4], r.vec(32, 1.0)).unwrap())
+        .collect();
+    let calib = calibrate(&g, &xs[..8]).unwrap();
+    let q = QModel::build(&g, &calib, &quantize_all(&g, 8)).unwrap();
+    let by_name = |n: &str| q.layers.iter().find(|l| l.name == n).unwrap();
+    let (la, lb, ls, lc) = (by_name("ca"), by_name("cb"), by_name("sum"), by_name("cat"));
+    let (sa, sb, ss, sc) = (
+        la.out_scale as f64,
+        lb.out_scale as f64,
+        ls.out_scale as f64,
+        lc.out_scale as f64,
+    );
+    assert!(
+        (sa / sb - 1.0).abs() > 0.2,
+        "scales {sa} and {sb} should differ"
+    );
+    let (add_m, add_shift) = spec_multipliers(&[sa / ss, sb / ss]);
+    let requant = |v: i64, m: &[f64]| {
+        let (mult, shift) = spec_multipliers(m);
+        ((v * mult[0] + (1i64 << (shift - 1))) >> shift).clamp(-128, 127)
+    };
+    for x in &xs[8..] {
+        let vals = q.run_all(&q.quantize_input(x)).unwrap();
+        let get = |id: usize| vals[id].as_ref().unwrap();
+        let (a, b, s, c) = (
+            get(la.output),
+            get(lb.output),
+            get(ls.output),
+            get(lc.output),
+        );
+        for k in 0..a.data.len() {
+            let p = a.data[k] as i64 * add_m[0]
+                + b.data[k] as i64 * add_m[1]
+                + (1i64 << (add_shift - 1));
+            let want = (p >> add_shift).clamp(-128, 127);
+            assert_eq!(s.data[k] as i64, want, "sum at {k}");
+            // The same in real numbers, within half a step plus the multipliers' error.
+            let real = a.data[k] as f64 * sa / ss + b.data[k] as f64 * sb / ss;
+            if want > -128 && want < 127 {
+                assert!((want as f64 - real).abs() <= 0.5 + 1e-3, "{want} vs {real}");
+            }
+        }
+        assert_eq!(c.shape, vec![6, 4, 4]);
+        let (first, second) = c.data.split_at(s.data.len());
+        for (k, (&got, &v)) in first.iter().zip(&s.data).enumerate() {
+            assert_eq!(
+                got as i64,
+                requant(v as i64, &[ss / sc]),
+                "concat first {k}"
+            );
+        }
+        for (k, (&got, &v)) in second.iter().zip(&b.data).enumerate() {
+            assert_eq!(
+                got as i64,
+                requant(v as i64, &[sb / sc]),
+                "concat second {k}"
+            );
+        }
+    }
+}
+
+/// One layer applied alone gives what the whole model computes for it.
+#[test]
+fn one_layer_applied_alone_matches_the_model_run() {
+    let mut r = Rng(31);
+    let g = small_cnn(&mut r);
+    let x = Tensor::new(vec![1, 8, 8], r.vec(64, 1.0)).unwrap();
+    let calib = calibrate(&g, std::slice::from_ref(&x)).unwrap();
+    let q = QModel::build(&g, &calib, &quantize_all(&g, 8)).unwrap();
+    let vals = q.run_all(&q.quantize_input(&x)).unwrap();
+    let add = q.layers.iter().find(|l| l.name == "res").unwrap();
+    let inputs: Vec<_> = add
+        .inputs
+        .iter()
+        .map(|&v| vals[v].as_ref().unwrap())
+        .collect();
+    assert_eq!(inputs.len(), 2);
+    assert_eq!(
+        &add.apply(&inputs).unwrap(),
+        vals[add.output].as_ref().unwrap()
+    );
+    let e = add.apply(&inputs[..1]).unwrap_err().to_string();
+    assert!(e.contains("'res'") && e.contains("1 inputs given"), "{e}");
+}

@@ -322,3 +322,44 @@ fn softmax_over_an_inner_axis_is_refused_by_the_executor() {
     let e = float_exec::run_all(&g, &x).unwrap_err().to_string();
     assert!(e.contains("only the last axis"), "{e}");
 }
+
+#[test]
+fn concat_joins_channels_and_checks_its_axis() {
+    let mut r = Rng(21);
+    let w = r.vec(2 * 3, 1.0);
+    let concat = |axis: i64| {
+        let nodes = vec![
+            node("Conv", "pw", &["input", "w"], "a", vec![]),
+            node("Relu", "r", &["a"], "b", vec![]),
+            node(
+                "Concat",
+                "cat",
+                &["input", "b"],
+                "out",
+                vec![int("axis", axis)],
+            ),
+        ];
+        graph_from_bytes(&model_bytes(
+            nodes,
+            vec![tensor("w", &[2, 3, 1, 1], &w)],
+            &[1, 3, 2, 2],
+            "out",
+        ))
+    };
+    let g = concat(1).unwrap();
+    let x = r.vec(3 * 4, 1.0);
+    let out = float_exec::run(&g, &Tensor::new(vec![3, 2, 2], x.clone()).unwrap()).unwrap();
+    assert_eq!(out[0].shape, vec![5, 2, 2]);
+    assert_eq!(&out[0].data[..12], &x[..]);
+    for o in 0..2 {
+        for p in 0..4 {
+            let v: f32 = (0..3).map(|i| w[o * 3 + i] * x[i * 4 + p]).sum();
+            assert!((out[0].data[12 + o * 4 + p] - v.max(0.0)).abs() < 1e-6);
+        }
+    }
+    let e = concat(2).unwrap_err().to_string();
+    assert!(
+        e.contains("'cat'") && e.contains("Concat") && e.contains("axis 2"),
+        "{e}"
+    );
+}

@@ -1,5 +1,5 @@
-//! ONNX export of a trained [`Net`]: Conv / Relu / MaxPool / Flatten / Gemm, opset 13, weights
-//! as float initializers.
+//! ONNX export of a trained [`Net`]: Conv / BatchNormalization / Relu / Clip / MaxPool /
+//! GlobalAveragePool / Add / Flatten / Gemm, opset 13, weights as float initializers.
 
 use std::path::Path;
 
@@ -13,7 +13,7 @@ use onnx_protobuf::{
     StringStringEntryProto, TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
 };
 
-use crate::nets::{Layer, Net};
+use crate::nets::{Act, Layer, Net};
 
 fn ints(name: &str, v: &[i64]) -> AttributeProto {
     AttributeProto {
@@ -29,6 +29,15 @@ fn int(name: &str, v: i64) -> AttributeProto {
         name: name.into(),
         type_: AttributeType::INT.into(),
         i: v,
+        ..Default::default()
+    }
+}
+
+fn float(name: &str, v: f32) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        type_: AttributeType::FLOAT.into(),
+        f: v,
         ..Default::default()
     }
 }
@@ -101,74 +110,143 @@ fn initializer(varmap: &VarMap, key: &str, onnx_name: &str) -> Result<TensorProt
     })
 }
 
-/// Write `net` as an ONNX model; `acc` (test accuracy) and `epochs` go into the metadata.
-pub fn write_onnx(net: &Net, varmap: &VarMap, path: &Path, acc: f64, epochs: usize) -> Result<()> {
-    let mut nodes = Vec::new();
-    let mut inits = Vec::new();
-    let mut cur = "input".to_string();
-    let mut k = 0usize;
-    let mut next = |tag: &str| {
-        k += 1;
-        format!("{tag}_{k}")
-    };
-    for l in &net.layers {
-        match l {
-            Layer::ConvRelu {
-                name, k: ks, pad, ..
-            } => {
-                let (w, b) = (format!("{name}.weight"), format!("{name}.bias"));
-                inits.push(initializer(varmap, &w, &w)?);
-                inits.push(initializer(varmap, &b, &b)?);
-                let p = *pad as i64;
-                let out = next(name);
-                let attrs = vec![
-                    ints("kernel_shape", &[*ks as i64; 2]),
-                    ints("pads", &[p; 4]),
-                    ints("strides", &[1, 1]),
-                ];
-                nodes.push(node("Conv", name, &[&cur, &w, &b], &out, attrs));
-                let r = next("relu");
-                nodes.push(node("Relu", &format!("{name}_relu"), &[&out], &r, vec![]));
-                cur = r;
-            }
-            Layer::Pool => {
-                let out = next("pool");
-                let attrs = vec![ints("kernel_shape", &[2, 2]), ints("strides", &[2, 2])];
-                nodes.push(node("MaxPool", &out.clone(), &[&cur], &out, attrs));
-                cur = out;
-            }
-            Layer::Flatten => {
-                let out = next("flatten");
-                nodes.push(node(
-                    "Flatten",
-                    &out.clone(),
-                    &[&cur],
-                    &out,
-                    vec![int("axis", 1)],
-                ));
-                cur = out;
-            }
-            Layer::Dense { name, relu, .. } => {
-                let (w, b) = (format!("{name}.weight"), format!("{name}.bias"));
-                inits.push(initializer(varmap, &w, &w)?);
-                inits.push(initializer(varmap, &b, &b)?);
-                let out = next(name);
-                nodes.push(node(
-                    "Gemm",
-                    name,
-                    &[&cur, &w, &b],
-                    &out,
-                    vec![int("transB", 1)],
-                ));
-                cur = out;
-                if *relu {
-                    let r = next("relu");
-                    nodes.push(node("Relu", &format!("{name}_relu"), &[&cur], &r, vec![]));
-                    cur = r;
-                }
+/// The ONNX nodes and initializers of a network, built layer by layer.
+struct Emitter<'a> {
+    varmap: &'a VarMap,
+    nodes: Vec<NodeProto>,
+    inits: Vec<TensorProto>,
+    count: usize,
+}
+
+impl Emitter<'_> {
+    fn next(&mut self, tag: &str) -> String {
+        self.count += 1;
+        format!("{tag}_{}", self.count)
+    }
+
+    fn init(&mut self, key: &str) -> Result<String> {
+        self.inits.push(initializer(self.varmap, key, key)?);
+        Ok(key.to_string())
+    }
+
+    /// A scalar float constant, added once.
+    fn scalar(&mut self, name: &str, v: f32) -> String {
+        if !self.inits.iter().any(|t| t.name == name) {
+            self.inits.push(TensorProto {
+                name: name.into(),
+                data_type: 1,
+                raw_data: v.to_le_bytes().to_vec(),
+                ..Default::default()
+            });
+        }
+        name.into()
+    }
+
+    fn push(
+        &mut self,
+        op: &str,
+        name: &str,
+        inputs: &[&str],
+        attrs: Vec<AttributeProto>,
+    ) -> String {
+        let out = format!("{name}_out");
+        self.nodes.push(node(op, name, inputs, &out, attrs));
+        out
+    }
+
+    fn act(&mut self, name: &str, act: Act, x: String) -> String {
+        match act {
+            Act::Linear => x,
+            Act::Relu => self.push("Relu", &format!("{name}_relu"), &[&x], vec![]),
+            Act::Relu6 => {
+                let (lo, hi) = (self.scalar("relu6_min", 0.0), self.scalar("relu6_max", 6.0));
+                self.push("Clip", &format!("{name}_relu6"), &[&x, &lo, &hi], vec![])
             }
         }
     }
+
+    /// Emit `layers` reading `cur`; returns the name of the last output.
+    fn layers(&mut self, layers: &[Layer], mut cur: String) -> Result<String> {
+        for l in layers {
+            cur = match l {
+                Layer::Conv { spec, bn, act, .. } => {
+                    let name = &spec.name;
+                    let w = self.init(&format!("{name}.weight"))?;
+                    let mut inputs = vec![cur.clone(), w];
+                    if bn.is_none() {
+                        inputs.push(self.init(&format!("{name}.bias"))?);
+                    }
+                    let p = spec.pad as i64;
+                    let s = spec.stride as i64;
+                    let attrs = vec![
+                        ints("kernel_shape", &[spec.k as i64; 2]),
+                        ints("pads", &[p; 4]),
+                        ints("strides", &[s, s]),
+                        int("group", spec.groups as i64),
+                    ];
+                    let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+                    let mut y = self.push("Conv", name, &refs, attrs);
+                    if bn.is_some() {
+                        let bn_name = format!("{name}_bn");
+                        let params = ["weight", "bias", "running_mean", "running_var"]
+                            .map(|p| self.init(&format!("{bn_name}.{p}")));
+                        let [g, b, m, v] = params;
+                        let (g, b, m, v) = (g?, b?, m?, v?);
+                        y = self.push(
+                            "BatchNormalization",
+                            &bn_name,
+                            &[&y, &g, &b, &m, &v],
+                            vec![float("epsilon", 1e-5)],
+                        );
+                    }
+                    self.act(name, *act, y)
+                }
+                Layer::Pool => {
+                    let attrs = vec![ints("kernel_shape", &[2, 2]), ints("strides", &[2, 2])];
+                    let name = self.next("pool");
+                    self.push("MaxPool", &name, &[&cur], attrs)
+                }
+                Layer::GlobalAvgPool => {
+                    let name = self.next("gap");
+                    self.push("GlobalAveragePool", &name, &[&cur], vec![])
+                }
+                Layer::Flatten => {
+                    let name = self.next("flatten");
+                    self.push("Flatten", &name, &[&cur], vec![int("axis", 1)])
+                }
+                Layer::Dense { name, relu, .. } => {
+                    let w = self.init(&format!("{name}.weight"))?;
+                    let b = self.init(&format!("{name}.bias"))?;
+                    let y = self.push("Gemm", name, &[&cur, &w, &b], vec![int("transB", 1)]);
+                    let act = if *relu { Act::Relu } else { Act::Linear };
+                    self.act(name, act, y)
+                }
+                Layer::Residual {
+                    name,
+                    body,
+                    shortcut,
+                } => {
+                    let y = self.layers(body, cur.clone())?;
+                    let s = self.layers(shortcut, cur)?;
+                    let sum = self.push("Add", &format!("{name}_add"), &[&y, &s], vec![]);
+                    self.act(name, Act::Relu, sum)
+                }
+            };
+        }
+        Ok(cur)
+    }
+}
+
+/// Write `net` as an ONNX model; `acc` (test accuracy) and `epochs` go into the metadata.
+pub fn write_onnx(net: &Net, varmap: &VarMap, path: &Path, acc: f64, epochs: usize) -> Result<()> {
+    let mut e = Emitter {
+        varmap,
+        nodes: Vec::new(),
+        inits: Vec::new(),
+        count: 0,
+    };
+    e.layers(&net.layers, "input".into())?;
+    let (mut nodes, inits) = (e.nodes, e.inits);
     // The last node produces the graph output "logits".
     if let Some(last) = nodes.last_mut() {
         last.output = vec!["logits".into()];

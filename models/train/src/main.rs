@@ -3,6 +3,8 @@
 //! ```text
 //! cargo run --release -- --arch lenet5 --epochs 10 --out ../lenet5.onnx
 //! cargo run --release -- --arch vgg-small --epochs 3 --out ../vgg_small.onnx
+//! cargo run --release -- --arch resnet --epochs 3 --out ../resnet_small.onnx
+//! cargo run --release -- --arch mobilenet --epochs 3 --out ../mobilenet_small.onnx
 //! ```
 //! Inputs are normalised as `(pixel - 128) / 128`, so the int8 input of the integer model is
 //! exactly `pixel - 128`; the ONNX file records this in its metadata (`input_mean`, `input_std`).
@@ -118,6 +120,13 @@ fn main() -> Result<()> {
             opt.backward_step(&l)?;
             sum_loss += l.to_scalar::<f32>()? as f64;
             batches += 1;
+            if batches % 200 == 0 {
+                eprintln!(
+                    "  {batches} batches  train loss {:.4}  ({:.0} s)",
+                    sum_loss / batches as f64,
+                    t0.elapsed().as_secs_f64()
+                );
+            }
         }
         let acc = accuracy(&net, &test.images, &test.labels)?;
         eprintln!(

@@ -111,32 +111,12 @@ pub struct RunImageOptions {
     pub host_fallback: bool,
 }
 
-/// Execute a non-weighted operator on the host with the golden model.
-pub fn host_op(q: &QModel, layer_index: usize, x: &QTensor) -> Result<QTensor> {
+/// Execute layer `layer_index` on the host with the golden model's own code; `inputs` in the
+/// layer's input order.
+pub fn host_op(q: &QModel, layer_index: usize, inputs: &[&QTensor]) -> Result<QTensor> {
     let l = &q.layers[layer_index];
-    if l.inputs.len() != 1 {
-        bail!(
-            "host operator '{}' with {} inputs is not supported",
-            l.name,
-            l.inputs.len()
-        );
-    }
-    let mut one = l.clone();
-    one.inputs = vec![0];
-    one.output = 1;
-    let m = QModel {
-        input_scale: q.input_scale,
-        input: 0,
-        input_shape: x.shape.clone(),
-        layers: vec![one],
-        outputs: vec![1],
-        output_scales: vec![l.out_scale],
-        num_values: 2,
-    };
-    let mut out = m
-        .run(x)
-        .map_err(|e| anyhow!("host operator '{}': {e}", l.name))?;
-    Ok(out.swap_remove(0))
+    l.apply(inputs)
+        .map_err(|e| anyhow!("host operator '{}': {e}", l.name))
 }
 
 /// Run one image through the accelerator and compare every layer with the golden model.
@@ -165,11 +145,14 @@ pub fn run_image(
     let mut records = Vec::new();
     let mut wi = 0usize;
     for (li, l) in q.layers.iter().enumerate() {
-        let x = l
+        let inputs = l
             .inputs
-            .first()
-            .and_then(|&v| vals.get(v).and_then(|t| t.clone()))
+            .iter()
+            .map(|&v| vals.get(v).and_then(|t| t.as_ref()))
+            .collect::<Option<Vec<_>>>()
+            .filter(|i| !i.is_empty())
             .ok_or_else(|| anyhow!("layer '{}': input not computed", l.name))?;
+        let x = inputs[0];
         let weighted = matches!(l.op, QOp::Conv { .. } | QOp::Dense(_));
         let jobs = if weighted {
             wi += 1;
@@ -234,7 +217,7 @@ pub fn run_image(
             };
             (QTensor { shape, data }, record)
         } else {
-            let out = host_op(q, li, &x)?;
+            let out = host_op(q, li, &inputs)?;
             let record = LayerRecord {
                 name: l.name.clone(),
                 kind: l.op.kind().into(),

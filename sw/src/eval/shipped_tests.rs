@@ -1,5 +1,6 @@
 //! End-to-end checks on the models shipped in `models/` (skipped with a message when the model
-//! or the Fashion-MNIST package is missing): golden INT8 vs float, lossless LineCompress vs INT8.
+//! or the Fashion-MNIST package is missing): golden INT8 vs float, lossless LineCompress vs INT8
+//! (LeNet-5, VGG-small, and the residual and depthwise-separable small ResNet and MobileNet).
 
 use std::path::PathBuf;
 
@@ -95,4 +96,14 @@ fn lenet5_golden_matches_float() {
 #[test]
 fn vgg_small_golden_matches_float() {
     check("vgg_small.onnx", 200);
+}
+
+#[test]
+fn resnet_small_golden_matches_float() {
+    check("resnet_small.onnx", 200);
+}
+
+#[test]
+fn mobilenet_small_golden_matches_float() {
+    check("mobilenet_small.onnx", 200);
 }

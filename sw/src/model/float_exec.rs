@@ -41,6 +41,33 @@ pub(crate) fn reshape_to(shape: &[usize], len: usize) -> Option<Vec<usize>> {
     (shape.iter().product::<usize>() == len).then(|| shape.to_vec())
 }
 
+/// Concatenate tensors `(shape, data)` along the first (channel) axis; the other axes must
+/// agree.
+pub(crate) fn concat_channels<T: Copy>(
+    parts: &[(&[usize], &[T])],
+) -> Result<(Vec<usize>, Vec<T>), String> {
+    let Some(&(first, _)) = parts.first() else {
+        return Err("no input".into());
+    };
+    let Some((_, rest)) = first.split_first() else {
+        return Err("a scalar input has no channel axis".into());
+    };
+    let mut channels = 0;
+    let mut data = Vec::new();
+    for (shape, d) in parts {
+        if shape.len() != first.len() || &shape[1..] != rest {
+            return Err(format!(
+                "shapes {first:?} and {shape:?} differ outside the channel axis"
+            ));
+        }
+        channels += shape[0];
+        data.extend_from_slice(d);
+    }
+    let mut shape = first.to_vec();
+    shape[0] = channels;
+    Ok((shape, data))
+}
+
 /// Run `graph` on `input` (shape [`Graph::input_shape`]); returns every value, indexed by id.
 pub fn run_all(graph: &Graph, input: &Tensor) -> Result<Vec<Option<Tensor>>, ExecError> {
     if input.shape != graph.input_shape {
@@ -187,6 +214,13 @@ pub fn run_all(graph: &Graph, input: &Tensor) -> Result<Vec<Option<Tensor>>, Exe
                     shape: x.shape.clone(),
                     data: x.data.iter().zip(&y.data).map(|(a, b)| a + b).collect(),
                 }
+            }
+            Op::Concat => {
+                let parts = (0..node.inputs.len())
+                    .map(|i| get(i).map(|t| (t.shape.as_slice(), t.data.as_slice())))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let (shape, data) = concat_channels(&parts).map_err(err)?;
+                Tensor { shape, data }
             }
             Op::Flatten => Tensor {
                 shape: vec![x.len()],

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::calib::Calibration;
-use super::float_exec::{chw, reshape_to, ExecError};
+use super::float_exec::{chw, concat_channels, reshape_to, ExecError};
 use super::graph::{Graph, Op, Pool, Tensor, ValueId, Window};
 use super::kernels::{self, ConvShape};
 use super::requant::{rounded_mean, AddRequant, Requant, RequantError};
@@ -102,6 +102,8 @@ pub enum QOp {
     GlobalAvgPool,
     /// Saturating `requant(a, b)` with two multipliers.
     Add(AddRequant),
+    /// Channel concatenation, each input requantized to the output scale by its multiplier.
+    Concat(Vec<Requant>),
     /// Stand-alone clamp (ReLU / Clip not fused into a layer).
     Clamp {
         /// Lower bound.
@@ -129,6 +131,7 @@ impl QOp {
             QOp::AvgPool(_) => "AveragePool",
             QOp::GlobalAvgPool => "GlobalAveragePool",
             QOp::Add(_) => "Add",
+            QOp::Concat(_) => "Concat",
             QOp::Clamp { .. } => "Clamp",
             QOp::PRelu(_) => "PRelu",
             QOp::Flatten => "Flatten",
@@ -151,6 +154,207 @@ pub struct QLayer {
     pub output: ValueId,
     /// Real value of one output step.
     pub out_scale: f32,
+}
+
+impl QLayer {
+    /// Apply this layer to its int8 inputs, given in [`QLayer::inputs`] order (the host side
+    /// of a layer-by-layer run uses this for the operators it executes).
+    pub fn apply(&self, inputs: &[&QTensor]) -> Result<QTensor, ExecError> {
+        let l = self;
+        let kind = l.op.kind();
+        let err = |r: String| ExecError::new(&l.name, kind, r);
+        if inputs.len() != l.inputs.len() {
+            return Err(err(format!(
+                "{} inputs given, the layer takes {}",
+                inputs.len(),
+                l.inputs.len()
+            )));
+        }
+        let get = |i: usize| -> Result<&QTensor, ExecError> {
+            inputs
+                .get(i)
+                .copied()
+                .ok_or_else(|| err(format!("input {i} missing")))
+        };
+        let x = get(0)?;
+        let out = match &l.op {
+            QOp::Conv {
+                layer,
+                window,
+                groups,
+            } => {
+                let (ci, h, w) = chw(&x.shape)
+                    .ok_or_else(|| err(format!("input shape {:?} is not [C, H, W]", x.shape)))?;
+                let (o, ig) = (layer.dims[0], layer.dims[1]);
+                if ci != ig * groups {
+                    return Err(err(format!(
+                        "{ci} input channels, weights expect {}",
+                        ig * groups
+                    )));
+                }
+                let res = window
+                    .resolve([h, w])
+                    .ok_or_else(|| err(format!("window does not fit input {h}x{w}")))?;
+                let xi: Vec<i32> = x.data.iter().map(|&v| v as i32).collect();
+                let acc = kernels::conv2d(
+                    &xi,
+                    &layer.weights,
+                    &ConvShape::new(ci, o, *groups, window, res),
+                );
+                let plane = res.out_hw[0] * res.out_hw[1];
+                QTensor {
+                    shape: vec![o, res.out_hw[0], res.out_hw[1]],
+                    data: finish(&acc, plane, layer),
+                }
+            }
+            QOp::Dense(layer) => {
+                let (o, i) = (layer.dims[0], layer.dims[1]);
+                if x.data.len() != i {
+                    return Err(err(format!("{} inputs, weights expect {i}", x.data.len())));
+                }
+                let xi: Vec<i32> = x.data.iter().map(|&v| v as i32).collect();
+                let acc = kernels::dense(&xi, &layer.weights, o);
+                QTensor {
+                    shape: vec![o],
+                    data: finish(&acc, 1, layer),
+                }
+            }
+            QOp::MaxPool(p) | QOp::AvgPool(p) => {
+                let (c, h, w) = chw(&x.shape)
+                    .ok_or_else(|| err(format!("input shape {:?} is not [C, H, W]", x.shape)))?;
+                let res = p
+                    .window
+                    .resolve([h, w])
+                    .ok_or_else(|| err(format!("window does not fit input {h}x{w}")))?;
+                let mut data = vec![0i8; c * res.out_hw[0] * res.out_hw[1]];
+                let is_max = matches!(l.op, QOp::MaxPool(_));
+                kernels::pool_windows(c, &res, &p.window, |o, ch, idx, padded| {
+                    let plane = &x.data[ch * h * w..(ch + 1) * h * w];
+                    data[o] = if is_max {
+                        idx.iter().map(|&i| plane[i]).max().unwrap_or(0)
+                    } else {
+                        let n = idx.len() + if p.count_include_pad { padded } else { 0 };
+                        let s: i32 = idx.iter().map(|&i| plane[i] as i32).sum();
+                        sat8(rounded_mean(s, n as i32), -128, 127)
+                    };
+                });
+                QTensor {
+                    shape: vec![c, res.out_hw[0], res.out_hw[1]],
+                    data,
+                }
+            }
+            QOp::GlobalAvgPool => {
+                let (c, h, w) = chw(&x.shape)
+                    .ok_or_else(|| err(format!("input shape {:?} is not [C, H, W]", x.shape)))?;
+                let data = x
+                    .data
+                    .chunks(h * w)
+                    .map(|p| {
+                        sat8(
+                            rounded_mean(p.iter().map(|&v| v as i32).sum(), (h * w) as i32),
+                            -128,
+                            127,
+                        )
+                    })
+                    .collect();
+                QTensor {
+                    shape: vec![c, 1, 1],
+                    data,
+                }
+            }
+            QOp::Add(r) => {
+                let y = get(1)?;
+                if x.shape != y.shape {
+                    return Err(err(format!(
+                        "shapes {:?} and {:?} differ",
+                        x.shape, y.shape
+                    )));
+                }
+                let data = x
+                    .data
+                    .iter()
+                    .zip(&y.data)
+                    .map(|(&a, &b)| sat8(r.apply(a as i32, b as i32), -128, 127))
+                    .collect();
+                QTensor {
+                    shape: x.shape.clone(),
+                    data,
+                }
+            }
+            QOp::Concat(r) => {
+                if r.len() != inputs.len() {
+                    return Err(err(format!(
+                        "{} multipliers for {} inputs",
+                        r.len(),
+                        inputs.len()
+                    )));
+                }
+                let parts: Vec<(&[usize], Vec<i8>)> = inputs
+                    .iter()
+                    .zip(r)
+                    .map(|(t, r)| {
+                        let d = t.data.iter().map(|&v| sat8(r.apply(v as i32), -128, 127));
+                        (t.shape.as_slice(), d.collect())
+                    })
+                    .collect();
+                let parts: Vec<(&[usize], &[i8])> =
+                    parts.iter().map(|(s, d)| (*s, d.as_slice())).collect();
+                let (shape, data) = concat_channels(&parts).map_err(err)?;
+                QTensor { shape, data }
+            }
+            QOp::Clamp { lo, hi } => QTensor {
+                shape: x.shape.clone(),
+                data: x.data.iter().map(|&v| sat8(v as i32, *lo, *hi)).collect(),
+            },
+            QOp::PRelu(neg) => {
+                let (c, h, w) = chw(&x.shape)
+                    .ok_or_else(|| err(format!("input shape {:?} unsupported", x.shape)))?;
+                if neg.len() != 1 && neg.len() != c {
+                    return Err(err(format!("{} slopes for {c} channels", neg.len())));
+                }
+                let data = x
+                    .data
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &v)| {
+                        if v >= 0 {
+                            v
+                        } else {
+                            sat8(
+                                neg[if neg.len() == 1 { 0 } else { k / (h * w) }].apply(v as i32),
+                                -128,
+                                127,
+                            )
+                        }
+                    })
+                    .collect();
+                QTensor {
+                    shape: x.shape.clone(),
+                    data,
+                }
+            }
+            QOp::Flatten => QTensor {
+                shape: vec![x.data.len()],
+                data: x.data.clone(),
+            },
+            QOp::Reshape(s) => {
+                let shape = reshape_to(s, x.data.len())
+                    .ok_or_else(|| err(format!("cannot reshape {:?} to {s:?}", x.shape)))?;
+                QTensor {
+                    shape,
+                    data: x.data.clone(),
+                }
+            }
+            QOp::Transpose(perm) => {
+                if perm.len() != x.shape.len() {
+                    return Err(err(format!("perm {perm:?} for shape {:?}", x.shape)));
+                }
+                let (data, shape) = kernels::transpose(&x.data, &x.shape, perm);
+                QTensor { shape, data }
+            }
+        };
+        Ok(out)
+    }
 }
 
 /// The whole integer model.
@@ -368,6 +572,14 @@ impl QModel {
                     })?;
                     (QOp::Add(r), node.output, s_out)
                 }
+                Op::Concat => {
+                    let s_out = calib.scale(node.output);
+                    let r = inputs
+                        .iter()
+                        .map(|&v| rq(scale[v] as f64 / s_out as f64))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    (QOp::Concat(r), node.output, s_out)
+                }
                 Op::Softmax { .. } => {
                     if !graph.outputs.contains(&node.output) || uses[node.output] != 1 {
                         return Err(unsupported(
@@ -429,175 +641,17 @@ impl QModel {
         let mut vals: Vec<Option<QTensor>> = vec![None; self.num_values];
         vals[self.input] = Some(input.clone());
         for l in &self.layers {
-            let kind = l.op.kind();
-            let err = |r: String| ExecError::new(&l.name, kind, r);
-            let get = |i: usize| -> Result<&QTensor, ExecError> {
-                l.inputs
-                    .get(i)
-                    .and_then(|&v| vals.get(v))
-                    .and_then(|v| v.as_ref())
-                    .ok_or_else(|| err(format!("input {i} not computed")))
-            };
-            let x = get(0)?;
-            let out = match &l.op {
-                QOp::Conv {
-                    layer,
-                    window,
-                    groups,
-                } => {
-                    let (ci, h, w) = chw(&x.shape).ok_or_else(|| {
-                        err(format!("input shape {:?} is not [C, H, W]", x.shape))
-                    })?;
-                    let (o, ig) = (layer.dims[0], layer.dims[1]);
-                    if ci != ig * groups {
-                        return Err(err(format!(
-                            "{ci} input channels, weights expect {}",
-                            ig * groups
-                        )));
-                    }
-                    let res = window
-                        .resolve([h, w])
-                        .ok_or_else(|| err(format!("window does not fit input {h}x{w}")))?;
-                    let xi: Vec<i32> = x.data.iter().map(|&v| v as i32).collect();
-                    let acc = kernels::conv2d(
-                        &xi,
-                        &layer.weights,
-                        &ConvShape::new(ci, o, *groups, window, res),
-                    );
-                    let plane = res.out_hw[0] * res.out_hw[1];
-                    QTensor {
-                        shape: vec![o, res.out_hw[0], res.out_hw[1]],
-                        data: finish(&acc, plane, layer),
-                    }
-                }
-                QOp::Dense(layer) => {
-                    let (o, i) = (layer.dims[0], layer.dims[1]);
-                    if x.data.len() != i {
-                        return Err(err(format!("{} inputs, weights expect {i}", x.data.len())));
-                    }
-                    let xi: Vec<i32> = x.data.iter().map(|&v| v as i32).collect();
-                    let acc = kernels::dense(&xi, &layer.weights, o);
-                    QTensor {
-                        shape: vec![o],
-                        data: finish(&acc, 1, layer),
-                    }
-                }
-                QOp::MaxPool(p) | QOp::AvgPool(p) => {
-                    let (c, h, w) = chw(&x.shape).ok_or_else(|| {
-                        err(format!("input shape {:?} is not [C, H, W]", x.shape))
-                    })?;
-                    let res = p
-                        .window
-                        .resolve([h, w])
-                        .ok_or_else(|| err(format!("window does not fit input {h}x{w}")))?;
-                    let mut data = vec![0i8; c * res.out_hw[0] * res.out_hw[1]];
-                    let is_max = matches!(l.op, QOp::MaxPool(_));
-                    kernels::pool_windows(c, &res, &p.window, |o, ch, idx, padded| {
-                        let plane = &x.data[ch * h * w..(ch + 1) * h * w];
-                        data[o] = if is_max {
-                            idx.iter().map(|&i| plane[i]).max().unwrap_or(0)
-                        } else {
-                            let n = idx.len() + if p.count_include_pad { padded } else { 0 };
-                            let s: i32 = idx.iter().map(|&i| plane[i] as i32).sum();
-                            sat8(rounded_mean(s, n as i32), -128, 127)
-                        };
-                    });
-                    QTensor {
-                        shape: vec![c, res.out_hw[0], res.out_hw[1]],
-                        data,
-                    }
-                }
-                QOp::GlobalAvgPool => {
-                    let (c, h, w) = chw(&x.shape).ok_or_else(|| {
-                        err(format!("input shape {:?} is not [C, H, W]", x.shape))
-                    })?;
-                    let data = x
-                        .data
-                        .chunks(h * w)
-                        .map(|p| {
-                            sat8(
-                                rounded_mean(p.iter().map(|&v| v as i32).sum(), (h * w) as i32),
-                                -128,
-                                127,
-                            )
-                        })
-                        .collect();
-                    QTensor {
-                        shape: vec![c, 1, 1],
-                        data,
-                    }
-                }
-                QOp::Add(r) => {
-                    let y = get(1)?;
-                    if x.shape != y.shape {
-                        return Err(err(format!(
-                            "shapes {:?} and {:?} differ",
-                            x.shape, y.shape
-                        )));
-                    }
-                    let data = x
-                        .data
-                        .iter()
-                        .zip(&y.data)
-                        .map(|(&a, &b)| sat8(r.apply(a as i32, b as i32), -128, 127))
-                        .collect();
-                    QTensor {
-                        shape: x.shape.clone(),
-                        data,
-                    }
-                }
-                QOp::Clamp { lo, hi } => QTensor {
-                    shape: x.shape.clone(),
-                    data: x.data.iter().map(|&v| sat8(v as i32, *lo, *hi)).collect(),
-                },
-                QOp::PRelu(neg) => {
-                    let (c, h, w) = chw(&x.shape)
-                        .ok_or_else(|| err(format!("input shape {:?} unsupported", x.shape)))?;
-                    if neg.len() != 1 && neg.len() != c {
-                        return Err(err(format!("{} slopes for {c} channels", neg.len())));
-                    }
-                    let data = x
-                        .data
-                        .iter()
-                        .enumerate()
-                        .map(|(k, &v)| {
-                            if v >= 0 {
-                                v
-                            } else {
-                                sat8(
-                                    neg[if neg.len() == 1 { 0 } else { k / (h * w) }]
-                                        .apply(v as i32),
-                                    -128,
-                                    127,
-                                )
-                            }
-                        })
-                        .collect();
-                    QTensor {
-                        shape: x.shape.clone(),
-                        data,
-                    }
-                }
-                QOp::Flatten => QTensor {
-                    shape: vec![x.data.len()],
-                    data: x.data.clone(),
-                },
-                QOp::Reshape(s) => {
-                    let shape = reshape_to(s, x.data.len())
-                        .ok_or_else(|| err(format!("cannot reshape {:?} to {s:?}", x.shape)))?;
-                    QTensor {
-                        shape,
-                        data: x.data.clone(),
-                    }
-                }
-                QOp::Transpose(perm) => {
-                    if perm.len() != x.shape.len() {
-                        return Err(err(format!("perm {perm:?} for shape {:?}", x.shape)));
-                    }
-                    let (data, shape) = kernels::transpose(&x.data, &x.shape, perm);
-                    QTensor { shape, data }
-                }
-            };
+            let inputs = l
+                .inputs
+                .iter()
+                .enumerate()
+                .map(|(i, &v)| {
+                    vals.get(v).and_then(|t| t.as_ref()).ok_or_else(|| {
+                        ExecError::new(&l.name, l.op.kind(), format!("input {i} not computed"))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let out = l.apply(&inputs)?;
             vals[l.output] = Some(out);
         }
         Ok(vals)

@@ -194,6 +194,8 @@ pub enum Op {
     GlobalAvgPool,
     /// Element-wise sum of two values of the same shape.
     Add,
+    /// Concatenation of the inputs along the channel axis (the first axis, batch removed).
+    Concat,
     /// Row-major flatten to a vector.
     Flatten,
     /// Row-major reshape to the given shape (batch axis removed).
@@ -221,6 +223,7 @@ impl Op {
             Op::AvgPool(_) => "AveragePool",
             Op::GlobalAvgPool => "GlobalAveragePool",
             Op::Add => "Add",
+            Op::Concat => "Concat",
             Op::Flatten => "Flatten",
             Op::Reshape(_) => "Reshape",
             Op::Transpose(_) => "Transpose",
@@ -236,7 +239,7 @@ pub struct Node {
     pub name: String,
     /// The operator and its constant parameters.
     pub op: Op,
-    /// Input values (two for `Add`, one otherwise).
+    /// Input values (two for `Add`, one or more for `Concat`, one otherwise).
     pub inputs: Vec<ValueId>,
     /// The produced value.
     pub output: ValueId,

@@ -611,6 +611,21 @@ fn import_node(b: &mut Builder, n: &NodeProto, name: String) -> Result<(), Impor
                 }
             }
         }
+        "Concat" => {
+            if a.int("axis", 0) != 1 {
+                return Err(err(format!(
+                    "axis {}: only the channel axis (1) is supported",
+                    a.int("axis", 0)
+                )));
+            }
+            let xs = (0..n.input.len())
+                .map(|i| value_in(b, i))
+                .collect::<Result<Vec<_>, _>>()?;
+            if xs.is_empty() {
+                return Err(err("no input".into()));
+            }
+            b.push(name, Op::Concat, xs, &out);
+        }
         "BatchNormalization" => {
             let x_name = input_name(0)?;
             let x = value_in(b, 0)?;
