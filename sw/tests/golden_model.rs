@@ -281,19 +281,19 @@ fn bias_correction_follows_the_spec_and_removes_the_output_offset() {
     let QOp::Conv { layer, .. } = &corrected.layers[0].op else {
         panic!("first layer is a convolution")
     };
-    for o in 0..8 {
+    for (o, b) in b1.iter().enumerate() {
         let s_w = qw[0].scales[o] as f64;
         let err: f64 = (0..9)
             .map(|k| qw[0].values[o * 9 + k] as f64 * s_w - l1.weight.data[o * 9 + k] as f64)
             .sum::<f64>()
             * mean_pixel;
-        let want = ((b1[o] as f64 - err) / (corrected.input_scale as f64 * s_w)).round() as i32;
+        let want = ((*b as f64 - err) / (corrected.input_scale as f64 * s_w)).round() as i32;
         assert_eq!(layer.bias[o], want, "channel {o}");
     }
 
     // Whole model: the mean logit offset against float shrinks.
     let offset = |q: &QModel| -> f64 {
-        let mut sum = vec![0f64; 10];
+        let mut sum = [0f64; 10];
         for x in test {
             let vals = float_exec::run_all(&g, x).unwrap();
             let logits = vals[g.nodes[g.nodes.len() - 1].inputs[0]].as_ref().unwrap();

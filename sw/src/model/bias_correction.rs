@@ -20,12 +20,16 @@ pub fn expected_error(
     let per = q.channel_len();
     let ig = *q.dims.get(1)?;
     let groups = groups.max(1);
-    if float_w.len() != q.values.len() || ig == 0 || per % ig != 0 || o % groups != 0 {
+    if float_w.len() != q.values.len()
+        || ig == 0
+        || !per.is_multiple_of(ig)
+        || !o.is_multiple_of(groups)
+    {
         return None;
     }
     let taps = per / ig;
     let channels = ig * groups;
-    if input_mean.is_empty() || input_mean.len() % channels != 0 {
+    if input_mean.is_empty() || !input_mean.len().is_multiple_of(channels) {
         return None;
     }
     let plane = input_mean.len() / channels;
