@@ -119,6 +119,17 @@ fn dynamic_models_take_an_input_shape_and_random_or_folder_inputs() {
         .concat(),
     );
     assert!(e["accuracy_int8"].as_f64().is_some(), "{e}");
+    // The quantization refinements take the same inputs (a 3-channel convolution's input means).
+    let refined = json(
+        &[
+            &["eval"],
+            &shaped[..],
+            &["--dataset", "random", "--images", "3", "--bias-correction"],
+            &["--mse-clip", "--json"],
+        ]
+        .concat(),
+    );
+    assert!(refined["ratio_fp32"].as_f64().unwrap() > 1.0, "{refined}");
 
     // A folder of images of any size, resized to the input.
     let imgs = dir.path().join("imgs");

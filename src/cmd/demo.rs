@@ -160,7 +160,7 @@ fn budget_container(
         anyhow::bail!("--max-drop {max_drop} is not between 0 and 100 points");
     }
     let m = data.load(model)?;
-    let p = crate::cmd::eval::prepare(&m, data, 2000, 1000)?;
+    let p = crate::cmd::eval::prepare(&m, data, 2000, 1000, Default::default())?;
     let settings = crate::cmd::eval::codec_settings(codec)?;
     let (r, _) = crate::cmd::eval::search(&p, Family::LcRice, max_drop, settings, true)?;
     let c = model_container(&m.graph, &r.methods(), settings, codec.word_bits)?;

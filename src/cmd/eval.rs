@@ -9,6 +9,7 @@ use lc_sw::eval::budget::{accept, choose, BudgetResult};
 use lc_sw::eval::ladder::Family;
 use lc_sw::eval::runner::Evaluator;
 use lc_sw::eval::variants::{model_container, model_variant, weight_count, CodecSettings, Method};
+use lc_sw::model::golden::BuildOptions;
 
 use super::compress::CodecArgs;
 use super::data::{DataArgs, Model};
@@ -68,9 +69,41 @@ pub struct Args {
     /// a container, e.g. for `verify --weights`.
     #[arg(long)]
     pub save: Option<PathBuf>,
+    #[command(flatten)]
+    pub quant: QuantArgs,
     /// Print `{"accuracy_float","accuracy_int8","accuracy_compressed","ratio_fp32","ratio_int8"}`.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Quantization refinements open to every method (all off by default).
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct QuantArgs {
+    /// Subtract each output channel's expected weight error (times the calibration mean of
+    /// its input) from the bias (docs/GOLDEN_MODEL.md).
+    #[arg(long)]
+    pub bias_correction: bool,
+    /// Choose each channel's scale for the least squared weight error at the grid step the
+    /// method will use (clipping the largest weights when that pays) instead of max-abs.
+    #[arg(long)]
+    pub mse_clip: bool,
+}
+
+impl QuantArgs {
+    /// How the integer models are built.
+    pub fn build(&self) -> BuildOptions {
+        BuildOptions {
+            bias_correction: self.bias_correction,
+        }
+    }
+
+    /// `codec` with the chosen quantization grid.
+    pub fn codec(&self, codec: CodecSettings) -> CodecSettings {
+        CodecSettings {
+            mse_clip: self.mse_clip,
+            ..codec
+        }
+    }
 }
 
 /// The evaluator of the evaluation images, and one of held-out images for choosing settings.
@@ -86,25 +119,23 @@ pub struct Prepared<'g> {
 }
 
 /// Build the evaluators of `model` from the data arguments: `images` evaluation inputs and
-/// `budget_images` held-out ones where the dataset is large enough to choose their number.
+/// `budget_images` held-out ones where the dataset is large enough to choose their number;
+/// both build their integer models with `build`.
 pub fn prepare<'g>(
     model: &'g Model,
     data: &DataArgs,
     images: usize,
     budget_images: usize,
+    build: BuildOptions,
 ) -> Result<Prepared<'g>> {
     let graph = &model.graph;
     let inputs = data.inputs(model, images, budget_images)?;
     if inputs.eval.is_empty() || inputs.calib.is_empty() || inputs.held_out.is_empty() {
         bail!("need at least one evaluation, one calibration and one held-out input");
     }
-    let ev = Evaluator::new(graph, inputs.eval, &inputs.calib)?;
-    let held_out = Evaluator {
-        graph,
-        float_logits: lc_sw::eval::runner::float_logits(graph, &inputs.held_out.inputs)?,
-        set: inputs.held_out,
-        calib: ev.calib.clone(),
-    };
+    let mut ev = Evaluator::new(graph, inputs.eval, &inputs.calib)?;
+    ev.build = build;
+    let held_out = ev.other_set(inputs.held_out)?;
     Ok(Prepared {
         ev,
         held_out,
@@ -121,16 +152,29 @@ pub fn codec_settings(c: &CodecArgs) -> Result<CodecSettings> {
         bits: c.bits,
         lanes: o.lanes,
         strategy: o.strategy,
+        mse_clip: false,
     })
 }
 
 /// Run `eval`.
 pub fn run(args: &Args) -> Result<()> {
+    if args.save.is_some() && args.quant.bias_correction {
+        bail!(
+            "--save writes the weights only, and the accelerator runs with the uncorrected bias: \
+             drop --bias-correction to save a container for verify"
+        );
+    }
     let model = args.data.load(&args.model)?;
     let graph = &model.graph;
-    let p = prepare(&model, &args.data, args.images, args.budget_images)?;
+    let p = prepare(
+        &model,
+        &args.data,
+        args.images,
+        args.budget_images,
+        args.quant.build(),
+    )?;
     let ev = &p.ev;
-    let codec = codec_settings(&args.codec)?;
+    let codec = args.quant.codec(codec_settings(&args.codec)?);
     let mode = args.codec.options()?.mode;
     let family = args.method.map_or(
         match mode {

@@ -15,7 +15,7 @@ use lc_sw::eval::sweep::{
 
 use super::compress::CodecArgs;
 use super::data::DataArgs;
-use super::eval::{codec_settings, prepare};
+use super::eval::{codec_settings, prepare, QuantArgs};
 use lc_sw::eval::variants::CodecSettings;
 
 /// Arguments of `sweep`.
@@ -41,6 +41,8 @@ pub struct Args {
     /// Held-out training images for the per-layer budget points (Fashion-MNIST).
     #[arg(long, default_value_t = 1000)]
     pub budget_images: usize,
+    #[command(flatten)]
+    pub quant: QuantArgs,
     /// Leave out the per-layer budget points (one setting for every layer only).
     #[arg(long)]
     pub no_budgets: bool,
@@ -53,10 +55,10 @@ pub fn run(args: &Args) -> Result<()> {
     let methods = default_methods();
     // The sweep compares the technique with its parameters free (pure line segments are not on
     // the shipped profile; its rice ratios are within 0.15 % of these, docs/HARDWARE.md).
-    let codec = CodecSettings {
+    let codec = args.quant.codec(CodecSettings {
         profile: args.codec.profile_or("full")?,
         ..codec_settings(&args.codec)?
-    };
+    });
     let families: &[Family] = if args.no_budgets { &[] } else { &Family::ALL };
     let bar = super::progress(0, "sweep");
     let mut points: Vec<Point> = Vec::new();
@@ -76,7 +78,13 @@ pub fn run(args: &Args) -> Result<()> {
                     .sum::<usize>()) as u64,
         );
         bar.set_message(format!("{name}: calibrating"));
-        let p = prepare(&model, &args.data, args.images, args.budget_images)?;
+        let p = prepare(
+            &model,
+            &args.data,
+            args.images,
+            args.budget_images,
+            args.quant.build(),
+        )?;
         let ev = &p.ev;
         let what = if ev.set.labels.is_some() {
             "labelled"

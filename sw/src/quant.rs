@@ -18,9 +18,14 @@ pub struct Quantized {
 /// Why a tensor could not be quantized.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum QuantError {
-    /// B outside 4..=16.
-    #[error("bit width {0} is outside 4..=16")]
-    Bits(u8),
+    /// B outside the allowed range (4..=16 for the codec, 2..=16 for plain quantization).
+    #[error("bit width {bits} is outside {min}..=16")]
+    Bits {
+        /// The width asked for.
+        bits: u8,
+        /// The smallest allowed width.
+        min: u8,
+    },
     /// The data length does not match the shape.
     #[error("shape {dims:?} holds {expected} values but {actual} were given")]
     Shape {
@@ -62,15 +67,46 @@ pub fn dequantize(values: &[i32], scales: &[f32], channel_len: usize) -> Vec<f32
         .collect()
 }
 
+/// How each output channel's scale is chosen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Grid {
+    /// `scale = max|w| / qmax`: no weight is clipped.
+    #[default]
+    MaxAbs,
+    /// The scale `alpha * max|w| / qmax` (alpha in 0.30, 0.31 .. 1.00) with the least squared
+    /// error once the integers are rounded to multiples of `step` LSB (1 for plain B-bit
+    /// quantization; LineCompress with error bound eps >= 1 keeps about every `2 eps`-th level):
+    /// the largest weights are clipped when that lowers the error of all the others.
+    MseClip {
+        /// The coarsest step the integers will be rounded to later, in LSB.
+        step: u32,
+    },
+}
+
 /// Quantize `data` (shape `dims`, row-major, `dims[0]` = output channels) per output channel:
 /// `scale_c = max|w_c| / (2^(B-1) - 1)` (1 for an all-zero channel), `q = round(w / scale_c)`.
+/// B in 4..=16 (the codec's widths).
 pub fn quantize_per_channel(
     data: &[f32],
     dims: &[usize],
     bits: u8,
 ) -> Result<Quantized, QuantError> {
-    if !(4..=16).contains(&bits) {
-        return Err(QuantError::Bits(bits));
+    if bits < 4 {
+        return Err(QuantError::Bits { bits, min: 4 });
+    }
+    quantize_grid(data, dims, bits, Grid::MaxAbs)
+}
+
+/// Quantize per output channel as [`quantize_per_channel`], the scales chosen by `grid`;
+/// B in 2..=16.
+pub fn quantize_grid(
+    data: &[f32],
+    dims: &[usize],
+    bits: u8,
+    grid: Grid,
+) -> Result<Quantized, QuantError> {
+    if !(2..=16).contains(&bits) {
+        return Err(QuantError::Bits { bits, min: 2 });
     }
     let expected: usize = dims.iter().product();
     if expected != data.len() || dims.is_empty() || expected == 0 {
@@ -89,7 +125,11 @@ pub fn quantize_per_channel(
     let mut scales = Vec::with_capacity(dims[0]);
     for chunk in data.chunks(per) {
         let amax = chunk.iter().fold(0f32, |m, w| m.max(w.abs()));
-        let scale = if amax > 0.0 { amax / qmax } else { 1.0 };
+        let scale = match grid {
+            _ if amax == 0.0 => 1.0,
+            Grid::MaxAbs => amax / qmax,
+            Grid::MseClip { step } => mse_scale(chunk, amax / qmax, qmax, step.max(1) as f32),
+        };
         values.extend(
             chunk
                 .iter()
@@ -103,4 +143,90 @@ pub fn quantize_per_channel(
         values,
         scales,
     })
+}
+
+/// The scale `alpha * full` (alpha = 0.30 ..= 1.00 in steps of 0.01) that minimises the squared
+/// error of `w` against `scale * round_step(clamp(round(w / scale), qmax))`; the largest alpha
+/// among equals.
+fn mse_scale(w: &[f32], full: f32, qmax: f32, step: f32) -> f32 {
+    let err = |scale: f32| -> f64 {
+        w.iter()
+            .map(|&x| {
+                let q = (x / scale).round().clamp(-qmax, qmax);
+                let r = ((q / step).round() * step).clamp(-qmax, qmax);
+                let d = (x - r * scale) as f64;
+                d * d
+            })
+            .sum()
+    };
+    (30..=100)
+        .rev()
+        .map(|a| full * a as f32 / 100.0)
+        .map(|s| (s, err(s)))
+        .fold((full, f64::INFINITY), |best, (s, e)| {
+            if e < best.1 {
+                (s, e)
+            } else {
+                best
+            }
+        })
+        .0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Squared error of the dequantized values, the integers rounded to multiples of `step`.
+    fn sq_err(data: &[f32], q: &Quantized, step: i32) -> f64 {
+        let qmax = (1i32 << (q.bits - 1)) - 1;
+        let per = q.channel_len();
+        data.iter()
+            .zip(&q.values)
+            .enumerate()
+            .map(|(i, (&w, &v))| {
+                let r = ((v as f64 / step as f64).round() as i32 * step).clamp(-qmax, qmax);
+                (w as f64 - r as f64 * q.scales[i / per] as f64).powi(2)
+            })
+            .sum()
+    }
+
+    /// Laplacian-like weights (as trained weights are): many small, a long tail.
+    fn heavy_tailed() -> Vec<f32> {
+        (0..512)
+            .map(|i| {
+                let u = ((i * 7919 % 1021) as f32 + 0.5) / 1021.0;
+                let sign = if i % 2 == 0 { 1.0 } else { -1.0 };
+                -u.ln() * 0.02 * sign
+            })
+            .collect()
+    }
+
+    #[test]
+    fn mse_clipping_never_loses_to_max_abs_and_clips_outliers_at_coarse_steps() {
+        let data = heavy_tailed();
+        for (bits, step) in [(8u8, 1i32), (8, 16), (4, 1), (3, 1), (2, 1)] {
+            let max_abs = quantize_grid(&data, &[4, 128], bits, Grid::MaxAbs).unwrap();
+            let mse =
+                quantize_grid(&data, &[4, 128], bits, Grid::MseClip { step: step as u32 }).unwrap();
+            let (a, b) = (sq_err(&data, &max_abs, step), sq_err(&data, &mse, step));
+            assert!(b <= a, "INT{bits} step {step}: {b} > {a}");
+            if bits <= 4 || step > 1 {
+                assert!(b < 0.95 * a, "INT{bits} step {step}: only {b} vs {a}");
+                assert!(mse.scales.iter().zip(&max_abs.scales).all(|(m, x)| m < x));
+            }
+        }
+    }
+
+    #[test]
+    fn widths_outside_the_range_are_errors() {
+        let data = [0.5f32; 8];
+        assert_eq!(
+            quantize_per_channel(&data, &[2, 4], 3),
+            Err(QuantError::Bits { bits: 3, min: 4 })
+        );
+        assert!(quantize_grid(&data, &[2, 4], 1, Grid::MaxAbs).is_err());
+        assert!(quantize_grid(&data, &[2, 4], 17, Grid::MaxAbs).is_err());
+        assert!(quantize_grid(&data, &[3, 4], 8, Grid::MaxAbs).is_err());
+    }
 }

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use lc_sw::model::calib::calibrate;
 use lc_sw::model::float_exec;
-use lc_sw::model::golden::{QModel, QOp};
+use lc_sw::model::golden::{BuildOptions, QModel, QOp};
 use lc_sw::model::graph::{Graph, Tensor};
 use lc_sw::model::import::graph_from_bytes;
 use lc_sw::quant::{quantize_per_channel, Quantized};
@@ -355,4 +355,79 @@ fn one_layer_applied_alone_matches_the_model_run() {
     );
     let e = add.apply(&inputs[..1]).unwrap_err().to_string();
     assert!(e.contains("'res'") && e.contains("1 inputs given"), "{e}");
+
+/// Bias correction (docs/GOLDEN_MODEL.md): the first layer's corrected bias computed by hand
+/// from the calibration mean of its input, and the systematic offset it removes from the
+/// outputs when every weight is a few steps too large.
+#[test]
+fn bias_correction_follows_the_spec_and_removes_the_output_offset() {
+    let mut r = Rng(77);
+    let g = small_cnn(&mut r);
+    let inputs: Vec<Tensor> = (0..96)
+        .map(|_| {
+            let v = r.vec(64, 1.0).iter().map(|x| x + 0.6).collect();
+            Tensor::new(vec![1, 8, 8], v).unwrap()
+        })
+        .collect();
+    let (cal, test) = inputs.split_at(48);
+    let calib = calibrate(&g, cal).unwrap();
+    let mut qw = quantize_all(&g, 8);
+    for q in &mut qw {
+        q.values.iter_mut().for_each(|v| *v = (*v + 6).min(127));
+    }
+    let plain = QModel::build(&g, &calib, &qw).unwrap();
+    let corrected = QModel::build_with(
+        &g,
+        &calib,
+        &qw,
+        BuildOptions {
+            bias_correction: true,
+        },
+    )
+    .unwrap();
+
+    // First layer: one input channel, so the correction is the sum of the weight errors times
+    // the mean pixel of the calibration inputs.
+    let mean_pixel = cal
+        .iter()
+        .flat_map(|x| &x.data)
+        .map(|&v| v as f64)
+        .sum::<f64>()
+        / (cal.len() * 64) as f64;
+    let l1 = &g.weight_layers()[0];
+    let b1: Vec<f32> = match &g.nodes[l1.node].op {
+        lc_sw::model::graph::Op::Conv(c) => c.bias.clone(),
+        _ => panic!("first layer is a convolution"),
+    };
+    let QOp::Conv { layer, .. } = &corrected.layers[0].op else {
+        panic!("first layer is a convolution")
+    };
+    for (o, b) in b1.iter().enumerate() {
+        let s_w = qw[0].scales[o] as f64;
+        let err: f64 = (0..9)
+            .map(|k| qw[0].values[o * 9 + k] as f64 * s_w - l1.weight.data[o * 9 + k] as f64)
+            .sum::<f64>()
+            * mean_pixel;
+        let want = ((*b as f64 - err) / (corrected.input_scale as f64 * s_w)).round() as i32;
+        assert_eq!(layer.bias[o], want, "channel {o}");
+    }
+
+    // Whole model: the mean logit offset against float shrinks.
+    let offset = |q: &QModel| -> f64 {
+        let mut sum = [0f64; 10];
+        for x in test {
+            let vals = float_exec::run_all(&g, x).unwrap();
+            let logits = vals[g.nodes[g.nodes.len() - 1].inputs[0]].as_ref().unwrap();
+            let out = q.run_float(x).unwrap();
+            for (s, (a, b)) in sum.iter_mut().zip(out[0].data.iter().zip(&logits.data)) {
+                *s += (a - b) as f64;
+            }
+        }
+        sum.iter().map(|s| (s / test.len() as f64).abs()).sum()
+    };
+    let (before, after) = (offset(&plain), offset(&corrected));
+    assert!(
+        after < 0.5 * before,
+        "mean |offset| {before:.4} -> {after:.4}"
+    );
 }

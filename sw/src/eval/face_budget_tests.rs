@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use super::budget::{accept, choose};
 use super::inputs::{split_faces, Layout};
 use super::ladder::Family;
-use super::runner::{float_logits, Evaluator};
+use super::runner::Evaluator;
 use super::variants::{weight_count, CodecSettings};
 use crate::data::faces::load_lfw_subset;
 use crate::model::import::load_graph;
@@ -29,12 +29,7 @@ fn check(model: &str) {
     let imgs = load_lfw_subset(&faces).expect("face images");
     let split = split_faces(&g, &imgs, Layout::Whc, usize::MAX).expect("split");
     let ev = Evaluator::new(&g, split.eval, &split.calib).expect("evaluator");
-    let held_out = Evaluator {
-        graph: &g,
-        float_logits: float_logits(&g, &split.held_out.inputs).expect("float"),
-        set: split.held_out,
-        calib: ev.calib.clone(),
-    };
+    let held_out = ev.other_set(split.held_out).expect("float");
     let budget = 1.0;
     let mut r = choose(
         &held_out,

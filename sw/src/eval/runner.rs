@@ -2,7 +2,7 @@
 
 use crate::model::calib::Calibration;
 use crate::model::float_exec::{self, ExecError};
-use crate::model::golden::QModel;
+use crate::model::golden::{BuildOptions, QModel};
 use crate::model::graph::{Graph, Op, Tensor, ValueId};
 
 /// Number of worker threads: the machine's parallelism (at least 1).
@@ -133,6 +133,8 @@ pub struct Evaluator<'g> {
     pub calib: Calibration,
     /// Float logits on `set`.
     pub float_logits: Vec<Vec<f32>>,
+    /// How the integer models are built (bias correction).
+    pub build: BuildOptions,
 }
 
 impl<'g> Evaluator<'g> {
@@ -149,6 +151,18 @@ impl<'g> Evaluator<'g> {
             set,
             calib,
             float_logits,
+            build: BuildOptions::default(),
+        })
+    }
+
+    /// An evaluator of `set` with this one's calibration and build options (held-out images).
+    pub fn other_set(&self, set: super::inputs::EvalSet) -> Result<Self, ExecError> {
+        Ok(Self {
+            graph: self.graph,
+            float_logits: float_logits(self.graph, &set.inputs)?,
+            set,
+            calib: self.calib.clone(),
+            build: self.build,
         })
     }
 
@@ -186,7 +200,7 @@ impl<'g> Evaluator<'g> {
 
     /// Build the integer model with `weights` (one per weight layer) and score it.
     pub fn score(&self, weights: &[crate::quant::Quantized]) -> Result<Score, super::EvalError> {
-        let q = QModel::build(self.graph, &self.calib, weights)?;
+        let q = QModel::build_with(self.graph, &self.calib, weights, self.build)?;
         let logits = golden_logits(&q, classifier_output(self.graph), &self.set.inputs)?;
         Ok(Score {
             accuracy: self

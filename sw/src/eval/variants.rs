@@ -7,8 +7,8 @@
 use crate::codec::{Mode, Strategy};
 use crate::container::{compress_layer, CompressOptions, Container, Layer};
 use crate::model::graph::Graph;
-use crate::quant::{quantize_per_channel, Quantized};
-use lc_format::{Profile, DEFAULT_PROFILE};
+use crate::quant::{quantize_grid, quantize_per_channel, Grid, Quantized};
+use lc_format::{LayerParams, Profile, DEFAULT_PROFILE};
 
 use super::EvalError;
 
@@ -58,9 +58,13 @@ pub fn mode_name(m: Mode) -> &'static str {
     }
 }
 
-/// LineCompress settings besides mode and error bound.
+/// LineCompress settings besides mode and error bound, and the quantization grid of every
+/// method.
 #[derive(Debug, Clone, Copy)]
 pub struct CodecSettings {
+    /// MSE-optimal clipping of each channel's grid ([`Grid::MseClip`]) for uniform and
+    /// LineCompress weights (k-means centroids are least-squares already) instead of max-abs.
+    pub mse_clip: bool,
     /// The hardware profile the streams must decode on.
     pub profile: &'static Profile,
     /// Quantized width B before compression.
@@ -79,6 +83,18 @@ impl Default for CodecSettings {
             bits: 8,
             lanes: 1,
             strategy: Strategy::Optimal,
+            mse_clip: false,
+        }
+    }
+}
+
+impl CodecSettings {
+    /// The grid for integers later rounded to multiples of `step` LSB.
+    fn grid(&self, step: u32) -> Grid {
+        if self.mse_clip {
+            Grid::MseClip { step }
+        } else {
+            Grid::MaxAbs
         }
     }
 }
@@ -103,7 +119,7 @@ pub fn layer_variant(
     let n = data.len() as u64;
     match m {
         Method::Uniform(b) => {
-            let q = uniform(data, dims, b)?;
+            let q = quantize_grid(data, dims, b, codec.grid(1))?;
             Ok(LayerVariant {
                 weights: q,
                 bits: n * b as u64,
@@ -142,7 +158,11 @@ fn compressed_layer(
     eps: u16,
     codec: CodecSettings,
 ) -> Result<(Quantized, Layer), EvalError> {
-    let q = quantize_per_channel(data, dims, codec.bits)?;
+    let shift = codec
+        .profile
+        .shift
+        .clamp(LayerParams::shift_for_eps(codec.bits, eps));
+    let q = quantize_grid(data, dims, codec.bits, codec.grid(1u32 << shift))?;
     let opts = CompressOptions {
         profile: codec.profile.clone(),
         mode,
@@ -190,29 +210,6 @@ pub fn model_container(
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Container { word_bits, layers })
-}
-
-/// Per-channel uniform quantization to `bits` (2..=16; below the codec's 4-bit minimum the
-/// INT8 scales are widened to the smaller range).
-fn uniform(data: &[f32], dims: &[usize], bits: u8) -> Result<Quantized, EvalError> {
-    if !(2..4).contains(&bits) {
-        return Ok(quantize_per_channel(data, dims, bits)?);
-    }
-    let q8 = quantize_per_channel(data, dims, 8)?;
-    let qmax = ((1i32 << (bits - 1)) - 1) as f32;
-    let scales: Vec<f32> = q8.scales.iter().map(|s| s * 127.0 / qmax).collect();
-    let per = q8.channel_len().max(1);
-    let values = data
-        .iter()
-        .enumerate()
-        .map(|(i, w)| (w / scales[i / per]).round().clamp(-qmax, qmax) as i32)
-        .collect();
-    Ok(Quantized {
-        bits,
-        values,
-        scales,
-        ..q8
-    })
 }
 
 /// All layers of `graph`, each with its own method.

@@ -1,5 +1,5 @@
-//! Activation range calibration: the largest magnitude each value takes over a calibration set,
-//! measured with the float reference executor.
+//! Activation calibration: the largest magnitude each value takes over a calibration set and
+//! its element-wise mean (for bias correction), measured with the float reference executor.
 
 use super::float_exec::{self, ExecError};
 use super::graph::{Graph, Tensor};
@@ -9,6 +9,9 @@ use super::graph::{Graph, Tensor};
 pub struct Calibration {
     /// `max_abs[v]` for every value id `v` (0 for values never computed).
     pub max_abs: Vec<f32>,
+    /// Element-wise sum of every value over the calibration inputs (empty for values never
+    /// computed); [`Calibration::mean`] divides by `count`.
+    pub sum: Vec<Vec<f64>>,
     /// Number of calibration inputs seen.
     pub count: usize,
 }
@@ -18,18 +21,20 @@ impl Calibration {
     pub fn new(num_values: usize) -> Self {
         Self {
             max_abs: vec![0.0; num_values],
+            sum: vec![Vec::new(); num_values],
             count: 0,
         }
     }
 
     /// Fold one run's values into the ranges.
     pub fn observe(&mut self, values: &[Option<crate::model::graph::Tensor>]) {
-        for (m, v) in self.max_abs.iter_mut().zip(values) {
+        for ((m, sum), v) in self.max_abs.iter_mut().zip(&mut self.sum).zip(values) {
             if let Some(t) = v {
                 *m = t
                     .data
                     .iter()
                     .fold(*m, |a, x| if x.is_finite() { a.max(x.abs()) } else { a });
+                add_into(sum, &t.data);
             }
         }
         self.count += 1;
@@ -40,7 +45,17 @@ impl Calibration {
         for (a, b) in self.max_abs.iter_mut().zip(&other.max_abs) {
             *a = a.max(*b);
         }
+        for (a, b) in self.sum.iter_mut().zip(&other.sum) {
+            add_into(a, b);
+        }
         self.count += other.count;
+    }
+
+    /// Element-wise mean of value `v` over the calibration inputs (`None` when never computed).
+    pub fn mean(&self, v: usize) -> Option<Vec<f64>> {
+        let sum = self.sum.get(v).filter(|s| !s.is_empty())?;
+        let n = self.count.max(1) as f64;
+        Some(sum.iter().map(|x| x / n).collect())
     }
 
     /// The int8 scale of value `v`: `max_abs / 127` (a tiny positive scale when the range is 0).
@@ -50,6 +65,19 @@ impl Calibration {
             m / 127.0
         } else {
             1.0 / 127.0
+        }
+    }
+}
+
+/// `acc += x` element-wise (non-finite values count as 0); an empty `acc` takes `x`'s length.
+fn add_into<T: Copy + Into<f64>>(acc: &mut Vec<f64>, x: &[T]) {
+    if acc.is_empty() {
+        acc.resize(x.len(), 0.0);
+    }
+    for (a, &v) in acc.iter_mut().zip(x) {
+        let v: f64 = v.into();
+        if v.is_finite() {
+            *a += v;
         }
     }
 }

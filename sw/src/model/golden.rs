@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::bias_correction::expected_error;
 use super::calib::Calibration;
 use super::float_exec::{chw, concat_channels, reshape_to, ExecError};
 use super::graph::{Graph, Op, Pool, Tensor, ValueId, Window};
@@ -396,13 +397,31 @@ fn bound(v: f32, s: f32) -> i32 {
     }
 }
 
+/// Choices made when building the integer model (they change parameters, not the arithmetic).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildOptions {
+    /// Subtract each output channel's expected weight error from its bias
+    /// ([`super::bias_correction`], with the calibration's input means).
+    pub bias_correction: bool,
+}
+
 impl QModel {
     /// Build the integer model from the float graph, its calibration and one [`Quantized`]
-    /// per weight layer (in [`Graph::weight_layers`] order).
+    /// per weight layer (in [`Graph::weight_layers`] order), without bias correction.
     pub fn build(
         graph: &Graph,
         calib: &Calibration,
         weights: &[Quantized],
+    ) -> Result<Self, GoldenError> {
+        Self::build_with(graph, calib, weights, BuildOptions::default())
+    }
+
+    /// [`QModel::build`] with `options`.
+    pub fn build_with(
+        graph: &Graph,
+        calib: &Calibration,
+        weights: &[Quantized],
+        options: BuildOptions,
     ) -> Result<Self, GoldenError> {
         let wl = graph.weight_layers();
         if wl.len() != weights.len() {
@@ -457,10 +476,20 @@ impl QModel {
                 Op::Conv(_) | Op::Dense(_) => {
                     let q = &weights[wi];
                     wi += 1;
-                    let bias_f = match &node.op {
-                        Op::Conv(c) => &c.bias,
-                        Op::Dense(d) => &d.bias,
+                    let (bias_f, float_w, groups) = match &node.op {
+                        Op::Conv(c) => (&c.bias, &c.weight.data, c.groups),
+                        Op::Dense(d) => (&d.bias, &d.weight.data, 1),
                         _ => unreachable!("matched above"),
+                    };
+                    let correction = if options.bias_correction {
+                        calib
+                            .mean(node.inputs[0])
+                            .and_then(|m| expected_error(float_w, q, groups, &m))
+                            .ok_or_else(|| {
+                                unsupported("no calibration mean of the input to correct the bias")
+                            })?
+                    } else {
+                        vec![0.0; q.dims[0]]
                     };
                     // Fuse a following activation that is the only reader of this output.
                     let fused = (uses[node.output] == 1)
@@ -510,7 +539,7 @@ impl QModel {
                         .collect::<Result<Vec<_>, _>>()?;
                     let bias = (0..o)
                         .map(|c| {
-                            (bias_f[c] as f64 / (s_in as f64 * ws[c]))
+                            ((bias_f[c] as f64 - correction[c]) / (s_in as f64 * ws[c]))
                                 .round()
                                 .clamp(i32::MIN as f64, i32::MAX as f64)
                                 as i32

@@ -1,6 +1,7 @@
 //! Model import and execution: ONNX weights and graphs, the float reference executor, activation
 //! calibration and the integer golden model the accelerator must reproduce bit for bit.
 
+pub mod bias_correction;
 pub mod calib;
 pub mod float_exec;
 pub mod fold;
