@@ -355,6 +355,7 @@ fn one_layer_applied_alone_matches_the_model_run() {
     );
     let e = add.apply(&inputs[..1]).unwrap_err().to_string();
     assert!(e.contains("'res'") && e.contains("1 inputs given"), "{e}");
+}
 
 /// Bias correction (docs/GOLDEN_MODEL.md): the first layer's corrected bias computed by hand
 /// from the calibration mean of its input, and the systematic offset it removes from the
