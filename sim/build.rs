@@ -21,11 +21,17 @@ const MODEL_PROFILES: [&str; 3] = ["full", lc_format::DEFAULT_PROFILE, "compact"
 /// Accelerator models built: (hardware profile of the decompressor lanes, MAC lanes P,
 /// decompressor lanes D). The shipped profile runs the compressed weights (D = P, 2, 1); `full`
 /// runs the raw INT8 baseline.
-const ACCEL_MODELS: [(&str, usize, usize); 4] = [
+const ACCEL_MODELS: [(&str, usize, usize); 5] = [
     (lc_format::DEFAULT_PROFILE, 4, 4),
     (lc_format::DEFAULT_PROFILE, 4, 2),
     (lc_format::DEFAULT_PROFILE, 4, 1),
     ("full", 4, 4),
+    // The UP5K build (activations in SPRAM).
+    (
+        lc_format::DEFAULT_PROFILE,
+        lc_hw::accel::UP5K.mac_lanes,
+        lc_hw::accel::UP5K.dec_lanes,
+    ),
 ];
 const RUNTIME_LIB: &str = "lc_verilated_runtime";
 
@@ -93,7 +99,8 @@ fn run() -> Result<()> {
     for (profile, p, d) in ACCEL_MODELS {
         let profile = Profile::load(profile)?;
         let lanes = lc_hw::accel::AccelLanes::new(p, d)?;
-        let (verilog, manifest) = lc_hw::accel::generate_accel(&profile, lanes)?;
+        let memory = lc_hw::accel::point::memory_for(lanes);
+        let (verilog, manifest) = lc_hw::accel::generate_accel_in(&profile, lanes, memory)?;
         let design = Design {
             prefix: format!("lc_model_{}", manifest.top),
             verilog,
