@@ -8,6 +8,7 @@
 use anyhow::{bail, Context, Result};
 use lc_format::Profile;
 use lc_hw::accel::emit::{ACCEL_LINT_WAIVERS, ACCEL_LINT_WAIVERS_FILE};
+use lc_hw::accel::flash_top::{FLASH_LINT_WAIVERS, FLASH_LINT_WAIVERS_FILE};
 use lc_hw::emit::{generate_for, Manifest, PortDirection, LINT_WAIVERS, LINT_WAIVERS_FILE};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -19,18 +20,22 @@ const MODEL_LANES: [usize; 2] = [1, 4];
 /// compact lane with slopes.
 const MODEL_PROFILES: [&str; 3] = ["full", lc_format::DEFAULT_PROFILE, "compact"];
 /// Accelerator models built: (hardware profile of the decompressor lanes, MAC lanes P,
-/// decompressor lanes D). The shipped profile runs the compressed weights (D = P, 2, 1); `full`
-/// runs the raw INT8 baseline.
-const ACCEL_MODELS: [(&str, usize, usize); 5] = [
-    (lc_format::DEFAULT_PROFILE, 4, 4),
-    (lc_format::DEFAULT_PROFILE, 4, 2),
-    (lc_format::DEFAULT_PROFILE, 4, 1),
-    ("full", 4, 4),
+/// decompressor lanes D, weights from a QSPI flash). The shipped profile runs the compressed
+/// weights (D = P, 2, 1); `full` runs the raw INT8 baseline. The flash tops (D = 1) put the QSPI
+/// reader in front of the lane, for the compressed weights and for the baselines.
+const ACCEL_MODELS: [(&str, usize, usize, bool); 7] = [
+    (lc_format::DEFAULT_PROFILE, 4, 4, false),
+    (lc_format::DEFAULT_PROFILE, 4, 2, false),
+    (lc_format::DEFAULT_PROFILE, 4, 1, false),
+    ("full", 4, 4, false),
+    (lc_format::DEFAULT_PROFILE, 4, 1, true),
+    ("full", 4, 1, true),
     // The UP5K build (activations in SPRAM).
     (
         lc_format::DEFAULT_PROFILE,
         lc_hw::accel::UP5K.mac_lanes,
         lc_hw::accel::UP5K.dec_lanes,
+        false,
     ),
 ];
 const RUNTIME_LIB: &str = "lc_verilated_runtime";
@@ -96,16 +101,29 @@ fn run() -> Result<()> {
             design,
         )?);
     }
-    for (profile, p, d) in ACCEL_MODELS {
+    for (profile, p, d, flash) in ACCEL_MODELS {
         let profile = Profile::load(profile)?;
         let lanes = lc_hw::accel::AccelLanes::new(p, d)?;
-        let memory = lc_hw::accel::point::memory_for(lanes);
-        let (verilog, manifest) = lc_hw::accel::generate_accel_in(&profile, lanes, memory)?;
+        let ((verilog, manifest), waivers) = if flash {
+            (
+                lc_hw::accel::generate_flash_accel(&profile, lanes)?,
+                (FLASH_LINT_WAIVERS_FILE, FLASH_LINT_WAIVERS),
+            )
+        } else {
+            (
+                lc_hw::accel::generate_accel_in(
+                    &profile,
+                    lanes,
+                    lc_hw::accel::point::memory_for(lanes),
+                )?,
+                (ACCEL_LINT_WAIVERS_FILE, ACCEL_LINT_WAIVERS),
+            )
+        };
         let design = Design {
             prefix: format!("lc_model_{}", manifest.top),
             verilog,
             manifest,
-            waivers: (ACCEL_LINT_WAIVERS_FILE, ACCEL_LINT_WAIVERS),
+            waivers,
         };
         bindings.push(build_model(
             &verilator,

@@ -57,7 +57,7 @@ fn two_shards_merged_equal_the_single_run() {
     ] {
         assert_eq!(merged[key], whole[key], "{key}");
     }
-    for store in ["uncompressed", "compressed"] {
+    for store in ["fp32", "uncompressed", "compressed"] {
         for key in ["mismatches", "correct", "cycles"] {
             assert_eq!(merged[store][key], whole[store][key], "{store}.{key}");
         }
@@ -68,6 +68,7 @@ fn two_shards_merged_equal_the_single_run() {
         assert!((a - b).abs() <= 1e-9 * b, "{store} energy {a} vs {b}");
     }
     assert_eq!(merged["cycles_compressed"], whole["cycles_compressed"]);
+    assert_eq!(merged["cycles_fp32"], whole["cycles_fp32"]);
     // One shard alone is not the whole run.
     let out = cli(&["merge-verify", path(&files[0])]);
     assert_clean_failure(&out, "exactly once");

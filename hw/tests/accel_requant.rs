@@ -76,7 +76,7 @@ fn requant_pipeline_matches_the_formula_one_value_per_clock() {
                 m: (g.range(-32767, 32767) as i32, g.range(1, 46) as u32),
                 n: (g.range(-32767, 32767) as i32, g.range(1, 46) as u32),
                 // Some clocks carry no value: the flag must not appear at the output.
-                write: i < 50 && g.next() % 4 != 0,
+                write: i < 50 && !g.next().is_multiple_of(4),
                 addr: g.next() & 0xffff,
             };
             uut.acc.next = (c.acc as u32 as u64).into();

@@ -4,6 +4,7 @@
 use lc_format::Profile;
 use lc_hw::accel::board::{board_top, COMMANDS, NARROW};
 use lc_hw::accel::emit::{emit_accel, generate_accel};
+use lc_hw::accel::flash_top::{emit_flash_accel, generate_flash_accel};
 use lc_hw::accel::{generate_accel_in, AccelLanes, UP5K};
 use lc_hw::PortDirection;
 
@@ -87,6 +88,10 @@ fn verilog_is_lint_clean() {
         let rtl = emit_accel(profile, AccelLanes::new(p, d).unwrap(), &dir).unwrap();
         common::assert_lint_clean(&verilator, &rtl);
     }
+    for (profile, p) in [(&shipped, 1), (&shipped, 4), (&full, 4)] {
+        let rtl = emit_flash_accel(profile, AccelLanes::new(p, 1).unwrap(), &dir).unwrap();
+        common::assert_lint_clean(&verilator, &rtl);
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -106,10 +111,13 @@ fn the_up5k_build_keeps_its_activations_in_two_sprams() {
 #[test]
 fn the_board_chain_drives_every_host_input_once() {
     let shipped = Profile::default_profile();
-    let (_, accel) = generate_accel_in(&shipped, UP5K.lanes().unwrap(), UP5K.memory).unwrap();
-    let (_, reader) = lc_hw::qspi::generate_qspi().unwrap();
-    let board = board_top(&accel, &reader, 18.0).unwrap();
-    assert!(board.pll.mhz <= 18.0);
+    let core = generate_accel_in(&shipped, UP5K.lanes().unwrap(), UP5K.memory).unwrap();
+    let (_, accel) = lc_hw::accel::wrap_with_flash(core).unwrap();
+    let board = board_top(&accel, 18.0).unwrap();
+    assert!(board.pll.unwrap().mhz <= 18.0);
+    assert!(board.verilog.contains("SB_PLL40_PAD"));
+    let direct = board_top(&accel, 12.0).unwrap();
+    assert!(direct.pll.is_none() && direct.verilog.contains("wire clock = clk_12m;"));
     // Every host-driven accelerator input has a field; the layer fields do not overlap each
     // other, the idle-only (activation, parameter) fields overlay only layer registers.
     let persistent: Vec<_> = board
@@ -125,7 +133,7 @@ fn the_board_chain_drives_every_host_input_once() {
         .iter()
         .filter(|p| p.direction == PortDirection::Input)
     {
-        let stream = ["clock", "in_data", "in_valid", "in_last"].contains(&p.name.as_str());
+        let stream = ["clock", "flash_req_valid", "flash_io_in"].contains(&p.name.as_str());
         let found = board.fields.iter().any(|f| f.name == p.name);
         assert_eq!(found, !stream, "{}", p.name);
     }
@@ -147,7 +155,7 @@ fn the_board_chain_drives_every_host_input_once() {
         .map(|f| f.offset)
         .min()
         .unwrap();
-    for f in board.fields.iter().filter(|f| !persistent.contains(&f)) {
+    for f in board.fields.iter().filter(|f| !persistent.contains(f)) {
         assert!(
             f.offset >= lay_start && f.offset + f.width <= lay_end,
             "{}",
@@ -183,4 +191,43 @@ fn the_board_chain_drives_every_host_input_once() {
     ] {
         assert!(board.pcf.contains(&format!("set_io {pin}\n")), "{pin}");
     }
+}
+
+#[test]
+fn flash_top_replaces_the_lane_memory_port_by_the_flash_pins() {
+    let shipped = Profile::default_profile();
+    let full = Profile::load("full").unwrap();
+    for (profile, top, narrow) in [
+        (&shipped, "lc_accel_p4_d1_qspi", false),
+        (&full, "lc_accel_full_p4_d1_qspi", true),
+    ] {
+        let (v, m) = generate_flash_accel(profile, AccelLanes::new(4, 1).unwrap()).unwrap();
+        assert_eq!(m.top, top);
+        assert_eq!((m.lanes, m.mac_lanes), (1, Some(4)));
+        for gone in ["in_data", "in_valid", "in_last", "in_ready"] {
+            assert!(m.port(gone).is_none(), "{top}: {gone} is the reader's");
+        }
+        let port = |n: &str| m.port(n).unwrap_or_else(|| panic!("{top}: port {n}"));
+        for (name, width, direction) in [
+            ("flash_req_valid", 1, PortDirection::Input),
+            ("flash_req_ready", 1, PortDirection::Output),
+            ("flash_req_addr", 24, PortDirection::Input),
+            ("flash_req_words", 22, PortDirection::Input),
+            ("flash_sck", 1, PortDirection::Output),
+            ("flash_cs_n", 1, PortDirection::Output),
+            ("flash_io_out", 4, PortDirection::Output),
+            ("flash_io_oe", 4, PortDirection::Output),
+            ("flash_io_in", 4, PortDirection::Input),
+        ] {
+            assert_eq!((port(name).width, port(name).direction), (width, direction));
+        }
+        for kept in ["start", "done", "lay_k_len", "length_bits", "lane_channels"] {
+            port(kept);
+        }
+        assert_eq!(m.port("flash_narrow").is_some(), narrow);
+        assert_eq!(v.matches("lc_qspi_reader flash (").count(), 1);
+        assert_eq!(v.matches("lc_flash_words words (").count(), narrow as usize);
+    }
+    let err = generate_flash_accel(&shipped, AccelLanes::new(4, 2).unwrap()).unwrap_err();
+    assert!(err.to_string().contains("one decompressor lane"), "{err}");
 }

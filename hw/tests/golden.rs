@@ -4,6 +4,7 @@
 
 use lc_format::Profile;
 use lc_hw::accel::emit::generate_accel;
+use lc_hw::accel::generate_flash_accel;
 use lc_hw::accel::AccelLanes;
 use std::path::PathBuf;
 
@@ -42,5 +43,24 @@ fn decompressor_tops() {
 fn accelerator_top() {
     let (verilog, m) =
         generate_accel(&Profile::default_profile(), AccelLanes::new(4, 4).unwrap()).unwrap();
+    check(&format!("{}.v", m.top), &verilog);
+}
+
+#[test]
+fn flash_accelerator_top() {
+    let (verilog, m) =
+        generate_flash_accel(&Profile::default_profile(), AccelLanes::new(4, 1).unwrap()).unwrap();
+    check(&format!("{}.v", m.top), &verilog);
+}
+
+#[test]
+fn up5k_accelerator_top() {
+    let up5k = lc_hw::accel::UP5K;
+    let (verilog, m) = lc_hw::accel::generate_accel_in(
+        &Profile::default_profile(),
+        up5k.lanes().unwrap(),
+        up5k.memory,
+    )
+    .unwrap();
     check(&format!("{}.v", m.top), &verilog);
 }

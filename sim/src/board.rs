@@ -1,5 +1,6 @@
-//! `linecompress synth --design accel --target up5k`: the UP5K design point on its board top
-//! (hw/src/accel/board.rs) through Yosys `synth_ice40 -dsp`, nextpnr-ice40 with the iCEBreaker
+//! `linecompress synth --design accel --target up5k`: the UP5K design point with the QSPI flash
+//! reader in front of its decompressor lane (hw/src/accel/flash_top.rs), on its board top
+//! (hw/src/accel/board.rs), through Yosys `synth_ice40 -dsp`, nextpnr-ice40 with the iCEBreaker
 //! pin constraints and icepack: cell counts, utilisation, Fmax and a bitstream.
 
 use crate::synth::{
@@ -8,7 +9,8 @@ use crate::synth::{
 };
 use anyhow::{bail, Context, Result};
 use lc_hw::accel::board::{board_top, ChainField, BOARD_MODULE, CLOCK_MHZ};
-use lc_hw::accel::{generate_accel_in, UP5K};
+use lc_hw::accel::flash_top::{FLASH_LINT_WAIVERS, FLASH_LINT_WAIVERS_FILE};
+use lc_hw::accel::{generate_accel_in, wrap_with_flash, UP5K};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -25,7 +27,7 @@ pub const ICEPACK: Tool = Tool {
 /// What the board build adds to the synthesis report.
 #[derive(Clone, Debug, Serialize)]
 pub struct BoardReport {
-    /// Clock of the PLL in MHz (the timing constraint of place and route).
+    /// System clock in MHz (PLL or oscillator; the timing constraint of place and route).
     pub clock_mhz: f64,
     /// Whether the placed design meets that clock.
     pub timing_met: bool,
@@ -64,23 +66,16 @@ pub fn run_board(opts: &SynthOptions) -> Result<SynthReport> {
     }
     let out = &opts.out_dir;
     let lanes = UP5K.lanes()?;
-    let (accel_v, accel_m) = generate_accel_in(&opts.profile, lanes, UP5K.memory)?;
+    let core = generate_accel_in(&opts.profile, lanes, UP5K.memory)?;
+    let (flash_v, flash_m) = wrap_with_flash(core)?;
     let accel = lc_hw::emit::write_design(
         out,
-        &accel_v,
-        accel_m,
-        lc_hw::accel::emit::ACCEL_LINT_WAIVERS_FILE,
-        lc_hw::accel::emit::ACCEL_LINT_WAIVERS,
+        &flash_v,
+        flash_m,
+        FLASH_LINT_WAIVERS_FILE,
+        FLASH_LINT_WAIVERS,
     )?;
-    let (reader_v, reader_m) = lc_hw::qspi::generate_qspi()?;
-    let reader = lc_hw::emit::write_design(
-        out,
-        &reader_v,
-        reader_m,
-        lc_hw::qspi::QSPI_LINT_WAIVERS_FILE,
-        lc_hw::qspi::QSPI_LINT_WAIVERS,
-    )?;
-    let board = board_top(&accel.manifest, &reader.manifest, CLOCK_MHZ)?;
+    let board = board_top(&accel.manifest, CLOCK_MHZ)?;
     let write = |name: String, text: &str| -> Result<PathBuf> {
         let path = out.join(name);
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
@@ -94,7 +89,7 @@ pub fn run_board(opts: &SynthOptions) -> Result<SynthReport> {
         &crate::synth::YosysJob {
             top: BOARD_MODULE,
             target: Target::Up5k,
-            verilog: &[accel.verilog.clone(), reader.verilog.clone(), board_v],
+            verilog: &[accel.verilog.clone(), board_v],
             netlists: &[],
             json: Some(&netlist),
             out,
@@ -111,8 +106,8 @@ pub fn run_board(opts: &SynthOptions) -> Result<SynthReport> {
             device,
             json: &netlist,
             log: &log,
-            clock: "clock",
-            freq_mhz: board.pll.mhz,
+            clock: board.clock_net(),
+            freq_mhz: board.clock_mhz(),
             pcf: Some(&pcf),
             asc: Some(&asc),
         },
@@ -150,8 +145,8 @@ pub fn run_board(opts: &SynthOptions) -> Result<SynthReport> {
         cells_by_type: stat.cells_by_type,
         place_and_route: Some(pnr),
         board: Some(BoardReport {
-            clock_mhz: board.pll.mhz,
-            timing_met: fmax.is_some_and(|f| f >= board.pll.mhz),
+            clock_mhz: board.clock_mhz(),
+            timing_met: fmax.is_some_and(|f| f >= board.clock_mhz()),
             pcf,
             bitstream,
             chain_bits: board.chain_bits(),

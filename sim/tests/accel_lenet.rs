@@ -3,6 +3,7 @@
 //! against the golden model, with raw INT8 and with LineCompress weights.
 
 use lc_sim::accel::dataset::prepare_fashion;
+use lc_sim::accel::device::Memory;
 use lc_sim::accel::dram::DramConfig;
 use lc_sim::accel::energy::EnergyModel;
 use lc_sim::accel::plan::WeightStore;
@@ -19,6 +20,7 @@ fn lenet5_is_bit_exact_on_20_test_images() {
     let opts = VerifyOptions {
         lanes: 4,
         decoders: None,
+        memory: Memory::Dram,
         dram: DramConfig::default(),
         energy: EnergyModel::shipped().unwrap(),
         vcd_dir: std::env::temp_dir().join("lc_accel_lenet_vcd"),
@@ -59,6 +61,7 @@ fn vgg_small_is_bit_exact_on_20_test_images() {
     let opts = VerifyOptions {
         lanes: 4,
         decoders: None,
+        memory: Memory::Dram,
         dram: DramConfig::default(),
         energy: EnergyModel::shipped().unwrap(),
         vcd_dir: std::env::temp_dir().join("lc_accel_vgg_vcd"),

@@ -10,6 +10,8 @@ use lc_sw::report::{inspect, table};
 use crate::cmd::compress::{compress_model, CodecArgs, ModeArg, StrategyArg};
 use crate::cmd::data::DataArgs;
 use crate::cmd::verify::{verify_model, AccelArgs};
+use lc_sw::eval::ladder::Family;
+use lc_sw::eval::variants::model_container;
 
 /// The shipped default model (LeNet-5 trained on Fashion-MNIST, see models/README.md).
 const DEFAULT_MODEL: &[u8] =
@@ -27,6 +29,14 @@ pub struct Args {
     /// Test images run on the accelerator RTL (0 skips the RTL run).
     #[arg(long, default_value_t = 20)]
     pub images: usize,
+    /// The LineCompress row on the RTL: each layer's rice setting chosen within this many points
+    /// of float accuracy (as `eval --max-drop`, on 1000 held-out and 2000 evaluation images),
+    /// unless --weights gives a container or --uniform-eps asks for --eps on every layer.
+    #[arg(long, default_value_t = 1.0)]
+    pub max_drop: f64,
+    /// Run the RTL with --eps on every layer instead of the per-layer budget.
+    #[arg(long)]
+    pub uniform_eps: bool,
     #[command(flatten)]
     pub data: DataArgs,
     #[command(flatten)]
@@ -113,15 +123,46 @@ pub fn run(args: &Args) -> Result<()> {
     if args.images == 0 {
         return Ok(());
     }
-    println!("\n4. Accelerator RTL under Verilator, every layer compared with the golden model");
+    let mut accel = a.clone();
+    if accel.weights.is_empty() && !args.uniform_eps {
+        let path = args.out.join("budget.lcw");
+        println!(
+            "\n4. Per-layer rice settings within {} point(s) of float accuracy ({})",
+            args.max_drop,
+            path.display()
+        );
+        budget_container(&model, &args.data, args.max_drop, &codec, &path)?;
+        accel.weights = vec![path];
+    }
+    println!("\n5. Accelerator RTL under Verilator, every layer compared with the golden model");
     let v = verify_model(
         &model,
         &args.data,
         args.images,
         None,
         args.out.join("vcd"),
-        a,
+        &accel,
     )?;
     v.print_table();
     v.check()
+}
+
+/// Choose each layer's rice setting within `max_drop` points of float accuracy (as `eval
+/// --max-drop`) and write the container of that choice to `path`.
+fn budget_container(
+    model: &std::path::Path,
+    data: &DataArgs,
+    max_drop: f64,
+    codec: &CodecArgs,
+    path: &std::path::Path,
+) -> Result<()> {
+    if !(0.0..=100.0).contains(&max_drop) {
+        anyhow::bail!("--max-drop {max_drop} is not between 0 and 100 points");
+    }
+    let m = data.load(model)?;
+    let p = crate::cmd::eval::prepare(&m, data, 2000, 1000)?;
+    let settings = crate::cmd::eval::codec_settings(codec)?;
+    let (r, _) = crate::cmd::eval::search(&p, Family::LcRice, max_drop, settings, true)?;
+    let c = model_container(&m.graph, &r.methods(), settings, codec.word_bits)?;
+    std::fs::write(path, c.to_bytes()).with_context(|| format!("writing {}", path.display()))
 }

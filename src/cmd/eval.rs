@@ -3,12 +3,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use lc_sw::codec::Mode;
 use lc_sw::eval::budget::{accept, choose, BudgetResult};
 use lc_sw::eval::ladder::Family;
 use lc_sw::eval::runner::Evaluator;
-use lc_sw::eval::variants::{model_variant, weight_count, CodecSettings, Method};
+use lc_sw::eval::variants::{model_container, model_variant, weight_count, CodecSettings, Method};
 
 use super::compress::CodecArgs;
 use super::data::{DataArgs, Model};
@@ -64,6 +64,10 @@ pub struct Args {
     /// (Fashion-MNIST and synthetic inputs; face images use their own split).
     #[arg(long, default_value_t = 1000)]
     pub budget_images: usize,
+    /// Write the LineCompress weights evaluated (with --max-drop: each layer's chosen setting) as
+    /// a container, e.g. for `verify --weights`.
+    #[arg(long)]
+    pub save: Option<PathBuf>,
     /// Print `{"accuracy_float","accuracy_int8","accuracy_compressed","ratio_fp32","ratio_int8"}`.
     #[arg(long)]
     pub json: bool,
@@ -142,7 +146,7 @@ pub fn run(args: &Args) -> Result<()> {
     let int8 = model_variant(graph, &vec![Method::Uniform(8); n_layers], codec)?;
     let int8_score = ev.score(&int8.iter().map(|v| v.weights.clone()).collect::<Vec<_>>())?;
 
-    let (label, bits, score) = match args.max_drop {
+    let (label, bits, score, methods) = match args.max_drop {
         None => {
             let m = match family {
                 Family::LcRice => Method::LineCompress {
@@ -156,35 +160,33 @@ pub fn run(args: &Args) -> Result<()> {
                 Family::Uniform => Method::Uniform(args.codec.bits),
                 Family::KMeans => Method::KMeans(args.centroids),
             };
-            let v = model_variant(graph, &vec![m; n_layers], codec)?;
+            let methods = vec![m; n_layers];
+            let v = model_variant(graph, &methods, codec)?;
             let bits: u64 = v.iter().map(|l| l.bits).sum();
             let s = ev.score(&v.into_iter().map(|l| l.weights).collect::<Vec<_>>())?;
-            (m.label(), bits, s)
+            (m.label(), bits, s, methods)
         }
         Some(budget) => {
             if !(0.0..=100.0).contains(&budget) {
                 bail!("--max-drop {budget} is not between 0 and 100 points");
             }
-            let steps = n_layers * family.ladder().len() + 3;
-            let bar = super::progress(steps as u64, "budget");
-            let tick = |m: &str| {
-                bar.set_message(m.to_string());
-                bar.inc(1);
-            };
-            let mut r = choose(&p.held_out, family, budget, codec, tick)?;
-            let chosen_on_held_out = r.methods();
-            let (s, steps) = accept(ev, &mut r, tick)?;
-            bar.finish_and_clear();
-            if !args.json {
-                print_choice(&p, &r, &chosen_on_held_out, &steps);
-            }
+            let (r, s) = search(&p, family, budget, codec, !args.json)?;
             (
                 format!("{} budget {budget}", family.name()),
                 r.bits().iter().sum(),
                 s,
+                r.methods(),
             )
         }
     };
+    if let Some(path) = &args.save {
+        let c = model_container(graph, &methods, codec, args.codec.word_bits)?;
+        std::fs::write(path, c.to_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+        if !args.json {
+            println!("wrote {} ({} layers)", path.display(), c.layers.len());
+        }
+    }
     let ratio_fp32 = 32.0 * n as f64 / bits.max(1) as f64;
     let ratio_int8 = 8.0 * n as f64 / bits.max(1) as f64;
 
@@ -250,6 +252,32 @@ pub fn run(args: &Args) -> Result<()> {
         score.drop_ci95 * 100.0
     );
     Ok(())
+}
+
+/// The per-layer settings of `family` within `budget` points of float accuracy: chosen on the
+/// held-out images, checked (and stepped back) on the evaluation images; with `print`, the
+/// choice and its steps are printed. Returns the choice and its score on the evaluation images.
+pub fn search(
+    p: &Prepared,
+    family: Family,
+    budget: f64,
+    codec: CodecSettings,
+    print: bool,
+) -> Result<(BudgetResult, lc_sw::eval::runner::Score)> {
+    let steps = p.ev.graph.weight_layers().len() * family.ladder().len() + 3;
+    let bar = super::progress(steps as u64, "budget");
+    let tick = |m: &str| {
+        bar.set_message(m.to_string());
+        bar.inc(1);
+    };
+    let mut r = choose(&p.held_out, family, budget, codec, tick)?;
+    let chosen_on_held_out = r.methods();
+    let (s, steps) = accept(&p.ev, &mut r, tick)?;
+    bar.finish_and_clear();
+    if print {
+        print_choice(p, &r, &chosen_on_held_out, &steps);
+    }
+    Ok((r, s))
 }
 
 /// Report the per-layer choice: held-out estimate, guard, back-offs on either image set.

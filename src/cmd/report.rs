@@ -6,11 +6,10 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use lc_sim::accel::dataset::accuracy;
-use lc_sim::accel::dram::DramConfig;
 use lc_sim::accel::plan::{NetworkPlan, WeightStore};
 use lc_sim::accel::report::{render_html, render_markdown, ModelRow, ReportData, SweepTable};
 use lc_sim::accel::sweep::bandwidth_sweep;
-use lc_sim::accel::verify::{verify_store, VerifyOptions, Workload};
+use lc_sim::accel::verify::{verify_plan, verify_store, Workload};
 
 use crate::cmd::data::DataArgs;
 use crate::cmd::verify::AccelArgs;
@@ -30,6 +29,9 @@ pub struct Args {
     /// Test images for the accuracy columns (golden model, bit-identical to the RTL).
     #[arg(long, default_value_t = 1000)]
     pub accuracy_images: usize,
+    /// Clock for the inferences-per-second figure, MHz (e.g. the placed Fmax).
+    #[arg(long)]
+    pub fmax_mhz: Option<f64>,
     /// Bandwidths of the sweep, bytes per cycle.
     #[arg(long, value_delimiter = ',', default_value = "0.25,0.5,1,2,4,8,16,32")]
     pub bandwidths: Vec<f64>,
@@ -44,23 +46,18 @@ pub fn run(args: &Args) -> Result<()> {
     if args.images == 0 || args.model.is_empty() {
         bail!("need at least one model and one image");
     }
+    if args.fmax_mhz.is_some_and(|f| !(f.is_finite() && f > 0.0)) {
+        bail!("--fmax-mhz must be a positive number of MHz");
+    }
     if args.bandwidths.iter().any(|b| !(b.is_finite() && *b > 0.0)) {
         bail!("bandwidths must be positive");
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     let opts = args.accel.options(args.out.join("vcd"))?;
-    let fp32_opts = VerifyOptions {
-        dram: DramConfig {
-            traffic_scale: 4.0,
-            ..opts.dram
-        },
-        ..opts.clone()
-    };
-    let store = args.accel.store();
     let mut rows = Vec::new();
     let mut sweeps = Vec::new();
-    for path in &args.model {
+    for (i, path) in args.model.iter().enumerate() {
         let n = args.images.max(args.accuracy_images);
         let m = args.data.prepare(path, n, None)?;
         let k = args.images.min(m.inputs.len());
@@ -71,11 +68,11 @@ pub fn run(args: &Args) -> Result<()> {
             classifier: m.classifier,
         };
         eprintln!("{}: RTL runs on {k} images", m.name);
-        let fp32 = verify_store(w, WeightStore::Int8, &fp32_opts)?;
+        let fp32 = verify_store(w, WeightStore::Fp32, &opts)?;
         let int8 = verify_store(w, WeightStore::Int8, &opts)?;
-        let lc = verify_store(w, store, &opts)?;
+        let lc_plan = args.accel.lc_plan(i, args.model.len(), &m.qmodel, &opts)?;
+        let lc = verify_plan(w, &lc_plan, &opts)?;
         let int8_plan = NetworkPlan::new(&m.qmodel, opts.lanes, WeightStore::Int8)?;
-        let lc_plan = NetworkPlan::split(&m.qmodel, opts.accel_lanes(store)?, store)?;
         eprintln!(
             "{}: accuracy on {} images",
             m.name,
@@ -92,14 +89,20 @@ pub fn run(args: &Args) -> Result<()> {
                 _ => None,
             })
             .sum();
-        rows.push(ModelRow::new(&m.name, params, &fp32, &int8, &lc, acc));
+        rows.push(ModelRow::new(
+            &m.name,
+            params,
+            [&fp32, &int8, &lc],
+            acc,
+            args.fmax_mhz,
+        ));
         eprintln!("{}: bandwidth sweep", m.name);
         let mut bws = args.bandwidths.clone();
         bws.sort_by(f64::total_cmp);
         let points = bandwidth_sweep(&[&int8_plan, &lc_plan], &m.inputs[0], &bws, opts.dram)?;
         sweeps.push(SweepTable::new(
             &m.name,
-            vec!["int8".into(), store.label()],
+            vec!["int8".into(), lc_plan.store.label()],
             points,
         ));
     }
@@ -113,9 +116,10 @@ pub fn run(args: &Args) -> Result<()> {
         rows,
         sweeps,
         lanes: opts.lanes,
-        decoders: opts.accel_lanes(store)?.dec(),
-        bandwidth: opts.dram.bytes_per_cycle,
-        latency: opts.dram.latency,
+        decoders: opts.accel_lanes(args.accel.store())?.dec(),
+        baseline_decoders: opts.accel_lanes(WeightStore::Int8)?.dec(),
+        memory: args.accel.memory_description(),
+        fmax_mhz: args.fmax_mhz,
         energy_config,
     };
     let md = render_markdown(&data)?;

@@ -106,7 +106,7 @@ fn table(r: &SynthReport) -> String {
                 .map(|u| format!("{} of {}", u.used, u.available))
         });
         board = format!(
-            "LC      {}\nclock   {:.2} MHz (PLL), timing {}\nchain   {} bits\npcf     {}\nbitstream {}\n",
+            "LC      {}\nclock   {:.2} MHz, timing {}\nchain   {} bits\npcf     {}\nbitstream {}\n",
             cells.unwrap_or_else(|| "-".into()),
             b.clock_mhz,
             if b.timing_met { "met" } else { "NOT met" },

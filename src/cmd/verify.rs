@@ -1,23 +1,56 @@
-//! `linecompress verify`: run test images through the accelerator RTL (Verilator) with the raw
-//! INT8 weights and with LineCompress weights, compare every Conv/Dense layer bit for bit with
-//! the golden model, and report cycles and energy per inference.
+//! `linecompress verify`: run test images through the accelerator RTL (Verilator) with the
+//! weights stored as FP32, as raw INT8 and as LineCompress streams (one error bound, or the
+//! per-layer container of `--weights`), from the DRAM model or from a QSPI flash
+//! (`--memory qspi`), compare every Conv/Dense layer bit for bit with the golden model, and
+//! report cycles and energy per inference.
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use anyhow::{bail, Result};
+use lc_sim::accel::device::Memory;
 use lc_sim::accel::dram::DramConfig;
 use lc_sim::accel::energy::EnergyModel;
-use lc_sim::accel::plan::WeightStore;
+use lc_sim::accel::plan::{NetworkPlan, WeightStore};
 use lc_sim::accel::shard::{RunConfig, Shard, StoreTotals, VerifyRecord};
-use lc_sim::accel::verify::{verify_store, StoreSummary, VerifyOptions};
+use lc_sim::accel::verify::{verify_plan, verify_store, StoreSummary, VerifyOptions};
 use lc_sw::codec::Mode;
+use lc_sw::container::Container;
 
 use crate::cmd::compress::ModeArg;
 use crate::cmd::data::DataArgs;
 
+/// The weight memory on the command line.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemoryArg {
+    /// The DRAM model on the decompressor lanes' memory ports (--bandwidth, --latency).
+    Dram,
+    /// A QSPI flash read by the RTL flash reader, one decompressor lane (about 2 bits/clock).
+    Qspi,
+}
+
+impl From<MemoryArg> for Memory {
+    fn from(m: MemoryArg) -> Memory {
+        match m {
+            MemoryArg::Dram => Memory::Dram,
+            MemoryArg::Qspi => Memory::Qspi,
+        }
+    }
+}
+
 /// Options of the accelerator and its memory, shared by `verify` and `report`.
 #[derive(clap::Args, Clone, Debug)]
 pub struct AccelArgs {
+    /// Where the weights come from: the DRAM model, or a QSPI flash holding the flash image,
+    /// read by the RTL flash reader in front of one decompressor lane (every store then runs
+    /// with D = 1).
+    #[arg(long, value_enum, default_value = "dram")]
+    pub memory: MemoryArg,
+    /// Run the LineCompress weights of this container (e.g. from `eval --max-drop 1.0 --save`,
+    /// one layer per Conv/Dense layer of the model, each with its own error bound) instead of
+    /// compressing every layer with --mode and --eps. `report` takes one per --model, in order.
+    #[arg(long)]
+    pub weights: Vec<PathBuf>,
     /// MAC lanes of the datapath (a Verilator model with this many lanes must be built in).
     #[arg(long, default_value_t = 4)]
     pub lanes: usize,
@@ -32,10 +65,10 @@ pub struct AccelArgs {
     /// Error bound of the compressed weights, in LSB.
     #[arg(long, default_value_t = 2)]
     pub eps: u16,
-    /// Weight memory bandwidth, bytes per accelerator cycle.
+    /// DRAM bandwidth, bytes per accelerator cycle.
     #[arg(long, default_value_t = 2.0)]
     pub bandwidth: f64,
-    /// Weight memory latency, cycles.
+    /// DRAM latency, cycles.
     #[arg(long, default_value_t = 32)]
     pub latency: u32,
     /// Energy constants (TOML); the shipped configs/energy.toml by default.
@@ -88,15 +121,59 @@ impl AccelArgs {
         if let Some(d) = self.decoders {
             lc_hw::accel::AccelLanes::new(self.lanes, d)?;
         }
-        Ok(VerifyOptions {
+        let opts = VerifyOptions {
             lanes: self.lanes,
             decoders: self.decoders,
+            memory: self.memory.into(),
             dram,
             energy: self.energy_model()?,
             vcd_dir,
             threads: self.threads.max(1),
             host_fallback: self.host_fallback,
-        })
+        };
+        opts.accel_lanes(self.store())?;
+        Ok(opts)
+    }
+
+    /// The weight memory in words: the DRAM's bandwidth and latency, or the flash.
+    pub fn memory_description(&self) -> String {
+        match self.memory {
+            MemoryArg::Dram => format!(
+                "a DRAM of {} bytes/cycle, {} cycles latency",
+                self.bandwidth, self.latency
+            ),
+            MemoryArg::Qspi => {
+                "a QSPI flash (quad output read, SCK = clock / 2, one read command per layer)"
+                    .to_string()
+            }
+        }
+    }
+
+    /// The LineCompress plan of model `index` (of `models`): its `--weights` container, or
+    /// every layer compressed with --mode and --eps when there is none.
+    pub fn lc_plan(
+        &self,
+        index: usize,
+        models: usize,
+        qmodel: &lc_sw::model::golden::QModel,
+        opts: &VerifyOptions,
+    ) -> Result<NetworkPlan> {
+        if !self.weights.is_empty() && self.weights.len() != models {
+            bail!(
+                "{} --weights for {models} model(s): give one container per model",
+                self.weights.len()
+            );
+        }
+        let Some(path) = self.weights.get(index) else {
+            let store = self.store();
+            return NetworkPlan::split(qmodel, opts.accel_lanes(store)?, store);
+        };
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let c = Container::from_bytes(&bytes)
+            .with_context(|| format!("{} is not a LineCompress container", path.display()))?;
+        let lanes = opts.accel_lanes(WeightStore::PerLayer)?;
+        NetworkPlan::from_container(qmodel, lanes, &c)
+            .with_context(|| format!("{} does not match the model", path.display()))
     }
 }
 
@@ -114,9 +191,10 @@ pub struct Args {
     #[arg(long)]
     pub shard: Option<Shard>,
     /// Print the run's record as JSON instead of the table: the configuration, `images`,
-    /// `mismatches`, the per-inference means `cycles_uncompressed`, `cycles_compressed`,
-    /// `energy_uncompressed_pj`, `energy_compressed_pj`, and the totals per store
-    /// (`uncompressed`, `compressed`: mismatches, correct, cycles, energy_pj).
+    /// `mismatches`, the per-inference means `cycles_fp32`, `cycles_uncompressed`,
+    /// `cycles_compressed`, `energy_fp32_pj`, `energy_uncompressed_pj`,
+    /// `energy_compressed_pj`, and the totals per store (`fp32`, `uncompressed`, `compressed`:
+    /// mismatches, correct, cycles, energy_pj).
     #[arg(long)]
     pub json: bool,
     /// Directory for the VCD of a failing layer.
@@ -128,12 +206,16 @@ pub struct Args {
     pub accel: AccelArgs,
 }
 
-/// The two weight stores of one model, run on the RTL and checked against the golden model.
+/// The three weight stores of one model, run on the RTL and checked against the golden model.
 pub struct Verified {
     /// Model name.
     pub name: String,
     /// Options used.
     pub opts: VerifyOptions,
+    /// The weight memory in words.
+    pub memory: String,
+    /// The same weights stored as FP32 through the same datapath.
+    pub fp32: StoreSummary,
     /// Raw INT8 weights streamed through the same datapath.
     pub raw: StoreSummary,
     /// LineCompress weights.
@@ -143,22 +225,27 @@ pub struct Verified {
 }
 
 impl Verified {
-    /// Images with a mismatch, over both stores.
+    /// Images with a mismatch, over all stores.
     pub fn mismatches(&self) -> usize {
-        self.raw.mismatches + self.lc.mismatches
+        self.stores().iter().map(|s| s.mismatches).sum()
+    }
+
+    /// The stores: FP32, INT8, LineCompress.
+    fn stores(&self) -> [&StoreSummary; 3] {
+        [&self.fp32, &self.raw, &self.lc]
     }
 
     /// The table printed by `verify` (and `demo`).
     pub fn print_table(&self) {
         println!(
-            "{}: {} images, {} MAC lanes, {} decompressor lanes, weight memory {} B/cycle, \
-             latency {} cycles",
+            "{}: {} images, {} MAC lanes, {} decompressor lanes, weights from {}",
             self.name,
             self.lc.images,
             self.opts.lanes,
-            self.opts.decoders.unwrap_or(self.opts.lanes),
-            self.opts.dram.bytes_per_cycle,
-            self.opts.dram.latency
+            self.opts
+                .accel_lanes(WeightStore::PerLayer)
+                .map_or(0, |l| l.dec()),
+            self.memory,
         );
         println!(
             "{:<14} {:>10} {:>12} {:>12} {:>14} {:>12} {:>9}",
@@ -166,13 +253,19 @@ impl Verified {
             "mismatches",
             "weight KiB",
             "cycles/inf",
-            "DRAM B/inf",
+            "memory B/inf",
             "energy nJ",
             "correct"
         );
-        for s in [&self.raw, &self.lc] {
+        for s in self.stores() {
             print_row(s);
         }
+        let cut = |a: f64, b: f64| 100.0 * (1.0 - b / a.max(f64::MIN_POSITIVE));
+        println!(
+            "LineCompress vs FP32: latency {:.1} % lower, energy {:.1} % lower",
+            cut(self.fp32.cycles_per_image, self.lc.cycles_per_image),
+            cut(self.fp32.energy_pj(), self.lc.energy_pj())
+        );
         println!(
             "LineCompress vs INT8: footprint {:.2}x smaller, latency {:.2}x lower, energy {:.2}x lower",
             self.raw.weight_bits as f64 / self.lc.weight_bits.max(1) as f64,
@@ -191,7 +284,7 @@ impl Verified {
 
     /// Name the first mismatch of each store on stderr and fail if there is any.
     pub fn check(&self) -> Result<()> {
-        for s in [&self.raw, &self.lc] {
+        for s in self.stores() {
             if let Some((image, mm)) = &s.first_mismatch {
                 eprintln!("{}: image {image}: {mm}", s.store);
             }
@@ -206,8 +299,8 @@ impl Verified {
     }
 }
 
-/// Run `images` inputs of `model` (only those of `shard` when given) on the RTL with raw INT8
-/// and with LineCompress weights.
+/// Run `images` inputs of `model` (only those of `shard` when given) on the RTL with the weights
+/// stored as FP32, as raw INT8 and as LineCompress streams.
 pub fn verify_model(
     model: &Path,
     data: &DataArgs,
@@ -222,17 +315,19 @@ pub fn verify_model(
     let opts = accel.options(vcd_dir)?;
     let m = data.prepare(model, images, shard)?;
     let name = m.name.clone();
-    let store = accel.store();
+    let lc_plan = accel.lc_plan(0, 1, &m.qmodel, &opts)?;
+    let fp32 = verify_store(m.workload(), WeightStore::Fp32, &opts)?;
     let raw = verify_store(m.workload(), WeightStore::Int8, &opts)?;
-    let lc = verify_store(m.workload(), store, &opts)?;
+    let lc = verify_plan(m.workload(), &lc_plan, &opts)?;
     let config = RunConfig {
         model: name.clone(),
         dataset: data.describe(),
         run_images: images,
         calib: data.calib,
-        store: store.label(),
+        store: lc_plan.store.label(),
         mac_lanes: opts.lanes,
-        decoders: opts.decoders.unwrap_or(opts.lanes),
+        decoders: lc_plan.dec_lanes,
+        memory: opts.memory,
         bandwidth: opts.dram.bytes_per_cycle,
         latency: opts.dram.latency,
         host_layers: lc.host_layers(),
@@ -241,12 +336,13 @@ pub fn verify_model(
         config,
         shard,
         lc.images,
-        StoreTotals::of(&raw),
-        StoreTotals::of(&lc),
+        [&fp32, &raw, &lc].map(StoreTotals::of),
     );
     Ok(Verified {
         name,
         opts,
+        memory: accel.memory_description(),
+        fp32,
         raw,
         lc,
         record,
@@ -278,7 +374,7 @@ fn print_row(s: &StoreSummary) {
         s.mismatches,
         s.weight_bits as f64 / 8.0 / 1024.0,
         s.cycles_per_image,
-        s.dram_bytes_per_image,
+        s.dram_bytes_per_image + s.flash_bytes_per_image,
         s.energy_pj() / 1e3,
         s.correct,
         s.images

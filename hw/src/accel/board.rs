@@ -1,6 +1,6 @@
-//! The iCEBreaker (iCE40 UP5K, sg48) board top of the [`UP5K`](super::UP5K) accelerator: the
-//! accelerator, the QSPI flash reader as the source of its decompressor lane's words, a PLL from
-//! the board's 12 MHz oscillator, the flash pins, and a four-pin host port.
+//! The iCEBreaker (iCE40 UP5K, sg48) board top of the [`UP5K`](super::UP5K) accelerator: its
+//! flash top ([`super::flash_top`]: the QSPI flash reader in front of the decompressor lane), a
+//! PLL from the board's 12 MHz oscillator, the flash pads, and a four-pin host port.
 //!
 //! Host port (PMOD 1A): `host_clk`, `host_din`, `host_strobe` in, `host_dout` out, all sampled
 //! with the system clock through two-flip-flop synchronisers (the host runs them at most at a
@@ -11,9 +11,9 @@
 //! activation write, flash request) and captures the status register: `act_rdata`, busy, done,
 //! error, the decompressor lane's error and done, and whether the flash reader is idle.
 //!
-//! The chain holds every accelerator input that the host drives (layer registers, decompressor
-//! parameters, lane stream lengths, channels per MAC lane) and the flash request (byte address,
-//! words). The activation and parameter ports are used only while the accelerator is idle, so
+//! The chain holds every input of the flash top that the host drives (layer registers,
+//! decompressor parameters, lane stream lengths, channels per MAC lane, the flash request's byte
+//! address and words). The activation and parameter ports are used only while the accelerator is idle, so
 //! they overlay the layer registers instead of adding flip-flops: the host shifts the layer in
 //! again before `start`. [`BoardTop::fields`] lists the layout.
 
@@ -25,9 +25,11 @@ use std::fmt::Write as _;
 pub const BOARD_MODULE: &str = "lc_up5k_board";
 /// Frequency of the iCEBreaker oscillator in MHz.
 pub const OSC_MHZ: f64 = 12.0;
-/// The system clock the PLL makes (at most; the PLL's nearest setting below) and place and
-/// route is constrained to.
-pub const CLOCK_MHZ: f64 = 30.0;
+/// The system clock (the PLL's nearest setting at most this, or the oscillator itself at 12 MHz)
+/// that place and route is constrained to. The shipped compact decompressor lane alone places at
+/// 19.4 MHz on the UP5K, and the whole board top below the PLL's lowest output (16 MHz), so the
+/// board runs from the oscillator.
+pub const CLOCK_MHZ: f64 = 12.0;
 
 /// A physical pin of the board top.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,14 +103,11 @@ pub const ERROR_LED: Pin = Pin {
 /// The command bits at the bottom of the chain, in order.
 pub const COMMANDS: [&str; 5] = ["start", "reset", "prm_we", "act_we", "req_valid"];
 
-/// Accelerator inputs that the flash reader drives, not the host.
-const STREAM_INPUTS: [&str; 3] = ["in_data", "in_valid", "in_last"];
+/// Flash pin ports of the flash top, which go to the pads.
+const PADS: [&str; 4] = ["flash_sck", "flash_cs_n", "flash_io_out", "flash_io_oe"];
 
-/// The flash request fields of the chain, (name, width), after the accelerator's fields.
-const REQUEST_FIELDS: [(&str, usize); 2] = [
-    ("req_addr", crate::qspi::ADDR_BITS),
-    ("req_words", crate::qspi::WORDS_BITS),
-];
+/// Inputs of the flash top that the board drives itself, not the chain.
+const BOARD_DRIVEN: [&str; 2] = ["flash_req_valid", "flash_io_in"];
 
 /// Fields that the chain holds narrower than the accelerator port: (port, bits (per lane for a
 /// per-lane bus), sign-extended). These are the limits of the UP5K build: at most 256 channels
@@ -150,13 +149,13 @@ pub const STATUS: [&str; 6] = [
     "error",
     "dec_error",
     "dec_done",
-    "req_ready",
+    "flash_req_ready",
 ];
 
 /// One field of the host chain.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct ChainField {
-    /// Accelerator or flash reader port the field drives.
+    /// Port of the flash top (or command) the field drives.
     pub name: String,
     /// Lowest chain bit.
     pub offset: usize,
@@ -232,17 +231,30 @@ fn filter_range(pfd_mhz: f64) -> u32 {
 /// The board top: its Verilog, the pin constraints and the chain layout.
 #[derive(Clone, Debug)]
 pub struct BoardTop {
-    /// The board top module (it instantiates the accelerator and the reader by name).
+    /// The board top module (it instantiates the flash top by name).
     pub verilog: String,
     /// Pin constraints (nextpnr `--pcf`).
     pub pcf: String,
     /// Host chain layout.
     pub fields: Vec<ChainField>,
-    /// The PLL.
-    pub pll: Pll,
+    /// The PLL (none when the clock is the oscillator's).
+    pub pll: Option<Pll>,
 }
 
 impl BoardTop {
+    /// The system clock in MHz.
+    pub fn clock_mhz(&self) -> f64 {
+        self.pll.map_or(OSC_MHZ, |p| p.mhz)
+    }
+
+    /// The net of the system clock as nextpnr names it in its Fmax report (its prefix).
+    pub fn clock_net(&self) -> &'static str {
+        match self.pll {
+            Some(_) => "clock",
+            None => "clk_12m",
+        }
+    }
+
     /// Length of the host chain in bits.
     pub fn chain_bits(&self) -> usize {
         self.fields
@@ -265,8 +277,8 @@ fn idle_only(name: &str) -> bool {
     (name.starts_with("act_") || name.starts_with("prm_")) && !COMMANDS.contains(&name)
 }
 
-/// The chain layout for the accelerator `accel`.
-fn chain_fields(accel: &Manifest) -> Vec<ChainField> {
+/// The chain layout for the flash top `top`.
+fn chain_fields(top: &Manifest) -> Vec<ChainField> {
     let mut fields: Vec<ChainField> = COMMANDS
         .iter()
         .enumerate()
@@ -278,13 +290,13 @@ fn chain_fields(accel: &Manifest) -> Vec<ChainField> {
         .collect();
     let driven = |p: &&Port| {
         p.direction == PortDirection::Input
-            && p.name != accel.clock
+            && p.name != top.clock
             && !COMMANDS.contains(&p.name.as_str())
-            && !STREAM_INPUTS.contains(&p.name.as_str())
+            && !BOARD_DRIVEN.contains(&p.name.as_str())
     };
     let mut at = COMMANDS.len();
     let mut overlay_at = None;
-    for p in accel
+    for p in top
         .ports
         .iter()
         .filter(driven)
@@ -301,16 +313,8 @@ fn chain_fields(accel: &Manifest) -> Vec<ChainField> {
         });
         at += width;
     }
-    for (name, width) in REQUEST_FIELDS {
-        fields.push(ChainField {
-            name: name.to_string(),
-            offset: at,
-            width,
-        });
-        at += width;
-    }
     let mut at = overlay_at.unwrap_or(COMMANDS.len());
-    for p in accel
+    for p in top
         .ports
         .iter()
         .filter(driven)
@@ -326,19 +330,24 @@ fn chain_fields(accel: &Manifest) -> Vec<ChainField> {
     fields
 }
 
-/// The board top around the accelerator `accel` (one decompressor lane) and the flash reader
-/// `reader`, clocked by a PLL at most `target_mhz`.
-pub fn board_top(accel: &Manifest, reader: &Manifest, target_mhz: f64) -> Result<BoardTop> {
+/// The board top around the flash top `accel` (an accelerator with one decompressor lane and
+/// the QSPI reader in front of it), clocked by a PLL at most `target_mhz`.
+pub fn board_top(accel: &Manifest, target_mhz: f64) -> Result<BoardTop> {
     if accel.lanes != 1 {
         bail!(
             "the board top feeds one decompressor lane, not {}",
             accel.lanes
         );
     }
-    for name in STREAM_INPUTS.iter().chain(["in_ready"].iter()) {
+    for name in BOARD_DRIVEN.iter().chain(&PADS) {
         port(accel, name)?;
     }
-    let pll = Pll::for_target(OSC_MHZ, target_mhz)?;
+    // At the oscillator's frequency the clock comes straight from its pin.
+    let pll = if (target_mhz - OSC_MHZ).abs() < 1e-9 {
+        None
+    } else {
+        Some(Pll::for_target(OSC_MHZ, target_mhz)?)
+    };
     let fields = chain_fields(accel);
     let n = fields.iter().map(|f| f.offset + f.width).max().unwrap_or(1);
     let field = |name: &str| fields.iter().find(|f| f.name == name);
@@ -354,22 +363,25 @@ pub fn board_top(accel: &Manifest, reader: &Manifest, target_mhz: f64) -> Result
     let mut v = String::new();
     writeln!(
         v,
-        "// iCEBreaker (iCE40 UP5K sg48) board top: {} with {} as its weight source.\n\
+        "// iCEBreaker (iCE40 UP5K sg48) board top: {}, weights from the QSPI flash.\n\
          // Generated by lc-hw (hw/src/accel/board.rs).\n\
          module {BOARD_MODULE} (\n    input wire clk_12m,\n    output wire flash_sck,\n    \
          output wire flash_cs_n,\n    inout wire [3:0] flash_io,\n    input wire host_clk,\n    \
          input wire host_din,\n    input wire host_strobe,\n    output wire host_dout,\n    \
          output wire led_done_n,\n    output wire led_error_n\n);",
-        accel.top, reader.top
+        accel.top
     )?;
-    writeln!(
-        v,
-        "    wire clock;\n    // {:.2} MHz from the 12 MHz oscillator.\n    \
-         SB_PLL40_PAD #(.FEEDBACK_PATH(\"SIMPLE\"), .DIVR(4'd{}), .DIVF(7'd{}), .DIVQ(3'd{}), \
-         .FILTER_RANGE(3'd{})) pll (\n        .PACKAGEPIN(clk_12m), .PLLOUTGLOBAL(clock), \
-         .RESETB(1'b1), .BYPASS(1'b0)\n    );",
-        pll.mhz, pll.divr, pll.divf, pll.divq, pll.filter_range
-    )?;
+    match &pll {
+        Some(pll) => writeln!(
+            v,
+            "    wire clock;\n    // {:.2} MHz from the 12 MHz oscillator.\n    \
+             SB_PLL40_PAD #(.FEEDBACK_PATH(\"SIMPLE\"), .DIVR(4'd{}), .DIVF(7'd{}), .DIVQ(3'd{}), \
+             .FILTER_RANGE(3'd{})) pll (\n        .PACKAGEPIN(clk_12m), .PLLOUTGLOBAL(clock), \
+             .RESETB(1'b1), .BYPASS(1'b0)\n    );",
+            pll.mhz, pll.divr, pll.divf, pll.divq, pll.filter_range
+        )?,
+        None => writeln!(v, "    wire clock = clk_12m;")?,
+    }
     // Flash pads: IO0..IO3 with output enables; SCK and CS# are plain outputs.
     writeln!(
         v,
@@ -406,15 +418,16 @@ pub fn board_top(accel: &Manifest, reader: &Manifest, target_mhz: f64) -> Result
     )?;
     writeln!(
         v,
-        "    reg req_pending = 1'b0;\n    wire req_ready;\n    always @(posedge clock) \
+        "    reg req_pending = 1'b0;\n    always @(posedge clock) \
          if (pulse[1]) req_pending <= 1'b0; else if (pulse[4]) req_pending <= 1'b1; \
-         else if (req_ready) req_pending <= 1'b0;"
+         else if (flash_req_ready) req_pending <= 1'b0;"
     )?;
     // Accelerator outputs.
     for p in accel
         .ports
         .iter()
         .filter(|p| p.direction == PortDirection::Output)
+        .filter(|p| !PADS[..2].contains(&p.name.as_str()))
     {
         // Per-lane buses keep their range, so that lane 0 of one lane is `x[0]`.
         let r = match p.lane_width {
@@ -423,10 +436,6 @@ pub fn board_top(accel: &Manifest, reader: &Manifest, target_mhz: f64) -> Result
         };
         writeln!(v, "    wire {r}{};", p.name)?;
     }
-    writeln!(
-        v,
-        "    wire [31:0] rd_data;\n    wire rd_valid;\n    wire rd_last;"
-    )?;
     let mut status: Vec<String> = STATUS.iter().rev().map(|s| s.to_string()).collect();
     status.push("act_rdata".into());
     writeln!(
@@ -450,9 +459,10 @@ pub fn board_top(accel: &Manifest, reader: &Manifest, target_mhz: f64) -> Result
             "reset" => "pulse[1]".into(),
             "prm_we" => "pulse[2]".into(),
             "act_we" => "pulse[3]".into(),
-            "in_data" => "rd_data".into(),
-            "in_valid" => "rd_valid".into(),
-            "in_last" => "rd_last".into(),
+            "flash_req_valid" => "req_pending".into(),
+            "flash_io_in" => "io_in".into(),
+            "flash_io_out" => "io_out".into(),
+            "flash_io_oe" => "io_oe".into(),
             n if p.direction == PortDirection::Output => n.to_string(),
             n => {
                 let f = field(n).with_context(|| format!("no chain field for {n}"))?;
@@ -487,33 +497,6 @@ pub fn board_top(accel: &Manifest, reader: &Manifest, target_mhz: f64) -> Result
         v,
         "    {} accel (\n{}\n    );",
         accel.top,
-        conns.join(",\n")
-    )?;
-    // The flash reader.
-    let mut conns = Vec::new();
-    for p in &reader.ports {
-        let sig = match p.name.as_str() {
-            n if n == reader.clock => "clock".to_string(),
-            "reset" => "pulse[1]".into(),
-            "req_valid" => "req_pending".into(),
-            "req_ready" => "req_ready".into(),
-            "out_data" => "rd_data".into(),
-            "out_valid" => "rd_valid".into(),
-            "out_last" => "rd_last".into(),
-            "out_ready" => "in_ready[0]".into(),
-            "sck" => "flash_sck".into(),
-            "cs_n" => "flash_cs_n".into(),
-            "io_out" => "io_out".into(),
-            "io_oe" => "io_oe".into(),
-            "io_in" => "io_in".into(),
-            n => bits(field(n).with_context(|| format!("no chain field for {n}"))?),
-        };
-        conns.push(format!("        .{}({sig})", p.name));
-    }
-    writeln!(
-        v,
-        "    {} reader (\n{}\n    );",
-        reader.top,
         conns.join(",\n")
     )?;
     writeln!(v, "endmodule")?;

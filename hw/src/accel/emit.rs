@@ -198,8 +198,29 @@ fn slice(bus: &str, width: usize, l: usize) -> String {
     }
 }
 
+/// `module top(` with the declarations of `ports` and `);`.
+pub(super) fn module_header(top: &str, ports: &[Port]) -> Result<String> {
+    let mut v = String::new();
+    writeln!(v, "module {top}(")?;
+    for (i, port) in ports.iter().enumerate() {
+        let dir = match port.direction {
+            PortDirection::Input => "input wire",
+            PortDirection::Output => "output wire",
+        };
+        let sep = if i + 1 == ports.len() { "" } else { "," };
+        // Per-lane buses always carry a range, so that lane 0 of a one-lane design is `x[0]`.
+        let r = match port.lane_width {
+            Some(_) => format!("[{}:0] ", port.width - 1),
+            None => range(port.width),
+        };
+        writeln!(v, "    {dir} {r}{}{sep}", port.name)?;
+    }
+    writeln!(v, ");")?;
+    Ok(v)
+}
+
 /// One instance: `module name (.port(signal), ...);` with the signal of each port from `sig`.
-fn instance(
+pub(super) fn instance(
     v: &mut String,
     module: &str,
     name: &str,
@@ -286,22 +307,7 @@ fn top_module(top: &str, lanes: AccelLanes, b: &Blocks<'_>) -> Result<(String, M
     let (d, p) = (lanes.dec(), lanes.mac());
     let ports = top_ports(lanes, b)?;
 
-    let mut v = String::new();
-    writeln!(v, "module {top}(")?;
-    for (i, port) in ports.iter().enumerate() {
-        let dir = match port.direction {
-            PortDirection::Input => "input wire",
-            PortDirection::Output => "output wire",
-        };
-        let sep = if i + 1 == ports.len() { "" } else { "," };
-        // Per-lane buses always carry a range, so that lane 0 of a one-lane design is `x[0]`.
-        let r = match port.lane_width {
-            Some(_) => format!("[{}:0] ", port.width - 1),
-            None => range(port.width),
-        };
-        writeln!(v, "    {dir} {r}{}{sep}", port.name)?;
-    }
-    writeln!(v, ");")?;
+    let mut v = module_header(top, &ports)?;
     // Decompressor configuration outputs, shared by the decompressor lanes.
     for port in config
         .iter()

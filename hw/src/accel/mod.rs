@@ -16,6 +16,9 @@
 //! * [`emit`]: the structural top `lc_accel_p<P>` (controller + P MAC lanes + the decompressor's
 //!   configuration block and D decompressor lanes), its port manifest and lint waivers.
 //! * [`point`]: declared design points ([`UP5K`]).
+//! * [`flash_top`]: the top `<core>_qspi` that feeds a one-lane core's decompressor lane from a
+//!   QSPI flash through the flash reader ([`crate::qspi`]), with [`flash_words::FlashWords`] in
+//!   front of a 64-bit lane.
 
 pub mod act_buf;
 pub mod addr;
@@ -23,6 +26,8 @@ pub mod board;
 pub mod ctrl;
 pub mod drain;
 pub mod emit;
+pub mod flash_top;
+pub mod flash_words;
 pub mod lane;
 pub mod param_mem;
 pub mod point;
@@ -32,5 +37,6 @@ pub mod split;
 
 pub use act_buf::ActMemory;
 pub use emit::{accel_top_name, accel_top_name_in, generate_accel, generate_accel_in, AccelSizes};
+pub use flash_top::{generate_flash_accel, wrap_with_flash};
 pub use point::{AccelPoint, UP5K};
 pub use split::AccelLanes;

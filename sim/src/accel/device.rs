@@ -1,16 +1,33 @@
 //! The Verilator model of the accelerator behind a host-side API: reset, activation buffer
 //! access, parameter memory writes, and running one programmed layer with the weight streams
-//! served by the [`Dram`] model. Cycles are counted per call.
+//! served by the [`Dram`] model, or, for the flash top (`<core>_qspi`), read by the RTL flash
+//! reader from the behavioural QSPI flash ([`FlashStore`]) wired to its pins. Cycles are counted
+//! per call.
 
 use super::dram::{Dram, DramConfig};
+use super::flash_store::FlashStore;
 use super::job::{layer_registers, LayerJob};
 use super::plan::NetworkPlan;
 use crate::dut::cfg_values;
+use crate::flash::FlashPins;
 use crate::model::{Model, PortId};
 use anyhow::{anyhow, bail, Result};
 use lc_format::Profile;
+use lc_hw::accel::flash_top::flash_top_name;
 use lc_hw::accel::AccelLanes;
 use lc_hw::config::CFG_PORTS;
+use lc_hw::qspi::PREAMBLE_CLOCKS;
+
+/// Where the device's weights come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Memory {
+    /// A DRAM model on the decompressor lanes' memory word ports.
+    #[default]
+    Dram,
+    /// A QSPI flash on the pins of the flash top (one decompressor lane).
+    Qspi,
+}
 use std::path::{Path, PathBuf};
 
 /// Names of the per-lane and shared ports the host drives.
@@ -31,12 +48,38 @@ struct Ports {
     length_bits: PortId,
     count: PortId,
     lane_channels: PortId,
+    dec_error: PortId,
+}
+
+/// The decompressor lanes' memory word ports (served by the DRAM model).
+struct WordPorts {
     in_data: PortId,
     in_valid: PortId,
     /// The compact lane's last-word flag (the full lane counts its words itself).
     in_last: Option<PortId>,
     in_ready: PortId,
-    dec_error: PortId,
+}
+
+/// The flash top's request port and flash pins, and the flash behind them.
+struct FlashSide {
+    req_valid: PortId,
+    req_ready: PortId,
+    req_addr: PortId,
+    req_words: PortId,
+    sck: PortId,
+    cs_n: PortId,
+    io_out: PortId,
+    io_oe: PortId,
+    io_in: PortId,
+    /// The word adapter's FP32 mode (flash tops of 64-bit lanes only).
+    narrow: Option<PortId>,
+    store: FlashStore,
+}
+
+/// What the device reads its weights through.
+enum WeightPort {
+    Words(WordPorts),
+    Flash(Box<FlashSide>),
 }
 
 /// Counts of one layer run.
@@ -48,6 +91,10 @@ pub struct LayerRun {
     pub io_cycles: u64,
     /// DRAM bytes read for the weights.
     pub dram_bytes: f64,
+    /// Flash bytes read for the weights.
+    pub flash_bytes: f64,
+    /// Read commands the flash finished.
+    pub flash_commands: u64,
     /// Weights that went through the decompressor lanes.
     pub weights: u64,
 }
@@ -60,6 +107,7 @@ pub struct AccelDevice {
     lanes: AccelLanes,
     word_bits: usize,
     ports: Ports,
+    weights: WeightPort,
     window: Option<(PathBuf, u64, u64)>,
     sizes: lc_hw::accel::AccelSizes,
 }
@@ -68,9 +116,45 @@ impl AccelDevice {
     /// A fresh model of the accelerator with `lanes` and the decompressor lanes of `profile` (it
     /// must be compiled into this crate).
     pub fn new(profile: &Profile, lanes: AccelLanes) -> Result<Self> {
+        Self::with_memory(profile, lanes, None)
+    }
+
+    /// A fresh model of the accelerator with `lanes` and the decompressor lanes of `profile`,
+    /// its weights from the DRAM model, or, with `flash`, the flash top reading that flash.
+    fn with_memory(
+        profile: &Profile,
+        lanes: AccelLanes,
+        flash: Option<FlashStore>,
+    ) -> Result<Self> {
         let memory = lc_hw::accel::point::memory_for(lanes);
-        let model = Model::new(&lc_hw::accel::accel_top_name_in(profile, lanes, memory))?;
+        let core = lc_hw::accel::accel_top_name_in(profile, lanes, memory);
+        let top = match flash {
+            Some(_) => flash_top_name(&core),
+            None => core,
+        };
+        let model = Model::new(&top)?;
         let p = |n: &str| model.port(n);
+        let weights = match flash {
+            Some(store) => WeightPort::Flash(Box::new(FlashSide {
+                req_valid: p("flash_req_valid")?,
+                req_ready: p("flash_req_ready")?,
+                req_addr: p("flash_req_addr")?,
+                req_words: p("flash_req_words")?,
+                sck: p("flash_sck")?,
+                cs_n: p("flash_cs_n")?,
+                io_out: p("flash_io_out")?,
+                io_oe: p("flash_io_oe")?,
+                io_in: p("flash_io_in")?,
+                narrow: model.port("flash_narrow").ok(),
+                store,
+            })),
+            None => WeightPort::Words(WordPorts {
+                in_data: p("in_data")?,
+                in_valid: p("in_valid")?,
+                in_last: model.port("in_last").ok(),
+                in_ready: p("in_ready")?,
+            }),
+        };
         let ports = Ports {
             reset: p("reset")?,
             start: p("start")?,
@@ -97,10 +181,6 @@ impl AccelDevice {
             length_bits: p("length_bits")?,
             count: p("count")?,
             lane_channels: p("lane_channels")?,
-            in_data: p("in_data")?,
-            in_valid: p("in_valid")?,
-            in_last: model.port("in_last").ok(),
-            in_ready: p("in_ready")?,
             dec_error: p("dec_error")?,
         };
         let word_bits = model.manifest().word_bits;
@@ -111,15 +191,34 @@ impl AccelDevice {
             lanes,
             word_bits,
             ports,
+            weights,
             window: None,
         };
         dev.reset()?;
         Ok(dev)
     }
 
-    /// A fresh model of the accelerator `plan` is made for.
+    /// A fresh model of the accelerator `plan` is made for, with its weights in the DRAM model.
     pub fn for_plan(plan: &NetworkPlan) -> Result<Self> {
         Self::new(plan.profile, plan.accel_lanes()?)
+    }
+
+    /// A fresh model of the accelerator `plan` is made for, with its weights in `memory`: for
+    /// [`Memory::Qspi`] the flash top with the plan's flash image in the flash model.
+    pub fn for_plan_on(plan: &NetworkPlan, memory: Memory) -> Result<Self> {
+        let flash = match memory {
+            Memory::Dram => None,
+            Memory::Qspi => Some(FlashStore::new(plan)?),
+        };
+        Self::with_memory(plan.profile, plan.accel_lanes()?, flash)
+    }
+
+    /// Read commands the flash has finished (0 without a flash).
+    pub fn flash_commands(&self) -> usize {
+        match &self.weights {
+            WeightPort::Flash(f) => f.store.flash.commands().len(),
+            WeightPort::Words(_) => 0,
+        }
     }
 
     /// Number of MAC lanes.
@@ -275,7 +374,6 @@ impl AccelDevice {
             }
             self.set_lane(self.ports.length_bits, l, length)?;
             self.set_lane(self.ports.count, l, count)?;
-            self.set_lane(self.ports.in_valid, l, 0)?;
             ranges.push(range);
             run.weights += count;
         }
@@ -283,20 +381,82 @@ impl AccelDevice {
             let channels = self.lanes.mac_channels(m, o) as u64;
             self.set_lane(self.ports.lane_channels, m, channels)?;
         }
-        let mut mem = Dram::new(dram, self.word_bits, dram_words, &ranges)?;
-        self.set(self.ports.start, 1)?;
-        self.model.tick();
-        self.set(self.ports.start, 0)?;
-
-        let budget = self.cycle_budget(job, &dram, run.weights);
         let window = self.window.take();
-        let result = self.run_loop(job, &mut mem, budget, window.as_ref());
+        let result = match &self.weights {
+            WeightPort::Words(_) => {
+                self.run_from_dram(job, dram_words, dram, &ranges, window.as_ref())
+            }
+            WeightPort::Flash(_) => self.run_from_flash(job, window.as_ref()),
+        };
         if window.is_some() {
             self.model.trace_close();
         }
-        let cycle = result?;
+        let memory = result?;
+        run.cycles = memory.cycles;
+        run.dram_bytes = memory.dram_bytes;
+        run.flash_bytes = memory.flash_bytes;
+        run.flash_commands = memory.flash_commands;
+        Ok(run)
+    }
+
+    /// Start the programmed layer and run it to `done` with the weights from the DRAM model.
+    fn run_from_dram(
+        &mut self,
+        job: &LayerJob,
+        dram_words: &[u64],
+        dram: DramConfig,
+        ranges: &[(usize, usize)],
+        window: Option<&(PathBuf, u64, u64)>,
+    ) -> Result<LayerRun> {
+        let WeightPort::Words(ports) = &self.weights else {
+            bail!("the device has no memory word ports");
+        };
+        let (in_data, in_valid, in_last, in_ready) =
+            (ports.in_data, ports.in_valid, ports.in_last, ports.in_ready);
+        let d = self.lanes.dec();
         for l in 0..d {
-            self.set_lane(self.ports.in_valid, l, 0)?;
+            self.set_lane(in_valid, l, 0)?;
+        }
+        let mut mem = Dram::new(dram, self.word_bits, dram_words, ranges)?;
+        let words: u64 = job.lanes.iter().map(|s| s.words() as u64).sum();
+        let word_bytes = self.word_bits as f64 / 8.0;
+        let memory_cycles =
+            (words as f64 * word_bytes * dram.traffic_scale / dram.bytes_per_cycle).ceil() as u64;
+        let budget = self.cycle_budget(job, memory_cycles + dram.latency as u64 * (words + 1));
+        self.start()?;
+        let mut presented = vec![None; d];
+        let mut shown = vec![false; d];
+        let mut cycle = 0u64;
+        loop {
+            if self.layer_ended(job, cycle, window)? {
+                break;
+            }
+            mem.step(cycle, &mut presented);
+            // A presented word is the lane's last when it is the only one left to take.
+            let last: Vec<bool> = (0..d).map(|l| mem.remaining(l) == 1).collect();
+            for (l, w) in presented.iter().enumerate() {
+                if w.is_some() && self.model.get_field(in_ready, l)? == 1 {
+                    mem.take(l);
+                }
+            }
+            for (l, w) in presented.iter().enumerate() {
+                if let Some(word) = w {
+                    self.set_lane(in_data, l, *word)?;
+                    if let Some(port) = in_last {
+                        self.set_lane(port, l, last[l] as u64)?;
+                    }
+                }
+                if shown[l] != w.is_some() {
+                    self.set_lane(in_valid, l, w.is_some() as u64)?;
+                    shown[l] = w.is_some();
+                }
+            }
+            self.model.tick();
+            cycle += 1;
+            self.check_budget(job, cycle, budget)?;
+        }
+        for l in 0..d {
+            self.set_lane(in_valid, l, 0)?;
             if mem.remaining(l) != 0 {
                 bail!(
                     "layer {}: lane {l} left {} words of its stream unread",
@@ -305,89 +465,179 @@ impl AccelDevice {
                 );
             }
         }
-        run.cycles = cycle;
-        run.dram_bytes = mem.bytes();
-        Ok(run)
+        Ok(LayerRun {
+            cycles: cycle,
+            dram_bytes: mem.bytes(),
+            ..Default::default()
+        })
     }
 
-    /// Clock the started layer until `done`, serving the memory; returns the cycles.
-    fn run_loop(
+    /// Start the programmed layer and run it to `done`: the host offers the flash reader one
+    /// request (the lane stream) and the flash model follows the reader's pins every clock.
+    fn run_from_flash(
         &mut self,
         job: &LayerJob,
-        mem: &mut Dram<'_>,
-        budget: u64,
         window: Option<&(PathBuf, u64, u64)>,
-    ) -> Result<u64> {
-        let d = self.lanes.dec();
-        let mut presented = vec![None; d];
-        let mut shown = vec![false; d];
+    ) -> Result<LayerRun> {
+        let WeightPort::Flash(side) = &self.weights else {
+            bail!("the device has no flash");
+        };
+        let [lane] = job.lanes.as_slice() else {
+            bail!(
+                "layer {}: {} lane streams; the flash feeds one decompressor lane",
+                job.name,
+                job.lanes.len()
+            );
+        };
+        let request = side.store.request(lane);
+        let narrow = side.store.narrow();
+        let commands_before = side.store.flash.commands().len();
+        let (req_valid, req_ready) = (side.req_valid, side.req_ready);
+        let (req_addr, req_words) = (side.req_addr, side.req_words);
+        let pins = [side.cs_n, side.sck, side.io_out, side.io_oe];
+        let io_in = side.io_in;
+        match side.narrow {
+            Some(port) => self.set(port, narrow as u64)?,
+            None if narrow => bail!("the flash top of 32-bit lanes has no FP32 storage mode"),
+            None => {}
+        }
+        self.set(req_addr, request.addr)?;
+        self.set(req_words, request.words)?;
+        // 4 bits per SCK clock, SCK at half the clock: 16 clocks per 32-bit flash word.
+        let budget = self.cycle_budget(job, 16 * request.words + 2 * PREAMBLE_CLOCKS);
+        // The reader is idle (its pins static): the flash need not see the start clock.
+        self.start()?;
+        self.set(req_valid, 1)?;
+        let mut offered = true;
         let mut cycle = 0u64;
         loop {
-            if let Some((path, start, end)) = window {
-                if cycle == *start {
-                    self.model.trace_to(path)?;
-                }
-                if cycle == *end {
-                    self.model.trace_close();
-                }
-            }
-            // `done`, `error` and `in_ready` come from flip-flops only (no combinational path from
-            // the memory inputs), so they are read from the settled state after the last clock.
-            if self.model.get_field(self.ports.done, 0)? == 1 {
+            if self.layer_ended(job, cycle, window)? {
                 break;
             }
-            if self.model.get_field(self.ports.error, 0)? == 1 {
-                let lanes: Vec<usize> = (0..d)
-                    .filter(|&l| self.model.get_field(self.ports.dec_error, l).unwrap_or(0) == 1)
-                    .collect();
-                bail!(
-                    "layer {}: the datapath raised its error flag after {cycle} cycles \
-                     (decompressor lanes in error: {lanes:?})",
-                    job.name
-                );
-            }
-            mem.step(cycle, &mut presented);
-            // A presented word is the lane's last when it is the only one left to take.
-            let last: Vec<bool> = (0..d).map(|l| mem.remaining(l) == 1).collect();
-            for (l, w) in presented.iter().enumerate() {
-                if w.is_some() && self.model.get_field(self.ports.in_ready, l)? == 1 {
-                    mem.take(l);
-                }
-            }
-            for (l, w) in presented.iter().enumerate() {
-                if let Some(word) = w {
-                    self.set_lane(self.ports.in_data, l, *word)?;
-                    if let Some(port) = self.ports.in_last {
-                        self.set_lane(port, l, last[l] as u64)?;
-                    }
-                }
-                if shown[l] != w.is_some() {
-                    self.set_lane(self.ports.in_valid, l, w.is_some() as u64)?;
-                    shown[l] = w.is_some();
-                }
-            }
+            // The reader's pins and `req_ready` come from flip-flops: settled after the clock.
+            let taken = offered && self.model.get_field(req_ready, 0)? == 1;
+            self.step_flash(job, pins, io_in)?;
             self.model.tick();
             cycle += 1;
-            if cycle > budget {
-                bail!(
-                    "layer {}: no done flag after {cycle} cycles (hung)",
-                    job.name
-                );
+            if taken {
+                offered = false;
+                self.set(req_valid, 0)?;
             }
+            self.check_budget(job, cycle, budget)?;
         }
-        Ok(cycle)
+        if offered {
+            bail!(
+                "layer {}: done before the flash reader took its request",
+                job.name
+            );
+        }
+        if self.model.get_field(pins[0], 0)? == 0 {
+            bail!(
+                "layer {}: the flash reader is still reading after done",
+                job.name
+            );
+        }
+        // The flash sees CS# of the last clock (a command that just ended counts).
+        self.step_flash(job, pins, io_in)?;
+        let WeightPort::Flash(side) = &self.weights else {
+            bail!("the device has no flash");
+        };
+        let commands = side.store.flash.commands().len() - commands_before;
+        if commands != 1 {
+            bail!(
+                "layer {}: the flash saw {commands} read commands, expected one",
+                job.name
+            );
+        }
+        Ok(LayerRun {
+            cycles: cycle,
+            flash_bytes: 4.0 * request.words as f64,
+            flash_commands: commands as u64,
+            ..Default::default()
+        })
     }
 
-    /// Cycles no correct run can exceed.
-    fn cycle_budget(&self, job: &LayerJob, dram: &DramConfig, weights: u64) -> u64 {
+    /// The flash follows the reader's pins (`cs_n`, `sck`, `io_out`, `io_oe`) of this cycle and
+    /// the reader sees the bus on `io_in`.
+    fn step_flash(&mut self, job: &LayerJob, pins: [PortId; 4], io_in: PortId) -> Result<()> {
+        let [cs_n, sck, io_out, io_oe] = pins.map(|p| self.model.get_field(p, 0));
+        let pins = FlashPins {
+            cs_n: cs_n? == 1,
+            sck: sck? == 1,
+            io_out: io_out? as u8,
+            io_oe: io_oe? as u8,
+        };
+        let WeightPort::Flash(side) = &mut self.weights else {
+            bail!("the device has no flash");
+        };
+        side.store
+            .flash
+            .step(&pins)
+            .map_err(|e| anyhow!("layer {}: flash: {e}", job.name))?;
+        let bus = side.store.flash.bus(&pins) as u64;
+        self.set(io_in, bus)
+    }
+
+    /// Pulse `start`.
+    fn start(&mut self) -> Result<()> {
+        self.set(self.ports.start, 1)?;
+        self.model.tick();
+        self.set(self.ports.start, 0)
+    }
+
+    /// At datapath cycle `cycle` of a started layer: open or close the trace window, and tell
+    /// whether `done` is up; fails when the error flag is.
+    fn layer_ended(
+        &mut self,
+        job: &LayerJob,
+        cycle: u64,
+        window: Option<&(PathBuf, u64, u64)>,
+    ) -> Result<bool> {
+        if let Some((path, start, end)) = window {
+            if cycle == *start {
+                self.model.trace_to(path)?;
+            }
+            if cycle == *end {
+                self.model.trace_close();
+            }
+        }
+        // `done`, `error` and `in_ready` come from flip-flops only (no combinational path from
+        // the memory inputs), so they are read from the settled state after the last clock.
+        if self.model.get_field(self.ports.done, 0)? == 1 {
+            return Ok(true);
+        }
+        if self.model.get_field(self.ports.error, 0)? == 1 {
+            let d = self.lanes.dec();
+            let lanes: Vec<usize> = (0..d)
+                .filter(|&l| self.model.get_field(self.ports.dec_error, l).unwrap_or(0) == 1)
+                .collect();
+            bail!(
+                "layer {}: the datapath raised its error flag after {cycle} cycles \
+                 (decompressor lanes in error: {lanes:?})",
+                job.name
+            );
+        }
+        Ok(false)
+    }
+
+    /// Fail when a layer runs past its cycle budget.
+    fn check_budget(&self, job: &LayerJob, cycle: u64, budget: u64) -> Result<()> {
+        if cycle > budget {
+            bail!(
+                "layer {}: no done flag after {cycle} cycles (hung)",
+                job.name
+            );
+        }
+        Ok(())
+    }
+
+    /// Cycles no correct run can exceed, given the cycles the memory needs for the streams.
+    fn cycle_budget(&self, job: &LayerJob, memory: u64) -> u64 {
         let g = &job.geom;
         let p = self.lanes.mac();
         let compute = (g.groups(p) * g.out_plane() * (g.k_len() + p + 4)) as u64;
-        let words: u64 = job.lanes.iter().map(|s| s.words() as u64).sum();
-        let word_bytes = self.word_bits as f64 / 8.0;
-        let memory =
-            (words as f64 * word_bytes * dram.traffic_scale / dram.bytes_per_cycle).ceil() as u64;
-        10_000 + 4 * (compute + memory + weights + dram.latency as u64 * (words + 1))
+        let weights: u64 = job.lanes.iter().map(|s| s.count).sum();
+        10_000 + 4 * (compute + memory + weights)
     }
 
     /// The underlying model (for port-level access in tests).

@@ -36,6 +36,13 @@ pub struct Dram {
     pub dram_64b_access_pj: f64,
 }
 
+/// QSPI flash energy, pJ.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Flash {
+    /// One bit read in a quad output read.
+    pub read_pj_per_bit: f64,
+}
+
 /// The energy constants.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EnergyModel {
@@ -43,8 +50,10 @@ pub struct EnergyModel {
     pub compute: Compute,
     /// On-chip memories.
     pub sram: Sram,
-    /// Weight memory.
+    /// Weight memory of the DRAM design points.
     pub dram: Dram,
+    /// Weight memory of the QSPI design point.
+    pub flash: Flash,
 }
 
 /// Energy of a run split by component, pJ.
@@ -58,14 +67,35 @@ pub struct EnergyBreakdown {
     pub requant_pj: f64,
     /// Activation buffer and weight banks.
     pub sram_pj: f64,
-    /// Weight memory.
+    /// DRAM weight memory.
     pub dram_pj: f64,
+    /// Flash weight memory.
+    pub flash_pj: f64,
 }
 
 impl EnergyBreakdown {
     /// Sum of the components.
     pub fn total(&self) -> f64 {
-        self.mac_pj + self.decoder_pj + self.requant_pj + self.sram_pj + self.dram_pj
+        self.mac_pj
+            + self.decoder_pj
+            + self.requant_pj
+            + self.sram_pj
+            + self.dram_pj
+            + self.flash_pj
+    }
+
+    /// Every component multiplied by `k`.
+    pub fn scale(&mut self, k: f64) {
+        for v in [
+            &mut self.mac_pj,
+            &mut self.decoder_pj,
+            &mut self.requant_pj,
+            &mut self.sram_pj,
+            &mut self.dram_pj,
+            &mut self.flash_pj,
+        ] {
+            *v *= k;
+        }
     }
 
     /// Component-wise sum.
@@ -75,6 +105,7 @@ impl EnergyBreakdown {
         self.requant_pj += o.requant_pj;
         self.sram_pj += o.sram_pj;
         self.dram_pj += o.dram_pj;
+        self.flash_pj += o.flash_pj;
     }
 }
 
@@ -89,6 +120,7 @@ impl EnergyModel {
             m.compute.requant_output_pj,
             m.sram.sram_64b_access_pj,
             m.dram.dram_64b_access_pj,
+            m.flash.read_pj_per_bit,
         ];
         if all.iter().any(|v| !v.is_finite() || *v < 0.0) {
             anyhow::bail!("energy constants must be finite and non-negative");
@@ -122,6 +154,7 @@ impl EnergyModel {
             requant_pj: outputs * c.requant_output_pj,
             sram_pj: sram_bytes / 8.0 * self.sram.sram_64b_access_pj,
             dram_pj: run.dram_bytes / 8.0 * self.dram.dram_64b_access_pj,
+            flash_pj: run.flash_bytes * 8.0 * self.flash.read_pj_per_bit,
         }
     }
 
@@ -146,5 +179,7 @@ mod tests {
         let bad = DEFAULT_CONFIG.replace("int8_mult_pj = 0.2", "int8_mult_pj = -1.0");
         assert!(EnergyModel::from_toml(&bad).is_err());
         assert!(EnergyModel::from_toml("[compute]\n").is_err());
+        let no_flash = &DEFAULT_CONFIG[..DEFAULT_CONFIG.find("[flash]").unwrap()];
+        assert!(EnergyModel::from_toml(no_flash).is_err());
     }
 }

@@ -4,6 +4,7 @@
 //!
 //! * [`device::AccelDevice`]: the Verilator model with host-side access.
 //! * [`dram`]: bandwidth / latency model of the weight memory.
+//! * [`flash_store`]: the weights in a QSPI flash for the flash top.
 //! * [`job`]: layer geometry and register values.
 //! * [`plan`]: a CNN's golden model and weight streams (compressed or raw INT8).
 //! * [`network`]: running an image, layer by layer, with bit-exact comparison.
@@ -17,6 +18,7 @@ pub mod dataset;
 pub mod device;
 pub mod dram;
 pub mod energy;
+pub mod flash_store;
 pub mod job;
 pub mod network;
 pub mod plan;

@@ -304,6 +304,8 @@ fn run_parts(
         total.cycles += run.cycles;
         total.io_cycles += run.io_cycles;
         total.dram_bytes += run.dram_bytes;
+        total.flash_bytes += run.flash_bytes;
+        total.flash_commands += run.flash_commands;
         total.weights += run.weights;
         groups += job.geom.groups(plan.lanes) as u64;
     }

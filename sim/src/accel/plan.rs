@@ -25,28 +25,34 @@ use lc_sw::model::golden::{QModel, QOp, QTensor, QWeighted};
 use lc_sw::quant::Quantized;
 use std::ops::Range;
 
-/// How the weights are stored in the DRAM.
+/// How the weights are stored in the weight memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WeightStore {
     /// Raw INT8 weights, one byte each.
     Int8,
-    /// LineCompress streams.
+    /// The same weights stored as FP32, 4 bytes each, converted to int8 at the memory
+    /// interface: the raw INT8 streams with 4 times their memory traffic.
+    Fp32,
+    /// LineCompress streams, one setting for every layer.
     Compressed {
         /// Residual mode.
         mode: Mode,
         /// Error bound in LSB.
         eps: u16,
     },
+    /// LineCompress streams with each layer's own setting: a given container
+    /// ([`NetworkPlan::from_container`]).
+    PerLayer,
 }
 
 impl WeightStore {
     /// The hardware profile whose decompressor lanes decode this store.
     pub fn profile(&self) -> &'static Profile {
         match self {
-            WeightStore::Int8 => {
+            WeightStore::Int8 | WeightStore::Fp32 => {
                 Profile::shared("full").expect("the built-in full profile is valid")
             }
-            WeightStore::Compressed { .. } => accel_profile(),
+            WeightStore::Compressed { .. } | WeightStore::PerLayer => accel_profile(),
         }
     }
 
@@ -54,8 +60,23 @@ impl WeightStore {
     pub fn label(&self) -> String {
         match self {
             WeightStore::Int8 => "int8".into(),
+            WeightStore::Fp32 => "fp32".into(),
             WeightStore::Compressed { mode, eps } => format!("lc-{mode}-eps{eps}"),
+            WeightStore::PerLayer => "lc-per-layer".into(),
         }
+    }
+
+    /// Memory bytes per stored stream byte: 4 for FP32 storage, else 1.
+    pub fn traffic_scale(&self) -> f64 {
+        match self {
+            WeightStore::Fp32 => 4.0,
+            _ => 1.0,
+        }
+    }
+
+    /// The streams are raw INT8 weights (one byte each, read by the general lane).
+    pub fn is_raw(&self) -> bool {
+        matches!(self, WeightStore::Int8 | WeightStore::Fp32)
     }
 }
 
@@ -164,6 +185,25 @@ pub fn channel_parts(out_c: usize, plane: usize, in_len: usize, lanes: usize) ->
         .collect()
 }
 
+/// LineCompress streams of one part on `lanes` decompressor lanes of `profile`.
+fn compress_part(
+    name: &str,
+    q: &Quantized,
+    profile: &Profile,
+    mode: Mode,
+    eps: u16,
+    lanes: usize,
+) -> Result<Layer> {
+    let opts = CompressOptions {
+        profile: profile.clone(),
+        mode,
+        eps,
+        lanes,
+        strategy: Strategy::Optimal,
+    };
+    compress_layer(name, q, &opts).with_context(|| format!("compressing layer {name}"))
+}
+
 /// Output channels of a weighted layer.
 fn out_channels(l: &QWeighted) -> Result<usize> {
     match l.dims.first() {
@@ -211,11 +251,102 @@ impl NetworkPlan {
     pub fn split(model: &QModel, split: AccelLanes, store: WeightStore) -> Result<Self> {
         let lanes = split.dec();
         let profile = store.profile();
+        Self::build(model, split, store, |_, part_name, q, _| match store {
+            WeightStore::Compressed { mode, eps } => {
+                compress_part(part_name, q, profile, mode, eps, lanes)
+            }
+            _ => raw_layer(part_name, q, lanes),
+        })
+    }
+
+    /// Prepare `model` with the weights of `container` (one layer per Conv/Dense layer, made
+    /// for the shipped profile, e.g. by `eval --max-drop ... --save`; the streams are packed
+    /// again for the lanes' word width): a layer that runs as one
+    /// part on as many decompressor lanes as the container has keeps its streams; any other
+    /// layer is encoded again, part by part, with the container layer's mode and error bound.
+    /// Fails when the container does not match the model's layers and weights.
+    pub fn from_container(
+        model: &QModel,
+        split: AccelLanes,
+        container: &Container,
+    ) -> Result<Self> {
+        let profile = accel_profile();
+        let weighted = weighted_layers(model);
+        if container.layers.len() != weighted.len() {
+            bail!(
+                "the container has {} layers, the model {} Conv/Dense layers",
+                container.layers.len(),
+                weighted.len()
+            );
+        }
+        for (i, (c, l)) in container.layers.iter().zip(&weighted).enumerate() {
+            if c.dims != l.dims {
+                bail!(
+                    "container layer {i} ('{}') has weights {:?}, the model's layer {i} {:?}",
+                    c.name,
+                    c.dims,
+                    l.dims
+                );
+            }
+            profile.check(&c.params).map_err(|e| {
+                anyhow::anyhow!(
+                    "container layer '{}' does not decode on the {} lanes: {e}",
+                    c.name,
+                    profile.name
+                )
+            })?;
+            let decoded = c.decode().map_err(|(lane, e)| {
+                anyhow::anyhow!("container layer '{}' lane {lane}: {e}", c.name)
+            })?;
+            let off = decoded
+                .iter()
+                .zip(&l.weights)
+                .map(|(a, b)| (a - b).unsigned_abs())
+                .max()
+                .unwrap_or(0);
+            if off > c.params.eps as u32 {
+                bail!(
+                    "container layer '{}' is {off} LSB away from the model's INT8 weights (error \
+                     bound {}): it was not made from this model",
+                    c.name,
+                    c.params.eps
+                );
+            }
+        }
+        let lanes = split.dec();
+        Self::build(
+            model,
+            split,
+            WeightStore::PerLayer,
+            |wi, part_name, q, whole| {
+                let c = &container.layers[wi];
+                if whole && c.lanes.len() == lanes {
+                    return Ok(Layer {
+                        name: part_name.to_string(),
+                        ..c.clone()
+                    });
+                }
+                compress_part(part_name, q, profile, c.params.mode, c.params.eps, lanes)
+            },
+        )
+    }
+
+    /// Prepare `model`, encoding the weights of every part with `encode(weighted layer index,
+    /// part name, weights, part is the whole layer)`.
+    fn build(
+        model: &QModel,
+        split: AccelLanes,
+        store: WeightStore,
+        mut encode: impl FnMut(usize, &str, &Quantized, bool) -> Result<Layer>,
+    ) -> Result<Self> {
+        let lanes = split.dec();
+        let profile = store.profile();
         let word_bits = Design::for_profile(profile)?.word_bits();
         let mut reference = model.clone();
         let shapes = value_shapes(model)?;
         let mut layers = Vec::new();
         let mut parts = Vec::new();
+        let mut wi = 0;
         for ql in reference.layers.iter_mut() {
             let name = ql.name.clone();
             let (in_len, out_shape) = match ql.inputs.first() {
@@ -245,30 +376,19 @@ impl NetworkPlan {
             let mut decoded = Vec::with_capacity(n);
             let mut layer_parts = Vec::new();
             for (group, ch) in ranges.collect::<Vec<_>>() {
-                let part_name = if ch.len() == layer.dims[0] {
+                let whole = ch.len() == layer.dims[0];
+                let part_name = if whole {
                     name.clone()
                 } else {
                     format!("{name}[{}..{}]", ch.start, ch.end)
                 };
                 let q = quantized(layer, &ch);
-                let c = match store {
-                    WeightStore::Int8 => raw_layer(&part_name, &q, lanes)?,
-                    WeightStore::Compressed { mode, eps } => {
-                        let opts = CompressOptions {
-                            profile: profile.clone(),
-                            mode,
-                            eps,
-                            lanes,
-                            strategy: Strategy::Optimal,
-                        };
-                        let c = compress_layer(&part_name, &q, &opts)
-                            .with_context(|| format!("compressing layer {part_name}"))?;
-                        decoded.extend(c.decode().map_err(|(lane, e)| {
-                            anyhow::anyhow!("layer {part_name} lane {lane}: {e}")
-                        })?);
-                        c
-                    }
-                };
+                let c = encode(wi, &part_name, &q, whole)?;
+                if !store.is_raw() {
+                    decoded.extend(c.decode().map_err(|(lane, e)| {
+                        anyhow::anyhow!("layer {part_name} lane {lane}: {e}")
+                    })?);
+                }
                 layer_parts.push(Part {
                     layer: layers.len(),
                     channels: ch,
@@ -276,10 +396,11 @@ impl NetworkPlan {
                 });
                 layers.push(c);
             }
-            if matches!(store, WeightStore::Compressed { .. }) {
+            if !store.is_raw() {
                 layer.weights = decoded;
             }
             parts.push(layer_parts);
+            wi += 1;
         }
         let container = Container {
             word_bits: word_bits as u8,

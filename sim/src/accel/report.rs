@@ -62,6 +62,12 @@ pub struct ModelRow {
     pub energy_vs_fp32: f64,
     /// Energy reduction vs INT8 (x).
     pub energy_vs_int8: f64,
+    /// Latency reduction vs FP32, percent.
+    pub latency_cut_vs_fp32_pct: f64,
+    /// Energy reduction vs FP32, percent.
+    pub energy_cut_vs_fp32_pct: f64,
+    /// LineCompress inferences per second at the report's clock (when given).
+    pub inferences_per_s: Option<f64>,
     /// Accuracies, percent.
     pub acc_float: f64,
     /// INT8 accuracy, percent.
@@ -77,15 +83,16 @@ pub struct ModelRow {
 }
 
 impl ModelRow {
-    /// Combine the three RTL runs (FP32 traffic, INT8, LineCompress) and the accuracies.
+    /// Combine the three RTL runs (FP32, INT8, LineCompress) and the accuracies; with
+    /// `fmax_mhz`, the LineCompress inferences per second at that clock.
     pub fn new(
         name: &str,
         params: u64,
-        fp32: &StoreSummary,
-        int8: &StoreSummary,
-        lc: &StoreSummary,
+        [fp32, int8, lc]: [&StoreSummary; 3],
         acc: Accuracy,
+        fmax_mhz: Option<f64>,
     ) -> Self {
+        let cut = |a: f64, b: f64| if a > 0.0 { 100.0 * (1.0 - b / a) } else { 0.0 };
         let kib = |bits: f64| bits / 8.0 / 1024.0;
         let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
         let fp32_bits = 32.0 * params as f64;
@@ -109,6 +116,9 @@ impl ModelRow {
             energy_lc_nj: lc.energy_pj() / 1e3,
             energy_vs_fp32: ratio(fp32.energy_pj(), lc.energy_pj()),
             energy_vs_int8: ratio(int8.energy_pj(), lc.energy_pj()),
+            latency_cut_vs_fp32_pct: cut(fp32.cycles_per_image, lc.cycles_per_image),
+            energy_cut_vs_fp32_pct: cut(fp32.energy_pj(), lc.energy_pj()),
+            inferences_per_s: fmax_mhz.map(|f| ratio(f * 1e6, lc.cycles_per_image)),
             acc_float: 100.0 * acc.float,
             acc_int8: 100.0 * acc.int8,
             acc_lc: 100.0 * acc.compressed,
@@ -158,12 +168,14 @@ pub struct ReportData {
     pub sweeps: Vec<SweepTable>,
     /// MAC lanes P.
     pub lanes: usize,
-    /// Decompressor lanes D of the compressed weights (the INT8 baseline has D = P).
+    /// Decompressor lanes D of the compressed weights.
     pub decoders: usize,
-    /// Bandwidth of the table, bytes per cycle.
-    pub bandwidth: f64,
-    /// Memory latency, cycles.
-    pub latency: u32,
+    /// Decompressor lanes of the INT8 and FP32 baselines.
+    pub baseline_decoders: usize,
+    /// The weight memory of the table, in words.
+    pub memory: String,
+    /// Clock of the inferences-per-second column, MHz (none: no column).
+    pub fmax_mhz: Option<f64>,
     /// The energy configuration text (with its sources).
     pub energy_config: String,
 }

@@ -1,6 +1,7 @@
 //! Regressions spread over machines: a shard of the images of a verification run, the JSON
 //! record a run writes, and the merge of the shards' records into the record of the whole run.
 
+use super::device::Memory;
 use super::verify::StoreSummary;
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
@@ -55,6 +56,9 @@ pub struct RunConfig {
     pub mac_lanes: usize,
     /// Decompressor lanes of the compressed store.
     pub decoders: usize,
+    /// Weight memory (`dram`, or `qspi` for the flash top).
+    #[serde(default)]
+    pub memory: Memory,
     /// Weight memory bytes per cycle.
     pub bandwidth: f64,
     /// Weight memory latency, cycles.
@@ -107,8 +111,13 @@ pub struct VerifyRecord {
     pub shard: Option<Shard>,
     /// Images run.
     pub images: usize,
-    /// Images with a mismatch, over both stores.
+    /// Images with a mismatch, over all stores.
     pub mismatches: usize,
+    /// Mean cycles per inference, the weights stored as FP32 (4 bytes each, converted to int8
+    /// at the memory interface).
+    pub cycles_fp32: f64,
+    /// Mean energy per inference, FP32 storage, pJ.
+    pub energy_fp32_pj: f64,
     /// Mean cycles per inference, raw INT8 weights.
     pub cycles_uncompressed: f64,
     /// Mean cycles per inference, LineCompress weights.
@@ -117,6 +126,8 @@ pub struct VerifyRecord {
     pub energy_uncompressed_pj: f64,
     /// Mean energy per inference, LineCompress weights, pJ.
     pub energy_compressed_pj: f64,
+    /// Totals with FP32 storage.
+    pub fp32: StoreTotals,
     /// Totals with raw INT8 weights.
     pub uncompressed: StoreTotals,
     /// Totals with LineCompress weights.
@@ -124,24 +135,26 @@ pub struct VerifyRecord {
 }
 
 impl VerifyRecord {
-    /// The record of `images` images with these totals.
+    /// The record of `images` images with these totals (`[fp32, uncompressed, compressed]`).
     pub fn new(
         config: RunConfig,
         shard: Option<Shard>,
         images: usize,
-        uncompressed: StoreTotals,
-        compressed: StoreTotals,
+        [fp32, uncompressed, compressed]: [StoreTotals; 3],
     ) -> Self {
         let mean = |v: f64| if images == 0 { 0.0 } else { v / images as f64 };
         VerifyRecord {
             config,
             shard,
             images,
-            mismatches: uncompressed.mismatches + compressed.mismatches,
+            mismatches: fp32.mismatches + uncompressed.mismatches + compressed.mismatches,
+            cycles_fp32: mean(fp32.cycles as f64),
+            energy_fp32_pj: mean(fp32.energy_pj),
             cycles_uncompressed: mean(uncompressed.cycles as f64),
             cycles_compressed: mean(compressed.cycles as f64),
             energy_uncompressed_pj: mean(uncompressed.energy_pj),
             energy_compressed_pj: mean(compressed.energy_pj),
+            fp32,
             uncompressed,
             compressed,
         }
@@ -178,18 +191,22 @@ impl VerifyRecord {
                 count - 1
             );
         }
-        let (mut raw, mut lc, mut images) = (StoreTotals::default(), StoreTotals::default(), 0);
+        let mut totals = [StoreTotals::default(); 3];
+        let mut images = 0;
         for r in records {
-            raw.add(&r.uncompressed);
-            lc.add(&r.compressed);
+            for (t, o) in totals
+                .iter_mut()
+                .zip([&r.fp32, &r.uncompressed, &r.compressed])
+            {
+                t.add(o);
+            }
             images += r.images;
         }
         Ok(VerifyRecord::new(
             first.config.clone(),
             None,
             images,
-            raw,
-            lc,
+            totals,
         ))
     }
 }
@@ -207,6 +224,7 @@ mod tests {
             store: "lc-rice-eps2".into(),
             mac_lanes: 4,
             decoders: 4,
+            memory: Memory::Dram,
             bandwidth: 2.0,
             latency: 32,
             host_layers: Vec::new(),
@@ -217,7 +235,12 @@ mod tests {
             cycles: c,
             energy_pj: c as f64 * 0.5,
         };
-        VerifyRecord::new(config, shard, images, t(2 * cycles, 1), t(cycles, 0))
+        VerifyRecord::new(
+            config,
+            shard,
+            images,
+            [t(8 * cycles, 0), t(2 * cycles, 1), t(cycles, 0)],
+        )
     }
 
     #[test]
@@ -235,6 +258,8 @@ mod tests {
         assert_eq!((m.images, m.mismatches, m.shard), (3, 2, None));
         assert_eq!(m.compressed.cycles, 500);
         assert_eq!(m.uncompressed.cycles, 1000);
+        assert_eq!(m.fp32.cycles, 4000);
+        assert_eq!(m.cycles_fp32, 4000.0 / 3.0);
         // Means over the 3 images, not the mean of the two shards' means (175 and 250).
         assert_eq!(m.cycles_compressed, 500.0 / 3.0);
         assert_eq!(m.energy_uncompressed_pj, 500.0 / 3.0);

@@ -3,7 +3,7 @@
 //! both, and total the mismatches, cycles, DRAM bytes and energy.
 
 pub use super::dataset::{prepare, prepare_fashion, PreparedModel};
-use super::device::AccelDevice;
+use super::device::{AccelDevice, Memory};
 use super::dram::DramConfig;
 use super::energy::{EnergyBreakdown, EnergyModel};
 use super::network::{run_image, ImageRun, LayerRecord, Mismatch, RunImageOptions};
@@ -35,7 +35,10 @@ pub struct VerifyOptions {
     /// Decompressor lanes D for the compressed weights (`None`: D = P). The raw INT8 baseline
     /// always runs with D = P: its lanes only pass bytes through.
     pub decoders: Option<usize>,
-    /// The weight memory.
+    /// Where the weights come from: the DRAM model (`dram`) or a QSPI flash on the flash top
+    /// (one decompressor lane for every store).
+    pub memory: Memory,
+    /// The DRAM (for [`Memory::Dram`]).
     pub dram: DramConfig,
     /// Energy constants.
     pub energy: EnergyModel,
@@ -49,12 +52,19 @@ pub struct VerifyOptions {
 }
 
 impl VerifyOptions {
-    /// The lane counts `store` runs with: D = `decoders` for compressed weights, D = P for the raw
-    /// INT8 baseline.
+    /// The lane counts `store` runs with. From DRAM: D = `decoders` for compressed weights, D = P
+    /// for the raw INT8 and FP32 baselines. From the QSPI flash: D = 1 for every store.
     pub fn accel_lanes(&self, store: WeightStore) -> Result<AccelLanes> {
-        let d = match store {
-            WeightStore::Int8 => self.lanes,
-            WeightStore::Compressed { .. } => self.decoders.unwrap_or(self.lanes),
+        let d = match (self.memory, store.is_raw()) {
+            (Memory::Qspi, _) => match self.decoders {
+                None | Some(1) => 1,
+                Some(d) => bail!(
+                    "the QSPI flash feeds one decompressor lane, not {d} (its ~2 bits per clock \
+                     are below what one lane decodes)"
+                ),
+            },
+            (Memory::Dram, true) => self.lanes,
+            (Memory::Dram, false) => self.decoders.unwrap_or(self.lanes),
         };
         AccelLanes::new(self.lanes, d)
     }
@@ -86,6 +96,10 @@ pub struct StoreSummary {
     pub io_cycles_per_image: f64,
     /// Mean DRAM bytes per image.
     pub dram_bytes_per_image: f64,
+    /// Mean flash bytes per image.
+    pub flash_bytes_per_image: f64,
+    /// Flash read commands of the first image.
+    pub flash_commands: u64,
     /// Mean energy per image.
     pub energy_per_image: EnergyBreakdown,
     /// Weight bits stored.
@@ -120,25 +134,43 @@ pub fn verify_store(
     opts: &VerifyOptions,
 ) -> Result<StoreSummary> {
     let plan = NetworkPlan::split(m.qmodel, opts.accel_lanes(store)?, store)?;
+    verify_plan(m, &plan, opts)
+}
+
+/// The options of one image run of `plan`: the DRAM carries the store's traffic scale.
+fn run_options(plan: &NetworkPlan, opts: &VerifyOptions) -> RunImageOptions {
+    RunImageOptions {
+        dram: DramConfig {
+            traffic_scale: opts.dram.traffic_scale * plan.store.traffic_scale(),
+            ..opts.dram
+        },
+        host_fallback: opts.host_fallback,
+        ..Default::default()
+    }
+}
+
+/// Run the images of `m` through the datapath with the weights of `plan` (made for
+/// `m.qmodel` and `opts.accel_lanes(plan.store)`).
+pub fn verify_plan(
+    m: Workload<'_>,
+    plan: &NetworkPlan,
+    opts: &VerifyOptions,
+) -> Result<StoreSummary> {
+    let store = plan.store;
     let n = m.inputs.len();
     if n == 0 {
         bail!("no images to verify");
     }
     let threads = opts.threads.clamp(1, n);
-    let run_opts = RunImageOptions {
-        dram: opts.dram,
-        host_fallback: opts.host_fallback,
-        ..Default::default()
-    };
+    let run_opts = run_options(plan, opts);
     let start = Instant::now();
     let chunk = n.div_ceil(threads);
     let parts: Vec<Result<WorkerResult>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let plan = &plan;
                 let run_opts = &run_opts;
                 s.spawn(move || -> Result<WorkerResult> {
-                    let mut dev = AccelDevice::for_plan(plan)?;
+                    let mut dev = AccelDevice::for_plan_on(plan, opts.memory)?;
                     let mut out = Vec::new();
                     for i in (t * chunk)..((t + 1) * chunk).min(n) {
                         let r = run_image(&mut dev, plan, &m.inputs[i], run_opts)
@@ -175,8 +207,16 @@ pub fn verify_store(
         cycles_per_image: 0.0,
         io_cycles_per_image: 0.0,
         dram_bytes_per_image: 0.0,
+        flash_bytes_per_image: 0.0,
+        flash_commands: runs.first().map_or(0, |(_, r)| {
+            r.layers
+                .iter()
+                .filter_map(|l| l.run)
+                .map(|x| x.flash_commands)
+                .sum()
+        }),
         energy_per_image: EnergyBreakdown::default(),
-        weight_bits: plan.weight_bits(),
+        weight_bits: (plan.weight_bits() as f64 * store.traffic_scale()) as u64,
         layers: runs
             .first()
             .map(|(_, r)| r.layers.clone())
@@ -189,6 +229,7 @@ pub fn verify_store(
         s.cycles_total += r.cycles();
         s.io_cycles_per_image += runs_of().map(|x| x.io_cycles).sum::<u64>() as f64;
         s.dram_bytes_per_image += runs_of().map(|x| x.dram_bytes).sum::<f64>();
+        s.flash_bytes_per_image += runs_of().map(|x| x.flash_bytes).sum::<f64>();
         let energy = opts.energy.total(&r.layers);
         s.energy_total_pj += energy.total();
         s.energy_per_image.add(&energy);
@@ -198,7 +239,7 @@ pub fn verify_store(
                 if s.first_mismatch.is_none() {
                     let mut mm = mm.clone();
                     let record = r.layers.get(mm.layer_index);
-                    mm.vcd = trace_failure(&plan, &m.inputs[*i], &mm, record, opts, &store, *i);
+                    mm.vcd = trace_failure(plan, &m.inputs[*i], &mm, record, opts, *i);
                     s.first_mismatch = Some((*i, mm));
                 }
             }
@@ -217,16 +258,8 @@ pub fn verify_store(
     s.cycles_per_image = s.cycles_total as f64 * k;
     s.io_cycles_per_image *= k;
     s.dram_bytes_per_image *= k;
-    let e = &mut s.energy_per_image;
-    for v in [
-        &mut e.mac_pj,
-        &mut e.decoder_pj,
-        &mut e.requant_pj,
-        &mut e.sram_pj,
-        &mut e.dram_pj,
-    ] {
-        *v *= k;
-    }
+    s.flash_bytes_per_image *= k;
+    s.energy_per_image.scale(k);
     Ok(s)
 }
 
@@ -252,20 +285,19 @@ fn trace_failure(
     m: &Mismatch,
     record: Option<&LayerRecord>,
     opts: &VerifyOptions,
-    store: &WeightStore,
     image: usize,
 ) -> Option<PathBuf> {
     let layer = m.layer_index;
-    let path = opts
-        .vcd_dir
-        .join(format!("{}_image{image}_layer{layer}.vcd", store.label()));
+    let path = opts.vcd_dir.join(format!(
+        "{}_image{image}_layer{layer}.vcd",
+        plan.store.label()
+    ));
     let run = || -> Result<()> {
-        let mut dev = AccelDevice::for_plan(plan)?;
+        let mut dev = AccelDevice::for_plan_on(plan, opts.memory)?;
         let o = RunImageOptions {
-            dram: opts.dram,
             trace_layer: Some((layer, path.clone())),
             trace_window: record.and_then(|r| failure_window(r, m, opts.lanes)),
-            host_fallback: opts.host_fallback,
+            ..run_options(plan, opts)
         };
         run_image(&mut dev, plan, input, &o)?;
         Ok(())

@@ -5,7 +5,7 @@
 //! scales are the same for every method and are left out): FP32 is 32 bits per weight.
 
 use crate::codec::{Mode, Strategy};
-use crate::container::{compress_layer, CompressOptions};
+use crate::container::{compress_layer, CompressOptions, Container, Layer};
 use crate::model::graph::Graph;
 use crate::quant::{quantize_per_channel, Quantized};
 use lc_format::{Profile, DEFAULT_PROFILE};
@@ -119,28 +119,77 @@ pub fn layer_variant(
             })
         }
         Method::LineCompress { mode, eps } => {
-            let q = quantize_per_channel(data, dims, codec.bits)?;
-            let opts = CompressOptions {
-                profile: codec.profile.clone(),
-                mode,
-                eps,
-                lanes: codec.lanes,
-                strategy: codec.strategy,
-            };
-            let err = |reason: String| EvalError::Compress {
+            let (q, layer) = compressed_layer(name, data, dims, mode, eps, codec)?;
+            let values = layer.decode().map_err(|(lane, e)| EvalError::Compress {
                 layer: name.to_string(),
-                reason,
-            };
-            let layer = compress_layer(name, &q, &opts).map_err(|e| err(e.to_string()))?;
-            let values = layer
-                .decode()
-                .map_err(|(lane, e)| err(format!("lane {lane}: {e}")))?;
+                reason: format!("lane {lane}: {e}"),
+            })?;
             Ok(LayerVariant {
                 weights: Quantized { values, ..q },
                 bits: layer.total_bits(),
             })
         }
     }
+}
+
+/// One layer's float weights quantized to `codec.bits` and compressed with `mode` and `eps`:
+/// the quantized weights and the container layer.
+fn compressed_layer(
+    name: &str,
+    data: &[f32],
+    dims: &[usize],
+    mode: Mode,
+    eps: u16,
+    codec: CodecSettings,
+) -> Result<(Quantized, Layer), EvalError> {
+    let q = quantize_per_channel(data, dims, codec.bits)?;
+    let opts = CompressOptions {
+        profile: codec.profile.clone(),
+        mode,
+        eps,
+        lanes: codec.lanes,
+        strategy: codec.strategy,
+    };
+    let layer = compress_layer(name, &q, &opts).map_err(|e| EvalError::Compress {
+        layer: name.to_string(),
+        reason: e.to_string(),
+    })?;
+    Ok((q, layer))
+}
+
+/// The container of `graph`'s weight layers, each compressed with its LineCompress method
+/// (what `eval` evaluated), packed for `word_bits`-bit words.
+pub fn model_container(
+    graph: &Graph,
+    methods: &[Method],
+    codec: CodecSettings,
+    word_bits: u8,
+) -> Result<Container, EvalError> {
+    let layers = graph.weight_layers();
+    if methods.len() != layers.len() {
+        return Err(EvalError::Invalid(format!(
+            "{} methods for {} layers",
+            methods.len(),
+            layers.len()
+        )));
+    }
+    let layers = layers
+        .iter()
+        .zip(methods)
+        .map(|(l, &m)| match m {
+            Method::LineCompress { mode, eps } => {
+                compressed_layer(l.name, &l.weight.data, &l.weight.shape, mode, eps, codec)
+                    .map(|(_, layer)| layer)
+            }
+            other => Err(EvalError::Invalid(format!(
+                "layer {}: {} weights are not LineCompress streams and cannot be saved as a \
+                 container",
+                l.name,
+                other.label()
+            ))),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Container { word_bits, layers })
 }
 
 /// Per-channel uniform quantization to `bits` (2..=16; below the codec's 4-bit minimum the
