@@ -2,7 +2,7 @@
 CARGO ?= cargo
 BIN := target/release/linecompress
 
-.PHONY: help setup build demo test lint fmt bench fuzz models rtl synth clean
+.PHONY: help setup build demo test lint fmt bench fuzz models rtl synth fpga clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -40,6 +40,9 @@ synth: setup build ## Yosys synth_ice40 + nextpnr-ice40: 4-lane decompressor and
 	$(BIN) synth --design decompressor --lanes 4 --target hx8k --out out/synth
 	$(BIN) synth --design accel --lanes 4 --target hx8k --out out/synth/accel
 	$(BIN) synth --design qspi --target up5k --out out/synth/qspi
+
+fpga: setup build ## the UP5K accelerator on the iCEBreaker: place and route, pcf and bitstream in out/fpga
+	$(BIN) synth --design accel --target up5k --out out/fpga
 
 models: ## fetch pretrained ONNX models into ~/.cache/linecompress
 	./models/fetch.sh

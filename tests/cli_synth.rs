@@ -25,11 +25,21 @@ fn synth_with_env(env: &[(&str, &str)], args: &[&str]) -> Output {
 /// Whether `tool` (or the binary its environment variable names) runs; when it does not, the
 /// test is skipped, or fails under CI=true.
 fn have(tool: &str, env: &str, version_arg: &str) -> bool {
+    available(tool, env, version_arg, true)
+}
+
+/// Whether `tool` starts at all (icepack has no argument that exits successfully); as [`have`]
+/// otherwise.
+fn starts(tool: &str, env: &str) -> bool {
+    available(tool, env, "-h", false)
+}
+
+fn available(tool: &str, env: &str, arg: &str, must_succeed: bool) -> bool {
     let bin = std::env::var(env).unwrap_or_else(|_| tool.to_string());
     let ok = Command::new(&bin)
-        .arg(version_arg)
+        .arg(arg)
         .output()
-        .is_ok_and(|o| o.status.success());
+        .is_ok_and(|o| o.status.success() || !must_succeed);
     if !ok {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
@@ -43,8 +53,13 @@ fn have(tool: &str, env: &str, version_arg: &str) -> bool {
 /// Run synth with `--json` and return the object, checking the key order and `report.json`.
 fn synth_json(args: &[&str]) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
+    synth_json_in(args, dir.path())
+}
+
+/// [`synth_json`] writing into `dir`.
+fn synth_json_in(args: &[&str], dir: &std::path::Path) -> serde_json::Value {
     let mut all = args.to_vec();
-    all.extend(["--json", "--out", dir.path().to_str().unwrap()]);
+    all.extend(["--json", "--out", dir.to_str().unwrap()]);
     let out = cli(&[&["synth"], all.as_slice()].concat());
     assert!(
         out.status.success(),
@@ -66,7 +81,7 @@ fn synth_json(args: &[&str]) -> serde_json::Value {
     assert_eq!(at[0], 1, "design first: {stdout}");
     assert!(at.windows(2).all(|w| w[0] < w[1]), "key order: {stdout}");
     let saved: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(saved, v, "report.json differs from stdout");
     v
 }
@@ -134,7 +149,7 @@ fn bad_arguments_fail_cleanly() {
     assert_clean_failure(&indivisible, "D must divide P");
     let reader_lanes = run(&["--design", "qspi", "--lanes", "2", "--target", "up5k"]);
     assert_clean_failure(&reader_lanes, "--lanes");
-    let no_lanes = run(&["--design", "accel", "--target", "up5k"]);
+    let no_lanes = run(&["--design", "decompressor", "--target", "up5k"]);
     let err = String::from_utf8_lossy(&no_lanes.stderr);
     assert_eq!(
         no_lanes.status.code(),
@@ -142,6 +157,9 @@ fn bad_arguments_fail_cleanly() {
         "clap asks for --lanes: {err}"
     );
     assert!(err.contains("--lanes"), "{err}");
+    // Without --lanes the accelerator is only the UP5K board build.
+    let accel_no_lanes = run(&["--design", "accel", "--target", "hx8k"]);
+    assert_clean_failure(&accel_no_lanes, "--lanes");
     for bad in [
         ["--design", "cpu", "--lanes", "1", "--target", "generic"],
         ["--design", "accel", "--lanes", "1", "--target", "ecp5"],
@@ -252,4 +270,49 @@ fn up5k_qspi_reader_places_and_routes() {
         assert_eq!(v[k], 0, "{k} of the reader");
     }
     assert_eq!(v["fits"], true, "{v}");
+}
+
+#[test]
+fn up5k_board_places_and_writes_a_bitstream() {
+    if !have("yosys", "YOSYS", "-V")
+        || !have("nextpnr-ice40", "NEXTPNR_ICE40", "--version")
+        || !starts("icepack", "ICEPACK")
+    {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let v = synth_json_in(&["--design", "accel", "--target", "up5k"], dir.path());
+    assert_eq!(v["design"], "accel");
+    assert_eq!(v["top"], "lc_up5k_board");
+    assert_eq!(
+        (v["lanes"].as_u64(), v["mac_lanes"].as_u64()),
+        (Some(1), Some(6))
+    );
+    // Activations in two SPRAM blocks; six MAC lanes and the requantizer's two multiplies on
+    // the eight DSPs; weight banks and parameters within the 30 EBR.
+    assert_eq!(v["spram"], 2, "{v}");
+    assert_eq!(v["dsp"], 8, "{v}");
+    assert!(v["bram"].as_u64().unwrap() <= 30, "{v}");
+    assert_eq!(v["fits"], true, "{v}");
+    let board = &v["board"];
+    let bin = std::path::Path::new(board["bitstream"].as_str().expect("a bitstream"));
+    assert!(
+        std::fs::metadata(bin).is_ok_and(|m| m.len() > 100_000),
+        "{}",
+        bin.display()
+    );
+    let pcf = std::fs::read_to_string(board["pcf"].as_str().unwrap()).unwrap();
+    for pin in [
+        "clk_12m 35",
+        "flash_sck 15",
+        "flash_cs_n 16",
+        "flash_io[0] 14",
+    ] {
+        assert!(pcf.contains(pin), "{pin} in {pcf}");
+    }
+    let fmax = v["fmax_mhz"].as_f64().unwrap();
+    assert_eq!(
+        board["timing_met"],
+        fmax >= board["clock_mhz"].as_f64().unwrap()
+    );
 }

@@ -1,9 +1,14 @@
 //! The requantization block in rust-hdl simulation against the formula of docs/GOLDEN_MODEL.md:
 //! `clamp((a * mult + 2^(shift-1)) >> shift, lo, hi)` with `a = acc + bias` (int32 wrapping),
-//! PReLU taking the second multiplier for a negative `a`.
+//! PReLU taking the second multiplier for a negative `a`; one value per clock through the
+//! pipeline, each with its write tag.
 
-use lc_hw::accel::requant::RequantUnit;
+use lc_hw::accel::requant::{RequantUnit, LATENCY};
 use rust_hdl::prelude::*;
+use std::collections::VecDeque;
+
+mod common;
+use common::clock_edge;
 
 /// A small deterministic generator (xorshift64).
 struct Gen(u64);
@@ -27,45 +32,100 @@ fn reference(acc: i32, bias: i32, m: (i32, u32), n: (i32, u32), prelu: bool, lo:
     (p >> shift).clamp(lo as i64, hi as i64) as i8
 }
 
+/// One value through the unit: its inputs, tag and expected result.
+struct Case {
+    acc: i32,
+    bias: i32,
+    m: (i32, u32),
+    n: (i32, u32),
+    write: bool,
+    addr: u64,
+}
+
 #[test]
-fn requant_block_matches_the_formula() {
+fn requant_pipeline_matches_the_formula_one_value_per_clock() {
     let mut uut = RequantUnit::default();
     uut.connect_all();
     let mut g = Gen(0x9e37_79b9_7f4a_7c15);
     let edges = [i32::MIN, i32::MIN + 1, -1, 0, 1, i32::MAX];
-    for i in 0..3000 {
-        let acc = if i % 5 == 0 {
-            edges[g.range(0, 5) as usize]
-        } else {
-            g.next() as i32
-        };
-        let bias = if i % 7 == 0 {
-            edges[g.range(0, 5) as usize]
-        } else {
-            g.range(-100_000, 100_000) as i32
-        };
-        let pick = |g: &mut Gen| (g.range(-32767, 32767) as i32, g.range(1, 46) as u32);
-        let (m, n) = (pick(&mut g), pick(&mut g));
+    let tick = |u: &mut RequantUnit| clock_edge(u, |u, c| u.clock.next = Clock { clk: c });
+    let mut checked = 0;
+    for _ in 0..60 {
+        // PReLU and the clamp bounds are layer registers: fixed for a batch.
         let prelu = g.next().is_multiple_of(2);
         let (mut lo, mut hi) = (g.next() as i8, g.next() as i8);
         if lo > hi {
             std::mem::swap(&mut lo, &mut hi);
         }
-        uut.acc.next = (acc as u32 as u64).into();
-        uut.bias.next = (bias as u32 as u64).into();
-        uut.mult.next = (m.0 as u16 as u64).into();
-        uut.shift.next = (m.1 as u64).into();
-        uut.nmult.next = (n.0 as u16 as u64).into();
-        uut.nshift.next = (n.1 as u64).into();
         uut.prelu.next = prelu;
         uut.lo.next = (lo as u8 as u64).into();
         uut.hi.next = (hi as u8 as u64).into();
-        assert!(simulate(&mut uut, 100), "the block settles");
-        let got = uut.y.val().to_u64() as u8 as i8;
-        let want = reference(acc, bias, m, n, prelu, lo, hi);
-        assert_eq!(
-            got, want,
-            "acc {acc} bias {bias} m {m:?} n {n:?} prelu {prelu} [{lo}, {hi}]"
-        );
+        let mut flight: VecDeque<Case> = VecDeque::new();
+        for i in 0..50 + LATENCY {
+            let c = Case {
+                acc: if i % 5 == 0 {
+                    edges[g.range(0, 5) as usize]
+                } else {
+                    g.next() as i32
+                },
+                bias: if i % 7 == 0 {
+                    edges[g.range(0, 5) as usize]
+                } else {
+                    g.range(-100_000, 100_000) as i32
+                },
+                m: (g.range(-32767, 32767) as i32, g.range(1, 46) as u32),
+                n: (g.range(-32767, 32767) as i32, g.range(1, 46) as u32),
+                // Some clocks carry no value: the flag must not appear at the output.
+                write: i < 50 && !g.next().is_multiple_of(4),
+                addr: g.next() & 0xffff,
+            };
+            uut.acc.next = (c.acc as u32 as u64).into();
+            uut.bias.next = (c.bias as u32 as u64).into();
+            uut.mult.next = (c.m.0 as u16 as u64).into();
+            uut.shift.next = (c.m.1 as u64).into();
+            uut.nmult.next = (c.n.0 as u16 as u64).into();
+            uut.nshift.next = (c.n.1 as u64).into();
+            uut.in_write.next = c.write;
+            uut.in_addr.next = c.addr.into();
+            flight.push_back(c);
+            tick(&mut uut);
+            if flight.len() == LATENCY {
+                let c = flight.pop_front().unwrap();
+                assert_eq!(uut.out_write.val(), c.write, "write flag of value {i}");
+                if c.write {
+                    assert_eq!(uut.out_addr.val().to_u64(), c.addr);
+                    let got = uut.y.val().to_u64() as u8 as i8;
+                    let want = reference(c.acc, c.bias, c.m, c.n, prelu, lo, hi);
+                    assert_eq!(
+                        got, want,
+                        "acc {} bias {} m {:?} n {:?} prelu {prelu} [{lo}, {hi}]",
+                        c.acc, c.bias, c.m, c.n
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 2000, "{checked} values checked");
+}
+
+#[test]
+fn clear_drops_the_values_in_flight() {
+    let mut uut = RequantUnit::default();
+    uut.connect_all();
+    let tick = |u: &mut RequantUnit| clock_edge(u, |u, c| u.clock.next = Clock { clk: c });
+    uut.shift.next = 1u64.into();
+    uut.in_write.next = true;
+    for _ in 0..LATENCY - 1 {
+        tick(&mut uut);
+    }
+    assert!(uut.busy.val(), "values in flight");
+    uut.in_write.next = false;
+    uut.clear.next = true;
+    tick(&mut uut);
+    uut.clear.next = false;
+    for _ in 0..LATENCY {
+        assert!(!uut.out_write.val() && !uut.busy.val());
+        tick(&mut uut);
     }
 }

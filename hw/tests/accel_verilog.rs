@@ -2,9 +2,10 @@
 //! `verilator --lint-only -Wall` with the shipped waivers (skipped when Verilator is absent, failing under CI).
 
 use lc_format::Profile;
+use lc_hw::accel::board::{board_top, COMMANDS, NARROW};
 use lc_hw::accel::emit::{emit_accel, generate_accel};
 use lc_hw::accel::flash_top::{emit_flash_accel, generate_flash_accel};
-use lc_hw::accel::AccelLanes;
+use lc_hw::accel::{generate_accel_in, AccelLanes, UP5K};
 use lc_hw::PortDirection;
 
 mod common;
@@ -82,6 +83,7 @@ fn verilog_is_lint_clean() {
         (&shipped, 4, 1),
         (&shipped, 4, 2),
         (&full, 4, 4),
+        (&shipped, UP5K.mac_lanes, UP5K.dec_lanes),
     ] {
         let rtl = emit_accel(profile, AccelLanes::new(p, d).unwrap(), &dir).unwrap();
         common::assert_lint_clean(&verilator, &rtl);
@@ -91,6 +93,104 @@ fn verilog_is_lint_clean() {
         common::assert_lint_clean(&verilator, &rtl);
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_up5k_build_keeps_its_activations_in_two_sprams() {
+    let shipped = Profile::default_profile();
+    let (v, m) = generate_accel_in(&shipped, UP5K.lanes().unwrap(), UP5K.memory).unwrap();
+    assert_eq!(m.top, "lc_accel_p6_d1_spram");
+    // Two 32 KiB blocks for synthesis, their behavioural model for simulation.
+    assert_eq!(v.matches("SB_SPRAM256KA ram").count(), 2);
+    assert_eq!(v.matches("`ifdef VERILATOR").count(), 2);
+    // The generic build has none.
+    let (g, _) = generate_accel(&shipped, AccelLanes::new(4, 1).unwrap()).unwrap();
+    assert!(!g.contains("SB_SPRAM256KA"));
+}
+
+#[test]
+fn the_board_chain_drives_every_host_input_once() {
+    let shipped = Profile::default_profile();
+    let core = generate_accel_in(&shipped, UP5K.lanes().unwrap(), UP5K.memory).unwrap();
+    let (_, accel) = lc_hw::accel::wrap_with_flash(core).unwrap();
+    let board = board_top(&accel, 18.0).unwrap();
+    assert!(board.pll.unwrap().mhz <= 18.0);
+    assert!(board.verilog.contains("SB_PLL40_PAD"));
+    let direct = board_top(&accel, 12.0).unwrap();
+    assert!(direct.pll.is_none() && direct.verilog.contains("wire clock = clk_12m;"));
+    // Every host-driven accelerator input has a field; the layer fields do not overlap each
+    // other, the idle-only (activation, parameter) fields overlay only layer registers.
+    let persistent: Vec<_> = board
+        .fields
+        .iter()
+        .filter(|f| {
+            COMMANDS.contains(&f.name.as_str())
+                || !(f.name.starts_with("act_") || f.name.starts_with("prm_"))
+        })
+        .collect();
+    for p in accel
+        .ports
+        .iter()
+        .filter(|p| p.direction == PortDirection::Input)
+    {
+        let stream = ["clock", "flash_req_valid", "flash_io_in"].contains(&p.name.as_str());
+        let found = board.fields.iter().any(|f| f.name == p.name);
+        assert_eq!(found, !stream, "{}", p.name);
+    }
+    for (i, a) in persistent.iter().enumerate() {
+        for b in &persistent[i + 1..] {
+            let apart = a.offset + a.width <= b.offset || b.offset + b.width <= a.offset;
+            assert!(apart, "{} and {} overlap", a.name, b.name);
+        }
+    }
+    let lay_end = persistent
+        .iter()
+        .filter(|f| f.name.starts_with("lay_"))
+        .map(|f| f.offset + f.width)
+        .max()
+        .unwrap();
+    let lay_start = persistent
+        .iter()
+        .filter(|f| f.name.starts_with("lay_"))
+        .map(|f| f.offset)
+        .min()
+        .unwrap();
+    for f in board.fields.iter().filter(|f| !persistent.contains(f)) {
+        assert!(
+            f.offset >= lay_start && f.offset + f.width <= lay_end,
+            "{}",
+            f.name
+        );
+    }
+    assert_eq!(
+        board
+            .fields
+            .iter()
+            .take(COMMANDS.len())
+            .map(|f| f.offset)
+            .collect::<Vec<_>>(),
+        (0..COMMANDS.len()).collect::<Vec<_>>()
+    );
+    // Narrowed fields take their chain width.
+    let in_h = board.fields.iter().find(|f| f.name == "lay_in_h").unwrap();
+    assert_eq!(
+        in_h.width,
+        NARROW.iter().find(|n| n.0 == "lay_in_h").unwrap().1
+    );
+    let decl = format!("reg [{}:0] chain", board.chain_bits() - 1);
+    assert!(board.verilog.contains(&decl), "{decl}");
+    // The iCEBreaker pins: 12 MHz clock on 35, flash SCK 15, CS# 16, IO0..IO3 on 14, 17, 12, 13.
+    for pin in [
+        "clk_12m 35",
+        "flash_sck 15",
+        "flash_cs_n 16",
+        "flash_io[0] 14",
+        "flash_io[1] 17",
+        "flash_io[2] 12",
+        "flash_io[3] 13",
+    ] {
+        assert!(board.pcf.contains(&format!("set_io {pin}\n")), "{pin}");
+    }
 }
 
 #[test]

@@ -52,3 +52,15 @@ fn flash_accelerator_top() {
         generate_flash_accel(&Profile::default_profile(), AccelLanes::new(4, 1).unwrap()).unwrap();
     check(&format!("{}.v", m.top), &verilog);
 }
+
+#[test]
+fn up5k_accelerator_top() {
+    let up5k = lc_hw::accel::UP5K;
+    let (verilog, m) = lc_hw::accel::generate_accel_in(
+        &Profile::default_profile(),
+        up5k.lanes().unwrap(),
+        up5k.memory,
+    )
+    .unwrap();
+    check(&format!("{}.v", m.top), &verilog);
+}

@@ -9,9 +9,11 @@
 //! * [`flash`]: behavioural QSPI flash (Fast Read Quad Output) for the flash reader's tests.
 //! * [`dut`]: the pins and clocking interface shared by both simulations.
 //! * [`synth`]: the Yosys / nextpnr flow.
+//! * [`board`]: the same flow on the UP5K board top, with pin constraints and a bitstream.
 //! * [`accel`]: the accelerator datapath: whole CNNs layer by layer against the golden model.
 
 pub mod accel;
+pub mod board;
 pub mod check;
 pub mod driver;
 pub mod dut;

@@ -227,6 +227,9 @@ pub struct SynthOptions {
     pub target: Target,
     /// Output directory (Verilog, scripts, logs, harness, `report.json`).
     pub out_dir: PathBuf,
+    /// Synthesise the board top of the UP5K design point (accelerator, QSPI reader, PLL, pins)
+    /// instead of the design in the timing harness (`--design accel --target up5k` only).
+    pub board: bool,
 }
 
 /// Cell counts of a synthesised top, from Yosys `stat`.
@@ -308,12 +311,17 @@ pub struct SynthReport {
     pub cells_by_type: BTreeMap<String, u64>,
     /// Place and route of the harness (iCE40 targets).
     pub place_and_route: Option<PlaceAndRoute>,
+    /// The board build (`board`): clock, host chain, pin constraints and bitstream.
+    pub board: Option<crate::board::BoardReport>,
     /// Wall time of the whole flow, seconds.
     pub seconds: f64,
 }
 
 /// Run the flow; write everything, `report.json` included, into `opts.out_dir`.
 pub fn run_synth(opts: &SynthOptions) -> Result<SynthReport> {
+    if opts.board {
+        return crate::board::run_board(opts);
+    }
     let start = Instant::now();
     let device = opts.target.device();
     let yosys = YOSYS.locate()?;
@@ -359,7 +367,18 @@ pub fn run_synth(opts: &SynthOptions) -> Result<SynthReport> {
                 },
             )?;
             let log = out.join(format!("nextpnr.{}.log", target.name()));
-            Some(place_and_route(&nextpnr, device, &harness_json, &log)?)
+            Some(place_and_route(
+                &nextpnr,
+                &PnrJob {
+                    device,
+                    json: &harness_json,
+                    log: &log,
+                    clock: HARNESS_CLOCK,
+                    freq_mhz: 12.0,
+                    pcf: None,
+                    asc: None,
+                },
+            )?)
         }
         _ => None,
     };
@@ -379,6 +398,7 @@ pub fn run_synth(opts: &SynthOptions) -> Result<SynthReport> {
         cells: stat.cells,
         cells_by_type: stat.cells_by_type,
         place_and_route: pnr.map(|(pnr, _)| pnr),
+        board: None,
         seconds: start.elapsed().as_secs_f64(),
     };
     let path = out.join("report.json");
@@ -388,7 +408,7 @@ pub fn run_synth(opts: &SynthOptions) -> Result<SynthReport> {
 }
 
 /// Print a progress line on stderr around a long step.
-fn step<T>(what: &str, log: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
+pub(crate) fn step<T>(what: &str, log: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
     eprintln!("synth: {what} (log: {})", log.display());
     let start = Instant::now();
     let result = f();
@@ -402,19 +422,19 @@ fn step<T>(what: &str, log: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
 }
 
 /// One Yosys run.
-struct YosysJob<'a> {
-    top: &'a str,
-    target: Target,
-    verilog: &'a [PathBuf],
+pub(crate) struct YosysJob<'a> {
+    pub top: &'a str,
+    pub target: Target,
+    pub verilog: &'a [PathBuf],
     /// Netlists already synthesised (Yosys JSON), read alongside the Verilog.
-    netlists: &'a [PathBuf],
+    pub netlists: &'a [PathBuf],
     /// Where to write the synthesised netlist, if wanted.
-    json: Option<&'a Path>,
-    out: &'a Path,
+    pub json: Option<&'a Path>,
+    pub out: &'a Path,
 }
 
 /// Render the Yosys script, run it and read the statistics.
-fn run_yosys(yosys: &str, job: &YosysJob) -> Result<Stat> {
+pub(crate) fn run_yosys(yosys: &str, job: &YosysJob) -> Result<Stat> {
     let base = format!("{}.{}", job.top, job.target.name());
     let script = job.out.join(format!("{base}.ys"));
     let stat = job.out.join(format!("{base}.stat.json"));
@@ -469,7 +489,7 @@ fn run_yosys(yosys: &str, job: &YosysJob) -> Result<Stat> {
 }
 
 /// The last line of a tool log that reports an error.
-fn last_error(log: &str) -> Option<&str> {
+pub(crate) fn last_error(log: &str) -> Option<&str> {
     log.lines()
         .rev()
         .map(str::trim)
@@ -507,31 +527,43 @@ pub fn parse_stat(text: &str) -> Result<Stat> {
     Ok(s)
 }
 
-/// Place and route the synthesised harness; a design too large for the device is a result
+/// One nextpnr-ice40 run.
+pub(crate) struct PnrJob<'a> {
+    pub device: Device,
+    /// The synthesised netlist.
+    pub json: &'a Path,
+    pub log: &'a Path,
+    /// Name of the clock net whose Fmax is reported.
+    pub clock: &'a str,
+    /// Clock constraint in MHz.
+    pub freq_mhz: f64,
+    /// Pin constraints; without them every I/O is placed freely.
+    pub pcf: Option<&'a Path>,
+    /// Where to write the placed and routed design (for icepack).
+    pub asc: Option<&'a Path>,
+}
+
+/// Place and route a synthesised netlist; a design too large for the device is a result
 /// (`failure` set), not an error. Also returns Fmax when it placed and routed.
-fn place_and_route(
-    nextpnr: &str,
-    device: Device,
-    json: &Path,
-    log: &Path,
-) -> Result<(PlaceAndRoute, Option<f64>)> {
+pub(crate) fn place_and_route(nextpnr: &str, job: &PnrJob) -> Result<(PlaceAndRoute, Option<f64>)> {
+    let (device, log) = (job.device, job.log);
     let name = format!("iCE40 {} ({})", device.part.to_uppercase(), device.package);
     let run = step(&format!("nextpnr-ice40 on {name}"), log, || {
-        Command::new(nextpnr)
-            .arg(format!("--{}", device.part))
+        let mut cmd = Command::new(nextpnr);
+        cmd.arg(format!("--{}", device.part))
             .args(["--package", device.package])
             .arg("--json")
-            .arg(json)
-            .args([
-                "--pcf-allow-unconstrained",
-                "--timing-allow-fail",
-                "--freq",
-                "12",
-                "--seed",
-                "1",
-                "-q",
-                "-l",
-            ])
+            .arg(job.json);
+        match job.pcf {
+            Some(pcf) => cmd.arg("--pcf").arg(pcf),
+            None => cmd.arg("--pcf-allow-unconstrained"),
+        };
+        if let Some(asc) = job.asc {
+            cmd.arg("--asc").arg(asc);
+        }
+        cmd.args(["--timing-allow-fail", "--freq"])
+            .arg(format!("{}", job.freq_mhz))
+            .args(["--seed", "1", "-q", "-l"])
             .arg(log)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -553,7 +585,7 @@ fn place_and_route(
         );
     };
     let fmax = if failure.is_none() {
-        parse_fmax(&text, HARNESS_CLOCK)
+        parse_fmax(&text, job.clock)
     } else {
         None
     };

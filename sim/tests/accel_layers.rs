@@ -134,11 +134,17 @@ fn check(model: &QModel, input: &QTensor, dram: DramConfig) -> Vec<u64> {
 /// Run `model` on `input` with compressed weights on `d` decompressor lanes feeding the 4 MAC
 /// lanes; returns the datapath cycles.
 fn check_split(model: &QModel, input: &QTensor, d: usize, dram: DramConfig) -> u64 {
+    check_on(model, input, AccelLanes::new(LANES, d).unwrap(), dram)
+}
+
+/// Run `model` on `input` with compressed weights on the build with `split`; returns the
+/// datapath cycles.
+fn check_on(model: &QModel, input: &QTensor, split: AccelLanes, dram: DramConfig) -> u64 {
+    let d = split.dec();
     let store = WeightStore::Compressed {
         mode: Mode::Rice,
         eps: 1,
     };
-    let split = AccelLanes::new(LANES, d).unwrap();
     let plan = NetworkPlan::split(model, split, store).unwrap();
     let mut dev = AccelDevice::for_plan(&plan).unwrap();
     let opts = RunImageOptions {
@@ -212,6 +218,45 @@ fn fewer_decompressor_lanes_are_bit_exact() {
     let opts = RunImageOptions::default();
     let err = run_image(&mut dev, &plan, &x, &opts).unwrap_err();
     assert!(err.to_string().contains("D = 2"), "{err}");
+}
+
+#[test]
+fn the_up5k_build_is_bit_exact() {
+    // Six MAC lanes, one decompressor lane, the activations in single-port RAM: every drain write
+    // holds the issue for a clock. Short kernels (K < P + 2), partial groups, padding, strides
+    // and a dense layer, under random memory latency.
+    let mut rng = StdRng::seed_from_u64(11);
+    let up5k = lc_hw::accel::UP5K.lanes().unwrap();
+    let jitter = DramConfig {
+        jitter: 30,
+        queue_words: 2,
+        seed: 4,
+        ..Default::default()
+    };
+    let cases: [ConvCase; 4] = [
+        (1, 12, 12, 6, [5, 5], [1, 1], [2, 2, 2, 2]),
+        (3, 9, 9, 13, [3, 3], [2, 2], [1, 1, 1, 1]),
+        (2, 6, 6, 9, [1, 1], [1, 1], [0, 0, 0, 0]),
+        (4, 7, 7, 5, [1, 1], [2, 1], [1, 0, 0, 1]),
+    ];
+    for (in_c, h, w, out_c, kernel, stride, pads) in cases {
+        let op = conv_op(&mut rng, in_c, out_c, kernel, stride, pads);
+        let model = one_layer(op, vec![in_c, h, w]);
+        let x = random_input(&mut rng, &[in_c, h, w]);
+        check_on(&model, &x, up5k, jitter);
+    }
+    for (inputs, outputs) in [(50, 10), (3, 7)] {
+        let op = QOp::Dense(weighted(
+            &mut rng,
+            vec![outputs, inputs],
+            Act::Clamp,
+            -128,
+            127,
+        ));
+        let model = one_layer(op, vec![inputs]);
+        let x = random_input(&mut rng, &[inputs]);
+        check_on(&model, &x, up5k, jitter);
+    }
 }
 
 #[test]

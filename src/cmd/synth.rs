@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use lc_sim::synth::{run_synth, Design, SynthOptions, SynthReport, Target};
 
@@ -14,8 +14,10 @@ pub struct Args {
     /// reader.
     #[arg(long, value_parser = choice(&Design::ALL, Design::name))]
     pub design: Design,
-    /// Decompressor lanes (required for decompressor and accel; the QSPI reader has none).
-    #[arg(long, required_if_eq_any([("design", "decompressor"), ("design", "accel")]))]
+    /// Decompressor lanes (required for decompressor, and for accel except on up5k, where
+    /// leaving out --lanes and --mac-lanes builds the board top of the UP5K design point:
+    /// accelerator, QSPI flash reader, PLL, iCEBreaker pins and bitstream).
+    #[arg(long, required_if_eq("design", "decompressor"))]
     pub lanes: Option<usize>,
     /// MAC lanes of the accelerator (default: --lanes; only equal counts are generated today).
     #[arg(long)]
@@ -54,9 +56,17 @@ pub fn run(args: &Args) -> Result<()> {
             .as_deref()
             .unwrap_or(lc_format::DEFAULT_PROFILE),
     )?;
+    let board = args.design == Design::Accel
+        && args.target == Target::Up5k
+        && args.lanes.is_none()
+        && args.mac_lanes.is_none();
+    if args.design == Design::Accel && !board && args.lanes.is_none() {
+        bail!("--design accel needs --lanes (except on --target up5k, the board build)");
+    }
     let report = run_synth(&SynthOptions {
         design: args.design,
         lanes: args.lanes.unwrap_or(1),
+        board,
         mac_lanes: args.mac_lanes,
         profile,
         target: args.target,
@@ -87,9 +97,29 @@ fn table(r: &SynthReport) -> String {
     let fmax = r
         .fmax_mhz
         .map_or_else(|| "-".to_string(), |f| format!("{f:.1} MHz"));
+    let mut board = String::new();
+    if let Some(b) = &r.board {
+        let cells = r.place_and_route.as_ref().and_then(|p| {
+            p.utilisation
+                .iter()
+                .find(|u| u.resource == "ICESTORM_LC")
+                .map(|u| format!("{} of {}", u.used, u.available))
+        });
+        board = format!(
+            "LC      {}\nclock   {:.2} MHz, timing {}\nchain   {} bits\npcf     {}\nbitstream {}\n",
+            cells.unwrap_or_else(|| "-".into()),
+            b.clock_mhz,
+            if b.timing_met { "met" } else { "NOT met" },
+            b.chain_bits,
+            b.pcf.display(),
+            b.bitstream
+                .as_ref()
+                .map_or_else(|| "-".to_string(), |p| p.display().to_string())
+        );
+    }
     format!(
         "design  {} ({})\ntarget  {}\nLUT4    {}\ncarry   {}\nFF      {}\n\
-         BRAM    {}\nSPRAM   {}\nDSP     {}\nfits    {fits}\nFmax    {fmax}\ntime    {:.0} s\n",
+         BRAM    {}\nSPRAM   {}\nDSP     {}\nfits    {fits}\nFmax    {fmax}\n{board}time    {:.0} s\n",
         r.design.name(),
         r.top,
         r.target.name(),

@@ -3,8 +3,9 @@
 //! product per `step`, and says for the current product which weight to read, which activation
 //! to read (and whether it lies in the padding), and where the finished position goes.
 //!
-//! The counters carry in a chain (`wrap_kx` .. `wrap_oy`: the counter and all inner ones are at
-//! their last value); a counter steps when everything inside it wraps. The buffer addresses are
+//! The loop counters count down, from the bound to 1, so that each wrap test compares with a
+//! constant; they carry in a chain (`wrap_kx` .. `wrap_oy`: the counter and all inner ones are
+//! at their last value); a counter steps when everything inside it wraps. The buffer addresses are
 //! kept incrementally (`row_base` + `ix`), so no multiplier is needed.
 
 use super::lane::INDEX_BITS;
@@ -103,7 +104,6 @@ pub struct AddrGen {
     lanes: Constant<Bits<INDEX_BITS>>,
     zero_i: Constant<Bits<INDEX_BITS>>,
     one_i: Constant<Bits<INDEX_BITS>>,
-    zero8: Constant<Bits<8>>,
     one8: Constant<Bits<8>>,
 }
 
@@ -168,7 +168,6 @@ impl AddrGen {
             lanes: Constant::new((lanes as u64).into()),
             zero_i: Constant::new(0.into()),
             one_i: Constant::new(1.into()),
-            zero8: Constant::new(0.into()),
             one8: Constant::new(1.into()),
         }
     }
@@ -181,15 +180,11 @@ impl Logic for AddrGen {
             self, clock, bank_q, group, ch_base, grp_base, oy, ox, pos, ic, ky, kx, k_q, iy, ix,
             iy_pos, ix_pos, row_base, plane_base, pos_row0
         );
-        self.wrap_kx.next = self.kx.q.val() == (self.kw.val() - self.one8.val());
-        self.wrap_ky.next =
-            self.wrap_kx.val() && (self.ky.q.val() == (self.kh.val() - self.one8.val()));
-        self.wrap_ic.next =
-            self.wrap_ky.val() && (self.ic.q.val() == (self.in_c.val() - self.one_i.val()));
-        self.wrap_ox.next =
-            self.wrap_ic.val() && (self.ox.q.val() == (self.out_w.val() - self.one_i.val()));
-        self.wrap_oy.next =
-            self.wrap_ox.val() && (self.oy.q.val() == (self.out_h.val() - self.one_i.val()));
+        self.wrap_kx.next = self.kx.q.val() == self.one8.val();
+        self.wrap_ky.next = self.wrap_kx.val() && (self.ky.q.val() == self.one8.val());
+        self.wrap_ic.next = self.wrap_ky.val() && (self.ic.q.val() == self.one_i.val());
+        self.wrap_ox.next = self.wrap_ic.val() && (self.ox.q.val() == self.one_i.val());
+        self.wrap_oy.next = self.wrap_ox.val() && (self.oy.q.val() == self.one_i.val());
         self.sw16.next = bit_cast::<INDEX_BITS, 8>(self.stride_w.val());
         self.sh16.next = bit_cast::<INDEX_BITS, 8>(self.stride_h.val());
 
@@ -202,46 +197,45 @@ impl Logic for AddrGen {
         self.out_addr.next = self.grp_base.q.val() + self.pos.q.val();
         self.ch0.next = self.ch_base.q.val();
         self.group_end.next = self.step.val() && self.wrap_oy.val();
-        self.layer_end.next = self.step.val()
-            && self.wrap_oy.val()
-            && (self.group.q.val() == (self.groups.val() - self.one_i.val()));
+        self.layer_end.next =
+            self.step.val() && self.wrap_oy.val() && (self.group.q.val() == self.one_i.val());
 
         // Each wrap overrides what the counters inside it set.
         if self.step.val() {
             self.k_q.d.next = self.k_q.q.val() + self.one_i.val();
-            self.kx.d.next = self.kx.q.val() + self.one8.val();
+            self.kx.d.next = self.kx.q.val() - self.one8.val();
             self.ix.d.next = self.ix.q.val() + self.one_i.val();
         }
         if self.step.val() && self.wrap_kx.val() {
-            self.kx.d.next = self.zero8.val();
+            self.kx.d.next = self.kw.val();
             self.ix.d.next = self.ix_pos.q.val();
-            self.ky.d.next = self.ky.q.val() + self.one8.val();
+            self.ky.d.next = self.ky.q.val() - self.one8.val();
             self.iy.d.next = self.iy.q.val() + self.one_i.val();
             self.row_base.d.next = self.row_base.q.val() + self.in_w.val();
         }
         if self.step.val() && self.wrap_ky.val() {
-            self.ky.d.next = self.zero8.val();
+            self.ky.d.next = self.kh.val();
             self.iy.d.next = self.iy_pos.q.val();
-            self.ic.d.next = self.ic.q.val() + self.one_i.val();
+            self.ic.d.next = self.ic.q.val() - self.one_i.val();
             self.plane_base.d.next = self.plane_base.q.val() + self.plane.val();
             self.row_base.d.next = self.plane_base.q.val() + self.plane.val();
         }
         // End of an output position.
         if self.step.val() && self.wrap_ic.val() {
-            self.ic.d.next = self.zero_i.val();
+            self.ic.d.next = self.in_c.val();
             self.k_q.d.next = self.zero_i.val();
             self.pos.d.next = self.pos.q.val() + self.one_i.val();
-            self.ox.d.next = self.ox.q.val() + self.one_i.val();
+            self.ox.d.next = self.ox.q.val() - self.one_i.val();
             self.ix_pos.d.next = self.ix_pos.q.val() + self.sw16.val();
             self.ix.d.next = self.ix_pos.q.val() + self.sw16.val();
             self.row_base.d.next = self.pos_row0.q.val();
             self.plane_base.d.next = self.pos_row0.q.val();
         }
         if self.step.val() && self.wrap_ox.val() {
-            self.ox.d.next = self.zero_i.val();
+            self.ox.d.next = self.out_w.val();
             self.ix_pos.d.next = self.ix0.val();
             self.ix.d.next = self.ix0.val();
-            self.oy.d.next = self.oy.q.val() + self.one_i.val();
+            self.oy.d.next = self.oy.q.val() - self.one_i.val();
             self.iy_pos.d.next = self.iy_pos.q.val() + self.sh16.val();
             self.iy.d.next = self.iy_pos.q.val() + self.sh16.val();
             self.pos_row0.d.next = self.pos_row0.q.val() + self.row_step.val();
@@ -250,7 +244,7 @@ impl Logic for AddrGen {
         }
         // End of a channel group.
         if self.step.val() && self.wrap_oy.val() {
-            self.oy.d.next = self.zero_i.val();
+            self.oy.d.next = self.out_h.val();
             self.pos.d.next = self.zero_i.val();
             self.iy_pos.d.next = self.iy0.val();
             self.iy.d.next = self.iy0.val();
@@ -258,22 +252,22 @@ impl Logic for AddrGen {
             self.row_base.d.next = self.row0.val();
             self.plane_base.d.next = self.row0.val();
             self.bank_q.d.next = !self.bank_q.q.val();
-            self.group.d.next = self.group.q.val() + self.one_i.val();
+            self.group.d.next = self.group.q.val() - self.one_i.val();
             self.ch_base.d.next = self.ch_base.q.val() + self.lanes.val();
             self.grp_base.d.next = self.grp_base.q.val() + self.grp_step.val();
         }
 
         if self.start.val() {
             self.bank_q.d.next = false;
-            self.group.d.next = self.zero_i.val();
+            self.group.d.next = self.groups.val();
             self.ch_base.d.next = self.zero_i.val();
             self.grp_base.d.next = self.out_base.val();
-            self.oy.d.next = self.zero_i.val();
-            self.ox.d.next = self.zero_i.val();
+            self.oy.d.next = self.out_h.val();
+            self.ox.d.next = self.out_w.val();
             self.pos.d.next = self.zero_i.val();
-            self.ic.d.next = self.zero_i.val();
-            self.ky.d.next = self.zero8.val();
-            self.kx.d.next = self.zero8.val();
+            self.ic.d.next = self.in_c.val();
+            self.ky.d.next = self.kh.val();
+            self.kx.d.next = self.kw.val();
             self.k_q.d.next = self.zero_i.val();
             self.iy.d.next = self.iy0.val();
             self.ix.d.next = self.ix0.val();

@@ -13,8 +13,12 @@
 //! Pipeline: stage 0 issues the reads of the activation buffer and of every lane's weight bank;
 //! stage 1 multiplies and accumulates; stage 2 captures the accumulators of a finished position
 //! into the lanes' hold registers; the drain then needs P + 1 clocks while the next position
-//! already accumulates. Layers with K < P + 2 wait for the drain before each position.
+//! already accumulates; the requantized values reach the buffer a few clocks after they
+//! leave the hold chain ([`LATENCY`](super::requant::LATENCY)). Layers with K < P + 2 wait for the drain and the requantizer before each
+//! position. With a single-port activation buffer ([`ActMemory::Spram`]) a write takes the
+//! buffer's port for its clock and stage 0 issues nothing in that clock.
 
+use super::act_buf::{ActBuffer, ActMemory};
 use super::addr::AddrGen;
 use super::drain::DrainSeq;
 use super::lane::{ACC_BITS, INDEX_BITS};
@@ -151,7 +155,7 @@ pub struct AccelCtrl<const ABITS: usize, const PBITS: usize> {
     /// The layer registers were rejected.
     pub error: Signal<Out, Bit>,
 
-    abuf: RAM<Bits<8>, ABITS>,
+    abuf: ActBuffer<ABITS>,
     params: ParamMem<PBITS>,
     addr: AddrGen,
     drain: DrainSeq,
@@ -174,14 +178,15 @@ pub struct AccelCtrl<const ABITS: usize, const PBITS: usize> {
     issue: Signal<Local, Bit>,
     cfg_bad: Signal<Local, Bit>,
 
+    single_port: Constant<Bit>,
     short_limit: Constant<Bits<INDEX_BITS>>,
     zero_i: Constant<Bits<INDEX_BITS>>,
     zero8: Constant<Bits<8>>,
 }
 
 impl<const ABITS: usize, const PBITS: usize> AccelCtrl<ABITS, PBITS> {
-    /// A controller for `lanes` MAC lanes.
-    pub fn new(lanes: usize) -> Self {
+    /// A controller for `lanes` MAC lanes with its activation buffer in `memory`.
+    pub fn new(lanes: usize, memory: ActMemory) -> Self {
         Self {
             clock: Default::default(),
             reset: Default::default(),
@@ -236,7 +241,7 @@ impl<const ABITS: usize, const PBITS: usize> AccelCtrl<ABITS, PBITS> {
             busy: Default::default(),
             done: Default::default(),
             error: Default::default(),
-            abuf: Default::default(),
+            abuf: ActBuffer::new(memory),
             params: Default::default(),
             addr: AddrGen::new(lanes),
             drain: DrainSeq::new(lanes),
@@ -256,6 +261,7 @@ impl<const ABITS: usize, const PBITS: usize> AccelCtrl<ABITS, PBITS> {
             pipe_busy: Default::default(),
             issue: Default::default(),
             cfg_bad: Default::default(),
+            single_port: Constant::new(memory == ActMemory::Spram),
             short_limit: Constant::new((lanes as u64 + 2).into()),
             zero_i: Constant::new(0.into()),
             zero8: Constant::new(0.into()),
@@ -270,11 +276,11 @@ impl<const ABITS: usize, const PBITS: usize> Logic for AccelCtrl<ABITS, PBITS> {
             self, clock, state, s1_en, s1_first, s1_pad, s1_last, s1_wbase, s1_ch0, s2_last,
             s2_wbase, s2_ch0
         );
-        self.abuf.read_clock.next = self.clock.val();
-        self.abuf.write_clock.next = self.clock.val();
+        self.abuf.clock.next = self.clock.val();
         self.params.clock.next = self.clock.val();
         self.addr.clock.next = self.clock.val();
         self.drain.clock.next = self.clock.val();
+        self.rq.clock.next = self.clock.val();
 
         // ---- Parameter memory: host writes, drain reads.
         self.params.we.next = self.prm_we.val();
@@ -311,9 +317,14 @@ impl<const ABITS: usize, const PBITS: usize> Logic for AccelCtrl<ABITS, PBITS> {
             self.filled.next = self.all_filled1.val();
         }
         self.short_k.next = self.lay_k_len.val() < self.short_limit.val();
-        self.pipe_busy.next = self.s1_en.q.val() || self.s2_last.q.val() || self.drain.busy.val();
+        self.pipe_busy.next = self.s1_en.q.val()
+            || self.s2_last.q.val()
+            || self.drain.busy.val()
+            || self.rq.busy.val()
+            || self.rq.out_write.val();
         self.issue.next = (self.state.q.val() == CtrlState::Run)
             && self.filled.val()
+            && !(self.single_port.val() && self.rq.out_write.val())
             && !((self.addr.k.val() == self.zero_i.val())
                 && self.short_k.val()
                 && self.pipe_busy.val());
@@ -323,9 +334,9 @@ impl<const ABITS: usize, const PBITS: usize> Logic for AccelCtrl<ABITS, PBITS> {
         self.rd_index.next = self.addr.k.val();
         self.free_bank.next = self.addr.group_end.val();
         self.free_sel.next = self.addr.bank.val();
-        self.abuf.read_address.next = bit_cast::<ABITS, INDEX_BITS>(self.act_raddr.val());
+        self.abuf.raddr.next = bit_cast::<ABITS, INDEX_BITS>(self.act_raddr.val());
         if self.state.q.val() == CtrlState::Run {
-            self.abuf.read_address.next = bit_cast::<ABITS, INDEX_BITS>(self.addr.act_addr.val());
+            self.abuf.raddr.next = bit_cast::<ABITS, INDEX_BITS>(self.addr.act_addr.val());
         }
         if self.addr.layer_end.val() {
             self.state.d.next = CtrlState::Finish;
@@ -341,7 +352,7 @@ impl<const ABITS: usize, const PBITS: usize> Logic for AccelCtrl<ABITS, PBITS> {
         // ---- Stage 1: multiply-accumulate in the lanes.
         self.mac_en.next = self.s1_en.q.val();
         self.mac_first.next = self.s1_first.q.val();
-        self.act.next = self.abuf.read_data.val();
+        self.act.next = self.abuf.rdata.val();
         if self.s1_pad.q.val() {
             self.act.next = self.zero8.val();
         }
@@ -366,21 +377,23 @@ impl<const ABITS: usize, const PBITS: usize> Logic for AccelCtrl<ABITS, PBITS> {
         self.rq.prelu.next = self.lay_prelu.val();
         self.rq.lo.next = self.lay_lo.val();
         self.rq.hi.next = self.lay_hi.val();
+        self.rq.clear.next = self.drain.clear.val();
+        self.rq.in_write.next = self.drain.write.val();
+        self.rq.in_addr.next = self.drain.write_addr.val();
         self.shift.next = self.drain.shift.val();
 
         // ---- Activation buffer write port: the drain while busy, else the host.
-        self.abuf.write_enable.next = self.act_we.val()
+        self.abuf.we.next = self.act_we.val()
             && (self.state.q.val() != CtrlState::Run)
             && (self.state.q.val() != CtrlState::Finish);
-        self.abuf.write_address.next = bit_cast::<ABITS, INDEX_BITS>(self.act_waddr.val());
-        self.abuf.write_data.next = self.act_wdata.val();
-        if self.drain.shift.val() {
-            self.abuf.write_enable.next = self.drain.write.val();
-            self.abuf.write_address.next =
-                bit_cast::<ABITS, INDEX_BITS>(self.drain.write_addr.val());
-            self.abuf.write_data.next = self.rq.y.val();
+        self.abuf.waddr.next = bit_cast::<ABITS, INDEX_BITS>(self.act_waddr.val());
+        self.abuf.wdata.next = self.act_wdata.val();
+        if self.rq.out_write.val() {
+            self.abuf.we.next = true;
+            self.abuf.waddr.next = bit_cast::<ABITS, INDEX_BITS>(self.rq.out_addr.val());
+            self.abuf.wdata.next = self.rq.y.val();
         }
-        self.act_rdata.next = self.abuf.read_data.val();
+        self.act_rdata.next = self.abuf.rdata.val();
 
         // ---- Completion, start and reset.
         if (self.state.q.val() == CtrlState::Finish) && !self.pipe_busy.val() {

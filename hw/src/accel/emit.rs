@@ -14,6 +14,7 @@
 //! (`dec_error`, `dec_done`), and per MAC lane the number of channels it computes
 //! (`lane_channels`).
 
+use super::act_buf::ActMemory;
 use super::ctrl::AccelCtrl;
 use super::lane::AccelLane;
 use super::router::{WeightRouter, SEL_BITS};
@@ -45,23 +46,47 @@ pub struct AccelSizes {
     pub channels: usize,
 }
 
-/// Address bits of the activation buffer.
+/// Address bits of the activation buffer in block RAM ([`ActMemory::Dual`]).
 pub const ACT_ADDR_BITS: usize = 15;
+/// Address bits of the activation buffer in UP5K single-port RAM ([`ActMemory::Spram`]): two
+/// 32 KiB `SB_SPRAM256KA` blocks, the most the 16-bit buffer addresses of the controller reach.
+pub const SPRAM_ACT_ADDR_BITS: usize = 16;
 /// Address bits of a lane's weight store (two banks).
 pub const WEIGHT_ADDR_BITS: usize = 11;
 /// Address bits of the parameter memory.
 pub const PARAM_ADDR_BITS: usize = 10;
+/// Address bits of the parameter memory of the UP5K build ([`ActMemory::Spram`]): 256 channels
+/// of 80 bits fill 5 EBR, which the 30 EBR of the part leave next to the weight banks.
+pub const SPRAM_PARAM_ADDR_BITS: usize = 8;
 
-/// The sizes of the designs [`generate_accel`] emits.
+/// The sizes of the designs [`generate_accel`] emits (activations in block RAM).
 pub const SIZES: AccelSizes = AccelSizes {
     act_bytes: 1 << ACT_ADDR_BITS,
     bank_weights: 1 << (WEIGHT_ADDR_BITS - 1),
     channels: 1 << PARAM_ADDR_BITS,
 };
 
+/// The sizes of a design whose activations live in `memory`.
+pub fn sizes(memory: ActMemory) -> AccelSizes {
+    match memory {
+        ActMemory::Dual => SIZES,
+        ActMemory::Spram => AccelSizes {
+            act_bytes: 1 << SPRAM_ACT_ADDR_BITS,
+            channels: 1 << SPRAM_PARAM_ADDR_BITS,
+            ..SIZES
+        },
+    }
+}
+
 /// Name of the accelerator top for `profile`: `lc_accel_p<P>` for the shipped profile,
 /// `lc_accel_<profile>_p<P>` for any other, with `_d<D>` appended when D < P.
 pub fn accel_top_name(profile: &Profile, lanes: AccelLanes) -> String {
+    accel_top_name_in(profile, lanes, ActMemory::Dual)
+}
+
+/// [`accel_top_name`] of the design whose activations live in `memory` (`_spram` appended for
+/// [`ActMemory::Spram`]).
+pub fn accel_top_name_in(profile: &Profile, lanes: AccelLanes, memory: ActMemory) -> String {
     let mut name = if profile.name == DEFAULT_PROFILE {
         format!("lc_accel_p{}", lanes.mac())
     } else {
@@ -73,6 +98,9 @@ pub fn accel_top_name(profile: &Profile, lanes: AccelLanes) -> String {
     };
     if lanes.dec() != lanes.mac() {
         name.push_str(&format!("_d{}", lanes.dec()));
+    }
+    if memory == ActMemory::Spram {
+        name.push_str("_spram");
     }
     name
 }
@@ -95,14 +123,30 @@ const BROADCAST: [&str; 11] = [
 /// The Verilog text and the port manifest of the accelerator with `lanes` (P MAC lanes, D
 /// decompressor lanes) whose decompressor lanes are the ones `profile` generates.
 pub fn generate_accel(profile: &Profile, lanes: AccelLanes) -> Result<(String, Manifest)> {
+    generate_accel_in(profile, lanes, ActMemory::Dual)
+}
+
+/// [`generate_accel`] with the activation buffer in `memory`.
+pub fn generate_accel_in(
+    profile: &Profile,
+    lanes: AccelLanes,
+    memory: ActMemory,
+) -> Result<(String, Manifest)> {
     let design = Design::for_profile(profile)?;
     let [config, core] = design.blocks()?;
     let mac = block_verilog(AccelLane::<WEIGHT_ADDR_BITS>::default(), MAC_MODULE)?;
     let p = lanes.mac();
-    let ctrl = block_verilog(
-        AccelCtrl::<ACT_ADDR_BITS, PARAM_ADDR_BITS>::new(p),
-        &format!("{CTRL_MODULE}_p{p}"),
-    )?;
+    let ctrl_name = format!("{CTRL_MODULE}_p{p}");
+    let ctrl = match memory {
+        ActMemory::Dual => block_verilog(
+            AccelCtrl::<ACT_ADDR_BITS, PARAM_ADDR_BITS>::new(p, memory),
+            &ctrl_name,
+        )?,
+        ActMemory::Spram => block_verilog(
+            AccelCtrl::<SPRAM_ACT_ADDR_BITS, SPRAM_PARAM_ADDR_BITS>::new(p, memory),
+            &ctrl_name,
+        )?,
+    };
     let router = match lanes.fan() {
         1 => None,
         f => Some(block_verilog(
@@ -118,7 +162,7 @@ pub fn generate_accel(profile: &Profile, lanes: AccelLanes) -> Result<(String, M
         ctrl: &ctrl.1,
         router: router.as_ref().map(|r| r.1.as_slice()),
     };
-    let (top, manifest) = top_module(&accel_top_name(profile, lanes), lanes, &blocks)?;
+    let (top, manifest) = top_module(&accel_top_name_in(profile, lanes, memory), lanes, &blocks)?;
     let mut text = String::new();
     writeln!(
         text,
@@ -401,13 +445,14 @@ fn route(v: &mut String, lanes: AccelLanes, l: usize, router: Option<&[Port]>) -
 }
 
 /// Write `<top>.v`, `<top>.json` and the lint waivers of the accelerator with `lanes` for
-/// `profile` into `out_dir`.
+/// `profile` into `out_dir` (the UP5K build for the lane counts of [`super::UP5K`]).
 pub fn emit_accel(
     profile: &Profile,
     lanes: AccelLanes,
     out_dir: &std::path::Path,
 ) -> Result<crate::emit::RtlOutput> {
-    let (verilog, manifest) = generate_accel(profile, lanes)?;
+    let memory = super::point::memory_for(lanes);
+    let (verilog, manifest) = generate_accel_in(profile, lanes, memory)?;
     write_design(
         out_dir,
         &verilog,

@@ -73,27 +73,21 @@ pub struct AccelLane<const WBITS: usize> {
     full1: DFF<Bit>,
     groups_left: DFF<Bits<INDEX_BITS>>,
     ch_left: DFF<Bits<INDEX_BITS>>,
-    acc: DFF<Bits<ACC_BITS>>,
+    mac: MacAcc,
     hold: DFF<Bits<ACC_BITS>>,
 
     bank_full: Signal<Local, Bit>,
     can_load: Signal<Local, Bit>,
     take: Signal<Local, Bit>,
     mark: Signal<Local, Bit>,
+    next_k: Signal<Local, Bits<INDEX_BITS>>,
     last_w: Signal<Local, Bit>,
     wr_index: Signal<Local, Bits<WBITS>>,
     rd_low: Signal<Local, Bits<WBITS>>,
-    w16: Signal<Local, Bits<16>>,
-    a16: Signal<Local, Bits<16>>,
-    prod32: Signal<Local, Bits<32>>,
-    prod16: Signal<Local, Bits<16>>,
-    prod: Signal<Local, Bits<ACC_BITS>>,
 
     bank_bit: Constant<Bits<WBITS>>,
     zero_i: Constant<Bits<INDEX_BITS>>,
     one_i: Constant<Bits<INDEX_BITS>>,
-    sext8: Constant<Bits<16>>,
-    sext16: Constant<Bits<ACC_BITS>>,
 }
 
 impl<const WBITS: usize> Default for AccelLane<WBITS> {
@@ -128,25 +122,19 @@ impl<const WBITS: usize> Default for AccelLane<WBITS> {
             full1: Default::default(),
             groups_left: Default::default(),
             ch_left: Default::default(),
-            acc: Default::default(),
+            mac: Default::default(),
             hold: Default::default(),
             bank_full: Default::default(),
             can_load: Default::default(),
             take: Default::default(),
             mark: Default::default(),
+            next_k: Default::default(),
             last_w: Default::default(),
             wr_index: Default::default(),
             rd_low: Default::default(),
-            w16: Default::default(),
-            a16: Default::default(),
-            prod32: Default::default(),
-            prod16: Default::default(),
-            prod: Default::default(),
             bank_bit: Constant::new((1u64 << (WBITS - 1)).into()),
             zero_i: Constant::new(0.into()),
             one_i: Constant::new(1.into()),
-            sext8: Constant::new(0xff00u64.into()),
-            sext16: Constant::new(0xffff_0000u64.into()),
         }
     }
 }
@@ -163,7 +151,6 @@ impl<const WBITS: usize> Logic for AccelLane<WBITS> {
             full1,
             groups_left,
             ch_left,
-            acc,
             hold
         );
         self.wbuf.read_clock.next = self.clock.val();
@@ -178,7 +165,9 @@ impl<const WBITS: usize> Logic for AccelLane<WBITS> {
             (self.groups_left.q.val() != self.zero_i.val()) && !self.bank_full.val();
         self.w_ready.next = self.can_load.val() && (self.ch_left.q.val() != self.zero_i.val());
         self.take.next = self.w_ready.val() && self.w_valid.val();
-        self.last_w.next = self.load_k.q.val() == (self.k_len.val() - self.one_i.val());
+        // The incremented index serves both the count and the last-weight test.
+        self.next_k.next = self.load_k.q.val() + self.one_i.val();
+        self.last_w.next = self.next_k.val() == self.k_len.val();
         self.mark.next = (self.can_load.val() && (self.ch_left.q.val() == self.zero_i.val()))
             || (self.take.val() && self.last_w.val());
 
@@ -190,7 +179,7 @@ impl<const WBITS: usize> Logic for AccelLane<WBITS> {
             self.wbuf.write_address.next = self.wr_index.val() | self.bank_bit.val();
         }
         if self.take.val() {
-            self.load_k.d.next = self.load_k.q.val() + self.one_i.val();
+            self.load_k.d.next = self.next_k.val();
             if self.last_w.val() {
                 self.load_k.d.next = self.zero_i.val();
                 self.ch_left.d.next = self.ch_left.q.val() - self.one_i.val();
@@ -219,31 +208,13 @@ impl<const WBITS: usize> Logic for AccelLane<WBITS> {
         if self.rd_bank.val() {
             self.wbuf.read_address.next = self.rd_low.val() | self.bank_bit.val();
         }
-        // Sign-extend both int8 operands to 16 bits; the low 16 bits of the unsigned product are
-        // the exact two's complement product (|w * a| <= 2^14).
-        self.w16.next = bit_cast::<16, 8>(self.wbuf.read_data.val());
-        if self.wbuf.read_data.val().get_bit(7) {
-            self.w16.next = bit_cast::<16, 8>(self.wbuf.read_data.val()) | self.sext8.val();
-        }
-        self.a16.next = bit_cast::<16, 8>(self.act.val());
-        if self.act.val().get_bit(7) {
-            self.a16.next = bit_cast::<16, 8>(self.act.val()) | self.sext8.val();
-        }
-        self.prod32.next = self.w16.val() * self.a16.val();
-        self.prod16.next = bit_cast::<16, 32>(self.prod32.val());
-        self.prod.next = bit_cast::<ACC_BITS, 16>(self.prod16.val());
-        if self.prod16.val().get_bit(15) {
-            self.prod.next = bit_cast::<ACC_BITS, 16>(self.prod16.val()) | self.sext16.val();
-        }
-        if self.mac_en.val() {
-            if self.mac_first.val() {
-                self.acc.d.next = self.prod.val();
-            } else {
-                self.acc.d.next = self.acc.q.val() + self.prod.val();
-            }
-        }
+        self.mac.clock.next = self.clock.val();
+        self.mac.en.next = self.mac_en.val();
+        self.mac.first.next = self.mac_first.val();
+        self.mac.w.next = self.wbuf.read_data.val();
+        self.mac.a.next = self.act.val();
         if self.capture.val() {
-            self.hold.d.next = self.acc.q.val();
+            self.hold.d.next = self.mac.acc.val();
         } else if self.shift.val() {
             self.hold.d.next = self.chain_in.val();
         }
@@ -266,5 +237,57 @@ impl<const WBITS: usize> Logic for AccelLane<WBITS> {
         self.filled0.next = self.full0.q.val();
         self.filled1.next = self.full1.q.val();
         self.hold_out.next = self.hold.q.val();
+    }
+}
+
+/// The multiply-accumulate of a lane: `acc = (first ? 0 : acc) + w * a` (int8 x int8, int32
+/// wrapping) on a clock edge where `en` is set. Written as a signed 16 x 16 product with the
+/// accumulator fed back into the adder, every operand signed: the form that Yosys
+/// `synth_ice40 -dsp` folds into one SB_MAC16 (multiplier, 32-bit adder and output register;
+/// only the feedback multiplexer of `first` stays in LUTs). Elsewhere it is a multiplier and an
+/// adder.
+#[derive(LogicBlock, Default)]
+pub struct MacAcc {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Accumulate this clock.
+    pub en: Signal<In, Bit>,
+    /// Start a new sum with this product.
+    pub first: Signal<In, Bit>,
+    /// Weight (int8).
+    pub w: Signal<In, Bits<8>>,
+    /// Activation (int8).
+    pub a: Signal<In, Bits<8>>,
+    /// The sum.
+    pub acc: Signal<Out, Bits<ACC_BITS>>,
+}
+
+impl Logic for MacAcc {
+    fn update(&mut self) {
+        if self.clock.pos_edge() && self.en.val() {
+            let w = self.w.val().to_u64() as u8 as i8 as i32;
+            let a = self.a.val().to_u64() as u8 as i8 as i32;
+            let base = if self.first.val() {
+                0
+            } else {
+                self.acc.val().to_u64() as u32 as i32
+            };
+            self.acc.next = (base.wrapping_add(w * a) as u32 as u64).into();
+        }
+    }
+
+    fn connect(&mut self) {
+        self.acc.connect();
+    }
+
+    fn hdl(&self) -> Verilog {
+        Verilog::Custom(
+            "wire signed [15:0] w16 = {{8{w[7]}}, w};
+wire signed [15:0] a16 = {{8{a[7]}}, a};
+wire signed [31:0] p = w16 * a16;
+initial acc = 32'd0;
+always @(posedge clock) if (en) acc <= (first ? 32'sd0 : $signed(acc)) + p;"
+                .into(),
+        )
     }
 }

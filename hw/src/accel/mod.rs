@@ -5,7 +5,8 @@
 //!
 //! * [`lane::AccelLane`]: weight banks, MAC, hold register of one lane.
 //! * [`requant::RequantUnit`]: bias, multiplier, shift, rounding, activation, clamp.
-//! * [`ctrl::AccelCtrl`]: layer registers, activation buffer and the pipeline that ties together
+//! * [`ctrl::AccelCtrl`]: layer registers, activation buffer ([`act_buf::ActBuffer`]: block RAM,
+//!   or UP5K single-port RAM) and the pipeline that ties together
 //!   [`addr::AddrGen`] (which product, which activation), [`param_mem::ParamMem`] (per-channel
 //!   requantization parameters) and [`drain::DrainSeq`] (requantize and write back a position).
 //! * [`router::WeightRouter`]: hands one decompressor lane's weights to its MAC lanes in turn
@@ -14,11 +15,14 @@
 //!   each lane takes.
 //! * [`emit`]: the structural top `lc_accel_p<P>` (controller + P MAC lanes + the decompressor's
 //!   configuration block and D decompressor lanes), its port manifest and lint waivers.
+//! * [`point`]: declared design points ([`UP5K`]).
 //! * [`flash_top`]: the top `<core>_qspi` that feeds a one-lane core's decompressor lane from a
 //!   QSPI flash through the flash reader ([`crate::qspi`]), with [`flash_words::FlashWords`] in
 //!   front of a 64-bit lane.
 
+pub mod act_buf;
 pub mod addr;
+pub mod board;
 pub mod ctrl;
 pub mod drain;
 pub mod emit;
@@ -26,10 +30,13 @@ pub mod flash_top;
 pub mod flash_words;
 pub mod lane;
 pub mod param_mem;
+pub mod point;
 pub mod requant;
 pub mod router;
 pub mod split;
 
-pub use emit::{accel_top_name, generate_accel, AccelSizes};
+pub use act_buf::ActMemory;
+pub use emit::{accel_top_name, accel_top_name_in, generate_accel, generate_accel_in, AccelSizes};
 pub use flash_top::{generate_flash_accel, wrap_with_flash};
+pub use point::{AccelPoint, UP5K};
 pub use split::AccelLanes;

@@ -30,6 +30,7 @@ pub struct WeightRouter {
 
     k: DFF<Bits<INDEX_BITS>>,
     lane: DFF<Bits<SEL_BITS>>,
+    next_k: Signal<Local, Bits<INDEX_BITS>>,
     last_lane: Constant<Bits<SEL_BITS>>,
     zero_s: Constant<Bits<SEL_BITS>>,
     one_s: Constant<Bits<SEL_BITS>>,
@@ -53,6 +54,7 @@ impl WeightRouter {
             sel: Default::default(),
             k: Default::default(),
             lane: Default::default(),
+            next_k: Default::default(),
             last_lane: Constant::new(((fan - 1) as u64).into()),
             zero_s: Constant::new(0.into()),
             one_s: Constant::new(1.into()),
@@ -66,8 +68,10 @@ impl Logic for WeightRouter {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, k, lane);
+        // The incremented count serves both the count and the last-weight test.
+        self.next_k.next = self.k.q.val() + self.one_i.val();
         if self.take.val() {
-            if self.k.q.val() == (self.k_len.val() - self.one_i.val()) {
+            if self.next_k.val() == self.k_len.val() {
                 self.k.d.next = self.zero_i.val();
                 if self.lane.q.val() == self.last_lane.val() {
                     self.lane.d.next = self.zero_s.val();
@@ -75,7 +79,7 @@ impl Logic for WeightRouter {
                     self.lane.d.next = self.lane.q.val() + self.one_s.val();
                 }
             } else {
-                self.k.d.next = self.k.q.val() + self.one_i.val();
+                self.k.d.next = self.next_k.val();
             }
         }
         if self.start.val() | self.reset.val() {

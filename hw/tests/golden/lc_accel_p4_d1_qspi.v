@@ -1508,8 +1508,6 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
     localparam  bank_bit = 11'b10000000000;
     localparam  zero_i = 16'h0;
     localparam  one_i = 16'h1;
-    localparam  sext8 = 16'hff00;
-    localparam  sext16 = 32'hffff0000;
     
     // Stub signals
     reg  [10:0] wbuf__read_address;
@@ -1531,8 +1529,11 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
     wire  [15:0] groups_left__q;
     reg  [15:0] ch_left__d;
     wire  [15:0] ch_left__q;
-    reg  [31:0] acc__d;
-    wire  [31:0] acc__q;
+    reg  mac__en;
+    reg  mac__first;
+    reg  [7:0] mac__w;
+    reg  [7:0] mac__a;
+    wire  [31:0] mac__acc;
     reg  [31:0] hold__d;
     wire  [31:0] hold__q;
     
@@ -1541,14 +1542,10 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
     reg  can_load;
     reg  take;
     reg  mark;
+    reg  [15:0] next_k;
     reg  last_w;
     reg  [10:0] wr_index;
     reg  [10:0] rd_low;
-    reg  [15:0] w16;
-    reg  [15:0] a16;
-    reg  [31:0] prod32;
-    reg  [15:0] prod16;
-    reg  [31:0] prod;
     
     // Sub module instances
     lc_accel_lane__wbuf wbuf(
@@ -1590,10 +1587,13 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
         .q(ch_left__q),
         .clock(clock)
     );
-    lc_accel_lane__acc acc(
-        .d(acc__d),
-        .q(acc__q),
-        .clock(clock)
+    lc_accel_lane__mac mac(
+        .clock(clock),
+        .en(mac__en),
+        .first(mac__first),
+        .w(mac__w),
+        .a(mac__a),
+        .acc(mac__acc)
     );
     lc_accel_lane__hold hold(
         .d(hold__d),
@@ -1609,7 +1609,6 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
         full1__d = full1__q;
         groups_left__d = groups_left__q;
         ch_left__d = ch_left__q;
-        acc__d = acc__q;
         hold__d = hold__q;
         wbuf__read_clock = clock;
         wbuf__write_clock = clock;
@@ -1620,7 +1619,8 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
         can_load = (groups_left__q != zero_i) && ~bank_full;
         w_ready = can_load && (ch_left__q != zero_i);
         take = w_ready && w_valid;
-        last_w = load_k__q == (k_len - one_i);
+        next_k = load_k__q + one_i;
+        last_w = next_k == k_len;
         mark = (can_load && (ch_left__q == zero_i)) || (take && last_w);
         wbuf__write_enable = take;
         wbuf__write_data = ((w_in) & 8'hff);
@@ -1630,7 +1630,7 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
             wbuf__write_address = wr_index | bank_bit;
         end
         if (take) begin
-            load_k__d = load_k__q + one_i;
+            load_k__d = next_k;
             if (last_w) begin
                 load_k__d = zero_i;
                 ch_left__d = ch_left__q - one_i;
@@ -1659,30 +1659,12 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
         if (rd_bank) begin
             wbuf__read_address = rd_low | bank_bit;
         end
-        w16 = ((wbuf__read_data) & 16'hffff);
-        if (wbuf__read_data[32'h7]) begin
-            w16 = ((wbuf__read_data) & 16'hffff) | sext8;
-        end
-        a16 = ((act) & 16'hffff);
-        if (act[32'h7]) begin
-            a16 = ((act) & 16'hffff) | sext8;
-        end
-        prod32 = w16 * a16;
-        prod16 = ((prod32) & 16'hffff);
-        prod = ((prod16) & 32'hffffffff);
-        if (prod16[32'hf]) begin
-            prod = ((prod16) & 32'hffffffff) | sext16;
-        end
-        if (mac_en) begin
-            if (mac_first) begin
-                acc__d = prod;
-            end
-            else begin
-                acc__d = acc__q + prod;
-            end
-        end
+        mac__en = mac_en;
+        mac__first = mac_first;
+        mac__w = wbuf__read_data;
+        mac__a = act;
         if (capture) begin
-            hold__d = acc__q;
+            hold__d = mac__acc;
         end
         else if (shift) begin
             hold__d = chain_in;
@@ -1706,25 +1688,6 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
     end
     
 endmodule // top
-
-
-module lc_accel_lane__acc(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_lane__acc
 
 
 module lc_accel_lane__ch_left(d,q,clock);
@@ -1860,6 +1823,25 @@ module lc_accel_lane__load_k(d,q,clock);
 endmodule // lc_accel_lane__load_k
 
 
+module lc_accel_lane__mac(clock,en,first,w,a,acc);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  en;
+    input wire  first;
+    input wire  [7:0] w;
+    input wire  [7:0] a;
+    output reg  [31:0] acc;
+    
+    // Update code (custom)
+    wire signed [15:0] w16 = {{8{w[7]}}, w};
+    wire signed [15:0] a16 = {{8{a[7]}}, a};
+    wire signed [31:0] p = w16 * a16;
+    initial acc = 32'd0;
+    always @(posedge clock) if (en) acc <= (first ? 32'sd0 : $signed(acc)) + p;
+endmodule // lc_accel_lane__mac
+
+
 module lc_accel_lane__wbuf(read_address,read_clock,read_data,write_address,write_clock,write_data,write_enable);
     
     // Module arguments
@@ -1947,6 +1929,7 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
     output reg  error;
     
     // Constant declarations
+    localparam  single_port = 1'b0;
     localparam  short_limit = 16'h6;
     localparam  zero_i = 16'h0;
     localparam  zero8 = 8'h0;
@@ -1959,13 +1942,11 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
     localparam CtrlState__Fail = 4;
     
     // Stub signals
-    reg  [14:0] abuf__read_address;
-    reg  abuf__read_clock;
-    wire  [7:0] abuf__read_data;
-    reg  [14:0] abuf__write_address;
-    reg  abuf__write_clock;
-    reg  [7:0] abuf__write_data;
-    reg  abuf__write_enable;
+    reg  abuf__we;
+    reg  [14:0] abuf__waddr;
+    reg  [7:0] abuf__wdata;
+    reg  [14:0] abuf__raddr;
+    wire  [7:0] abuf__rdata;
     reg  params__we;
     reg  [15:0] params__waddr;
     reg  [31:0] params__w_bias;
@@ -2027,7 +2008,13 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
     reg  rq__prelu;
     reg  [7:0] rq__lo;
     reg  [7:0] rq__hi;
+    reg  rq__clear;
+    reg  rq__in_write;
+    reg  [15:0] rq__in_addr;
     wire  [7:0] rq__y;
+    wire  rq__out_write;
+    wire  [15:0] rq__out_addr;
+    wire  rq__busy;
     reg  [2:0] state__d;
     wire  [2:0] state__q;
     reg  s1_en__d;
@@ -2058,13 +2045,12 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
     
     // Sub module instances
     lc_accel_ctrl_p4__abuf abuf(
-        .read_address(abuf__read_address),
-        .read_clock(abuf__read_clock),
-        .read_data(abuf__read_data),
-        .write_address(abuf__write_address),
-        .write_clock(abuf__write_clock),
-        .write_data(abuf__write_data),
-        .write_enable(abuf__write_enable)
+        .clock(clock),
+        .we(abuf__we),
+        .waddr(abuf__waddr),
+        .wdata(abuf__wdata),
+        .raddr(abuf__raddr),
+        .rdata(abuf__rdata)
     );
     lc_accel_ctrl_p4__params params(
         .clock(clock),
@@ -2128,6 +2114,7 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         .write_addr(drain__write_addr)
     );
     lc_accel_ctrl_p4__rq rq(
+        .clock(clock),
         .acc(rq__acc),
         .bias(rq__bias),
         .mult(rq__mult),
@@ -2137,7 +2124,13 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         .prelu(rq__prelu),
         .lo(rq__lo),
         .hi(rq__hi),
-        .y(rq__y)
+        .clear(rq__clear),
+        .in_write(rq__in_write),
+        .in_addr(rq__in_addr),
+        .y(rq__y),
+        .out_write(rq__out_write),
+        .out_addr(rq__out_addr),
+        .busy(rq__busy)
     );
     lc_accel_ctrl_p4__state state(
         .d(state__d),
@@ -2202,8 +2195,6 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         s2_last__d = s2_last__q;
         s2_wbase__d = s2_wbase__q;
         s2_ch0__d = s2_ch0__q;
-        abuf__read_clock = clock;
-        abuf__write_clock = clock;
         params__we = prm_we;
         params__waddr = prm_addr;
         params__w_bias = prm_bias;
@@ -2235,16 +2226,16 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
             filled = all_filled1;
         end
         short_k = lay_k_len < short_limit;
-        pipe_busy = s1_en__q || s2_last__q || drain__busy;
-        issue = (state__q == CtrlState__Run) && filled && ~((addr__k == zero_i) && short_k && pipe_busy);
+        pipe_busy = s1_en__q || s2_last__q || drain__busy || rq__busy || rq__out_write;
+        issue = (state__q == CtrlState__Run) && filled && ~(single_port && rq__out_write) && ~((addr__k == zero_i) && short_k && pipe_busy);
         addr__step = issue;
         rd_bank = addr__bank;
         rd_index = addr__k;
         free_bank = addr__group_end;
         free_sel = addr__bank;
-        abuf__read_address = ((act_raddr) & 15'h7fff);
+        abuf__raddr = ((act_raddr) & 15'h7fff);
         if (state__q == CtrlState__Run) begin
-            abuf__read_address = ((addr__act_addr) & 15'h7fff);
+            abuf__raddr = ((addr__act_addr) & 15'h7fff);
         end
         if (addr__layer_end) begin
             state__d = CtrlState__Finish;
@@ -2257,7 +2248,7 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         s1_ch0__d = addr__ch0;
         mac_en = s1_en__q;
         mac_first = s1_first__q;
-        act = abuf__read_data;
+        act = abuf__rdata;
         if (s1_pad__q) begin
             act = zero8;
         end
@@ -2280,16 +2271,19 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         rq__prelu = lay_prelu;
         rq__lo = lay_lo;
         rq__hi = lay_hi;
+        rq__clear = drain__clear;
+        rq__in_write = drain__write;
+        rq__in_addr = drain__write_addr;
         shift = drain__shift;
-        abuf__write_enable = act_we && (state__q != CtrlState__Run) && (state__q != CtrlState__Finish);
-        abuf__write_address = ((act_waddr) & 15'h7fff);
-        abuf__write_data = act_wdata;
-        if (drain__shift) begin
-            abuf__write_enable = drain__write;
-            abuf__write_address = ((drain__write_addr) & 15'h7fff);
-            abuf__write_data = rq__y;
+        abuf__we = act_we && (state__q != CtrlState__Run) && (state__q != CtrlState__Finish);
+        abuf__waddr = ((act_waddr) & 15'h7fff);
+        abuf__wdata = act_wdata;
+        if (rq__out_write) begin
+            abuf__we = 1'b1;
+            abuf__waddr = ((rq__out_addr) & 15'h7fff);
+            abuf__wdata = rq__y;
         end
-        act_rdata = abuf__read_data;
+        act_rdata = abuf__rdata;
         if ((state__q == CtrlState__Finish) && ~pipe_busy) begin
             state__d = CtrlState__Done;
         end
@@ -2314,33 +2308,27 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
     
 endmodule // top
 
+// v-- Setting output parameters to net type for wrapped code.
 
-module lc_accel_ctrl_p4__abuf(read_address,read_clock,read_data,write_address,write_clock,write_data,write_enable);
+
+module lc_accel_ctrl_p4__abuf(clock,we,waddr,wdata,raddr,rdata);
     
     // Module arguments
-    input wire  [14:0] read_address;
-    input wire  read_clock;
-    output reg  [7:0] read_data;
-    input wire  [14:0] write_address;
-    input wire  write_clock;
-    input wire  [7:0] write_data;
-    input wire  write_enable;
+    input wire  clock;
+    input wire  we;
+    input wire  [14:0] waddr;
+    input wire  [7:0] wdata;
+    input wire  [14:0] raddr;
+    output wire  [7:0] rdata;
     
-    // Update code (custom)
-    reg[7:0] mem[32767:0];
-    
-    
-    
-    always @(posedge read_clock) begin
-       read_data <= mem[read_address];
+    // Update code (wrapper)
+    reg [7:0] mem [0:32767];
+    reg [7:0] q;
+    assign rdata = q;
+    always @(posedge clock) begin
+        q <= mem[raddr];
+        if (we) mem[waddr] <= wdata;
     end
-    
-    always @(posedge write_clock) begin
-       if (write_enable) begin
-          mem[write_address] <= write_data;
-       end
-    end
-                
 endmodule // lc_accel_ctrl_p4__abuf
 
 
@@ -2381,7 +2369,6 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
     localparam  lanes = 16'h4;
     localparam  zero_i = 16'h0;
     localparam  one_i = 16'h1;
-    localparam  zero8 = 8'h0;
     localparam  one8 = 8'h1;
     
     // Stub signals
@@ -2543,11 +2530,11 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
         row_base__d = row_base__q;
         plane_base__d = plane_base__q;
         pos_row0__d = pos_row0__q;
-        wrap_kx = kx__q == (kw - one8);
-        wrap_ky = wrap_kx && (ky__q == (kh - one8));
-        wrap_ic = wrap_ky && (ic__q == (in_c - one_i));
-        wrap_ox = wrap_ic && (ox__q == (out_w - one_i));
-        wrap_oy = wrap_ox && (oy__q == (out_h - one_i));
+        wrap_kx = kx__q == one8;
+        wrap_ky = wrap_kx && (ky__q == one8);
+        wrap_ic = wrap_ky && (ic__q == one_i);
+        wrap_ox = wrap_ic && (ox__q == one_i);
+        wrap_oy = wrap_ox && (oy__q == one_i);
         sw16 = ((stride_w) & 16'hffff);
         sh16 = ((stride_h) & 16'hffff);
         k = k_q__q;
@@ -2558,41 +2545,41 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
         out_addr = grp_base__q + pos__q;
         ch0 = ch_base__q;
         group_end = step && wrap_oy;
-        layer_end = step && wrap_oy && (group__q == (groups - one_i));
+        layer_end = step && wrap_oy && (group__q == one_i);
         if (step) begin
             k_q__d = k_q__q + one_i;
-            kx__d = kx__q + one8;
+            kx__d = kx__q - one8;
             ix__d = ix__q + one_i;
         end
         if (step && wrap_kx) begin
-            kx__d = zero8;
+            kx__d = kw;
             ix__d = ix_pos__q;
-            ky__d = ky__q + one8;
+            ky__d = ky__q - one8;
             iy__d = iy__q + one_i;
             row_base__d = row_base__q + in_w;
         end
         if (step && wrap_ky) begin
-            ky__d = zero8;
+            ky__d = kh;
             iy__d = iy_pos__q;
-            ic__d = ic__q + one_i;
+            ic__d = ic__q - one_i;
             plane_base__d = plane_base__q + plane;
             row_base__d = plane_base__q + plane;
         end
         if (step && wrap_ic) begin
-            ic__d = zero_i;
+            ic__d = in_c;
             k_q__d = zero_i;
             pos__d = pos__q + one_i;
-            ox__d = ox__q + one_i;
+            ox__d = ox__q - one_i;
             ix_pos__d = ix_pos__q + sw16;
             ix__d = ix_pos__q + sw16;
             row_base__d = pos_row0__q;
             plane_base__d = pos_row0__q;
         end
         if (step && wrap_ox) begin
-            ox__d = zero_i;
+            ox__d = out_w;
             ix_pos__d = ix0;
             ix__d = ix0;
-            oy__d = oy__q + one_i;
+            oy__d = oy__q - one_i;
             iy_pos__d = iy_pos__q + sh16;
             iy__d = iy_pos__q + sh16;
             pos_row0__d = pos_row0__q + row_step;
@@ -2600,7 +2587,7 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
             plane_base__d = pos_row0__q + row_step;
         end
         if (step && wrap_oy) begin
-            oy__d = zero_i;
+            oy__d = out_h;
             pos__d = zero_i;
             iy_pos__d = iy0;
             iy__d = iy0;
@@ -2608,21 +2595,21 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
             row_base__d = row0;
             plane_base__d = row0;
             bank_q__d = ~bank_q__q;
-            group__d = group__q + one_i;
+            group__d = group__q - one_i;
             ch_base__d = ch_base__q + lanes;
             grp_base__d = grp_base__q + grp_step;
         end
         if (start) begin
             bank_q__d = 1'b0;
-            group__d = zero_i;
+            group__d = groups;
             ch_base__d = zero_i;
             grp_base__d = out_base;
-            oy__d = zero_i;
-            ox__d = zero_i;
+            oy__d = out_h;
+            ox__d = out_w;
             pos__d = zero_i;
-            ic__d = zero_i;
-            ky__d = zero8;
-            kx__d = zero8;
+            ic__d = in_c;
+            ky__d = kh;
+            kx__d = kw;
             k_q__d = zero_i;
             iy__d = iy0;
             ix__d = ix0;
@@ -3484,9 +3471,10 @@ module lc_accel_ctrl_p4__params__p_shift(read_address,read_clock,read_data,write
 endmodule // lc_accel_ctrl_p4__params__p_shift
 
 
-module lc_accel_ctrl_p4__rq(acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,y);
+module lc_accel_ctrl_p4__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,clear,in_write,in_addr,y,out_write,out_addr,busy);
     
     // Module arguments
+    input wire  clock;
     input wire  [31:0] acc;
     input wire  [31:0] bias;
     input wire  [15:0] mult;
@@ -3496,18 +3484,78 @@ module lc_accel_ctrl_p4__rq(acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,y);
     input wire  prelu;
     input wire  [7:0] lo;
     input wire  [7:0] hi;
+    input wire  clear;
+    input wire  in_write;
+    input wire  [15:0] in_addr;
     output reg  [7:0] y;
+    output reg  out_write;
+    output reg  [15:0] out_addr;
+    output reg  busy;
     
     // Constant declarations
     localparam  zero32 = 32'h0;
     localparam  zero16 = 16'h0;
     localparam  zero48 = 48'h0;
     localparam  one48 = 48'h1;
+    localparam  two48 = 48'h2;
     localparam  ones48 = 48'hffffffffffff;
-    localparam  sign48 = 48'h800000000000;
-    localparam  sext8 = 48'hffffffffff00;
+    localparam  top_ones = 48'h1ffffffffff;
+    localparam  sign8 = 8'h80;
     localparam  one8 = 8'h1;
+    localparam  seven = 8'h7;
     localparam  sixteen = 8'h10;
+    
+    // Stub signals
+    reg  [15:0] r1_a_lo__d;
+    wire  [15:0] r1_a_lo__q;
+    reg  [15:0] r1_a_hi__d;
+    wire  [15:0] r1_a_hi__q;
+    reg  [15:0] r1_m__d;
+    wire  [15:0] r1_m__q;
+    reg  r1_sign__d;
+    wire  r1_sign__q;
+    reg  [7:0] r1_sh__d;
+    wire  [7:0] r1_sh__q;
+    reg  r1_write__d;
+    wire  r1_write__q;
+    reg  [15:0] r1_addr__d;
+    wire  [15:0] r1_addr__q;
+    reg  [31:0] r2_lo__d;
+    wire  [31:0] r2_lo__q;
+    reg  [31:0] r2_hi__d;
+    wire  [31:0] r2_hi__q;
+    reg  r2_sign__d;
+    wire  r2_sign__q;
+    reg  [7:0] r2_sh__d;
+    wire  [7:0] r2_sh__q;
+    reg  r2_write__d;
+    wire  r2_write__q;
+    reg  [15:0] r2_addr__d;
+    wire  [15:0] r2_addr__q;
+    reg  [47:0] r3_mag__d;
+    wire  [47:0] r3_mag__q;
+    reg  r3_sign__d;
+    wire  r3_sign__q;
+    reg  [7:0] r3_sh__d;
+    wire  [7:0] r3_sh__q;
+    reg  r3_write__d;
+    wire  r3_write__q;
+    reg  [15:0] r3_addr__d;
+    wire  [15:0] r3_addr__q;
+    reg  [47:0] r4_rnd__d;
+    wire  [47:0] r4_rnd__q;
+    reg  [7:0] r4_sh__d;
+    wire  [7:0] r4_sh__q;
+    reg  r4_write__d;
+    wire  r4_write__q;
+    reg  [15:0] r4_addr__d;
+    wire  [15:0] r4_addr__q;
+    reg  [7:0] r5_y__d;
+    wire  [7:0] r5_y__q;
+    reg  r5_write__d;
+    wire  r5_write__q;
+    reg  [15:0] r5_addr__d;
+    wire  [15:0] r5_addr__q;
     
     // Local signals
     reg  [31:0] a;
@@ -3517,20 +3565,168 @@ module lc_accel_ctrl_p4__rq(acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,y);
     reg  m_neg;
     reg  [31:0] mag_a;
     reg  [15:0] mag_m;
-    reg  [15:0] a_lo;
-    reg  [15:0] a_hi;
-    reg  [31:0] p_lo;
-    reg  [31:0] p_hi;
-    reg  [47:0] mag;
-    reg  [47:0] prod;
-    reg  [47:0] rnd;
+    reg  [47:0] x;
+    reg  [47:0] round;
     reg  [47:0] sr;
-    reg  [47:0] lo48;
-    reg  [47:0] hi48;
-    reg  [47:0] y48;
+    reg  [47:0] top;
+    reg  fits;
+    reg  [7:0] s8;
+    reg  [7:0] y8;
+    
+    // Sub module instances
+    lc_accel_ctrl_p4__rq__r1_a_lo r1_a_lo(
+        .d(r1_a_lo__d),
+        .q(r1_a_lo__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r1_a_hi r1_a_hi(
+        .d(r1_a_hi__d),
+        .q(r1_a_hi__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r1_m r1_m(
+        .d(r1_m__d),
+        .q(r1_m__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r1_sign r1_sign(
+        .d(r1_sign__d),
+        .q(r1_sign__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r1_sh r1_sh(
+        .d(r1_sh__d),
+        .q(r1_sh__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r1_write r1_write(
+        .d(r1_write__d),
+        .q(r1_write__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r1_addr r1_addr(
+        .d(r1_addr__d),
+        .q(r1_addr__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r2_lo r2_lo(
+        .d(r2_lo__d),
+        .q(r2_lo__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r2_hi r2_hi(
+        .d(r2_hi__d),
+        .q(r2_hi__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r2_sign r2_sign(
+        .d(r2_sign__d),
+        .q(r2_sign__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r2_sh r2_sh(
+        .d(r2_sh__d),
+        .q(r2_sh__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r2_write r2_write(
+        .d(r2_write__d),
+        .q(r2_write__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r2_addr r2_addr(
+        .d(r2_addr__d),
+        .q(r2_addr__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r3_mag r3_mag(
+        .d(r3_mag__d),
+        .q(r3_mag__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r3_sign r3_sign(
+        .d(r3_sign__d),
+        .q(r3_sign__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r3_sh r3_sh(
+        .d(r3_sh__d),
+        .q(r3_sh__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r3_write r3_write(
+        .d(r3_write__d),
+        .q(r3_write__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r3_addr r3_addr(
+        .d(r3_addr__d),
+        .q(r3_addr__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r4_rnd r4_rnd(
+        .d(r4_rnd__d),
+        .q(r4_rnd__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r4_sh r4_sh(
+        .d(r4_sh__d),
+        .q(r4_sh__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r4_write r4_write(
+        .d(r4_write__d),
+        .q(r4_write__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r4_addr r4_addr(
+        .d(r4_addr__d),
+        .q(r4_addr__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r5_y r5_y(
+        .d(r5_y__d),
+        .q(r5_y__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r5_write r5_write(
+        .d(r5_write__d),
+        .q(r5_write__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r5_addr r5_addr(
+        .d(r5_addr__d),
+        .q(r5_addr__q),
+        .clock(clock)
+    );
     
     // Update code
     always @(*) begin
+        r1_a_lo__d = r1_a_lo__q;
+        r1_a_hi__d = r1_a_hi__q;
+        r1_m__d = r1_m__q;
+        r1_sign__d = r1_sign__q;
+        r1_sh__d = r1_sh__q;
+        r1_write__d = r1_write__q;
+        r1_addr__d = r1_addr__q;
+        r2_lo__d = r2_lo__q;
+        r2_hi__d = r2_hi__q;
+        r2_sign__d = r2_sign__q;
+        r2_sh__d = r2_sh__q;
+        r2_write__d = r2_write__q;
+        r2_addr__d = r2_addr__q;
+        r3_mag__d = r3_mag__q;
+        r3_sign__d = r3_sign__q;
+        r3_sh__d = r3_sh__q;
+        r3_write__d = r3_write__q;
+        r3_addr__d = r3_addr__q;
+        r4_rnd__d = r4_rnd__q;
+        r4_sh__d = r4_sh__q;
+        r4_write__d = r4_write__q;
+        r4_addr__d = r4_addr__q;
+        r5_y__d = r5_y__q;
+        r5_write__d = r5_write__q;
+        r5_addr__d = r5_addr__q;
         a = acc + bias;
         neg = a[32'h1f];
         m = mult;
@@ -3548,39 +3744,553 @@ module lc_accel_ctrl_p4__rq(acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,y);
         if (m_neg) begin
             mag_m = zero16 - m;
         end
-        a_lo = ((mag_a) & 16'hffff);
-        a_hi = ((mag_a >> sixteen) & 16'hffff);
-        p_lo = a_lo * mag_m;
-        p_hi = a_hi * mag_m;
-        mag = (((p_hi) & 48'hffffffffffff) << sixteen) + ((p_lo) & 48'hffffffffffff);
-        prod = mag;
-        if (neg != m_neg) begin
-            prod = zero48 - mag;
+        r1_a_lo__d = ((mag_a) & 16'hffff);
+        r1_a_hi__d = ((mag_a >> sixteen) & 16'hffff);
+        r1_m__d = mag_m;
+        r1_sign__d = neg != m_neg;
+        r1_sh__d = sh;
+        r1_write__d = in_write;
+        r1_addr__d = in_addr;
+        r2_lo__d = r1_a_lo__q * r1_m__q;
+        r2_hi__d = r1_a_hi__q * r1_m__q;
+        r2_sign__d = r1_sign__q;
+        r2_sh__d = r1_sh__q;
+        r2_write__d = r1_write__q;
+        r2_addr__d = r1_addr__q;
+        r3_mag__d = (((r2_hi__q) & 48'hffffffffffff) << sixteen) + ((r2_lo__q) & 48'hffffffffffff);
+        r3_sign__d = r2_sign__q;
+        r3_sh__d = r2_sh__q;
+        r3_write__d = r2_write__q;
+        r3_addr__d = r2_addr__q;
+        x = r3_mag__q;
+        round = one48 << (r3_sh__q - one8);
+        if (r3_sign__q) begin
+            x = ~r3_mag__q;
+            if (r3_sh__q == one8) begin
+                round = two48;
+            end
+            else begin
+                round = (one48 << (r3_sh__q - one8)) | one48;
+            end
         end
-        rnd = prod + (one48 << (sh - one8));
-        sr = rnd >> sh;
-        if (rnd[32'h2f]) begin
-            sr = (rnd >> sh) | ~(ones48 >> sh);
+        r4_rnd__d = x + round;
+        r4_sh__d = r3_sh__q;
+        r4_write__d = r3_write__q;
+        r4_addr__d = r3_addr__q;
+        sr = r4_rnd__q >> r4_sh__q;
+        if (r4_rnd__q[32'h2f]) begin
+            sr = (r4_rnd__q >> r4_sh__q) | ~(ones48 >> r4_sh__q);
         end
-        lo48 = ((lo) & 48'hffffffffffff);
-        if (lo[32'h7]) begin
-            lo48 = ((lo) & 48'hffffffffffff) | sext8;
+        top = sr >> seven;
+        fits = (top == zero48) || (top == top_ones);
+        s8 = ((sr) & 8'hff);
+        y8 = s8;
+        if (fits) begin
+            if ((s8 ^ sign8) < (lo ^ sign8)) begin
+                y8 = lo;
+            end
+            if ((s8 ^ sign8) > (hi ^ sign8)) begin
+                y8 = hi;
+            end
         end
-        hi48 = ((hi) & 48'hffffffffffff);
-        if (hi[32'h7]) begin
-            hi48 = ((hi) & 48'hffffffffffff) | sext8;
+        else if (sr[32'h2f]) begin
+            y8 = lo;
         end
-        y48 = sr;
-        if ((sr ^ sign48) < (lo48 ^ sign48)) begin
-            y48 = lo48;
+        else begin
+            y8 = hi;
         end
-        if ((sr ^ sign48) > (hi48 ^ sign48)) begin
-            y48 = hi48;
+        r5_y__d = y8;
+        r5_write__d = r4_write__q;
+        r5_addr__d = r4_addr__q;
+        if (clear) begin
+            r1_write__d = 1'b0;
+            r2_write__d = 1'b0;
+            r3_write__d = 1'b0;
+            r4_write__d = 1'b0;
+            r5_write__d = 1'b0;
         end
-        y = ((y48) & 8'hff);
+        y = r5_y__q;
+        out_write = r5_write__q;
+        out_addr = r5_addr__q;
+        busy = r1_write__q || r2_write__q || r3_write__q || r4_write__q;
     end
     
 endmodule // lc_accel_ctrl_p4__rq
+
+
+module lc_accel_ctrl_p4__rq__r1_a_hi(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r1_a_hi
+
+
+module lc_accel_ctrl_p4__rq__r1_a_lo(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r1_a_lo
+
+
+module lc_accel_ctrl_p4__rq__r1_addr(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r1_addr
+
+
+module lc_accel_ctrl_p4__rq__r1_m(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r1_m
+
+
+module lc_accel_ctrl_p4__rq__r1_sh(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r1_sh
+
+
+module lc_accel_ctrl_p4__rq__r1_sign(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r1_sign
+
+
+module lc_accel_ctrl_p4__rq__r1_write(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r1_write
+
+
+module lc_accel_ctrl_p4__rq__r2_addr(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r2_addr
+
+
+module lc_accel_ctrl_p4__rq__r2_hi(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r2_hi
+
+
+module lc_accel_ctrl_p4__rq__r2_lo(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r2_lo
+
+
+module lc_accel_ctrl_p4__rq__r2_sh(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r2_sh
+
+
+module lc_accel_ctrl_p4__rq__r2_sign(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r2_sign
+
+
+module lc_accel_ctrl_p4__rq__r2_write(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r2_write
+
+
+module lc_accel_ctrl_p4__rq__r3_addr(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r3_addr
+
+
+module lc_accel_ctrl_p4__rq__r3_mag(d,q,clock);
+    
+    // Module arguments
+    input wire  [47:0] d;
+    output reg  [47:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 48'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r3_mag
+
+
+module lc_accel_ctrl_p4__rq__r3_sh(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r3_sh
+
+
+module lc_accel_ctrl_p4__rq__r3_sign(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r3_sign
+
+
+module lc_accel_ctrl_p4__rq__r3_write(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r3_write
+
+
+module lc_accel_ctrl_p4__rq__r4_addr(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r4_addr
+
+
+module lc_accel_ctrl_p4__rq__r4_rnd(d,q,clock);
+    
+    // Module arguments
+    input wire  [47:0] d;
+    output reg  [47:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 48'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r4_rnd
+
+
+module lc_accel_ctrl_p4__rq__r4_sh(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r4_sh
+
+
+module lc_accel_ctrl_p4__rq__r4_write(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r4_write
+
+
+module lc_accel_ctrl_p4__rq__r5_addr(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r5_addr
+
+
+module lc_accel_ctrl_p4__rq__r5_write(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r5_write
+
+
+module lc_accel_ctrl_p4__rq__r5_y(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r5_y
 
 
 module lc_accel_ctrl_p4__s1_ch0(d,q,clock);
@@ -3803,6 +4513,9 @@ module lc_accel_router_f4(clock,reset,start,k_len,take,sel);
     reg  [4:0] lane__d;
     wire  [4:0] lane__q;
     
+    // Local signals
+    reg  [15:0] next_k;
+    
     // Sub module instances
     lc_accel_router_f4__k k(
         .d(k__d),
@@ -3819,8 +4532,9 @@ module lc_accel_router_f4(clock,reset,start,k_len,take,sel);
     always @(*) begin
         k__d = k__q;
         lane__d = lane__q;
+        next_k = k__q + one_i;
         if (take) begin
-            if (k__q == (k_len - one_i)) begin
+            if (next_k == k_len) begin
                 k__d = zero_i;
                 if (lane__q == last_lane) begin
                     lane__d = zero_s;
@@ -3830,7 +4544,7 @@ module lc_accel_router_f4(clock,reset,start,k_len,take,sel);
                 end
             end
             else begin
-                k__d = k__q + one_i;
+                k__d = next_k;
             end
         end
         if (start | reset) begin

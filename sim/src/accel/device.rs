@@ -99,7 +99,8 @@ pub struct LayerRun {
     pub weights: u64,
 }
 
-/// The Verilator model of the accelerator with P MAC lanes and D decompressor lanes.
+/// The Verilator model of the accelerator with P MAC lanes and D decompressor lanes (the UP5K
+/// build, activations in SPRAM, for the lane counts of [`lc_hw::accel::UP5K`]).
 pub struct AccelDevice {
     model: Model,
     profile: String,
@@ -108,6 +109,7 @@ pub struct AccelDevice {
     ports: Ports,
     weights: WeightPort,
     window: Option<(PathBuf, u64, u64)>,
+    sizes: lc_hw::accel::AccelSizes,
 }
 
 impl AccelDevice {
@@ -124,7 +126,8 @@ impl AccelDevice {
         lanes: AccelLanes,
         flash: Option<FlashStore>,
     ) -> Result<Self> {
-        let core = lc_hw::accel::accel_top_name(profile, lanes);
+        let memory = lc_hw::accel::point::memory_for(lanes);
+        let core = lc_hw::accel::accel_top_name_in(profile, lanes, memory);
         let top = match flash {
             Some(_) => flash_top_name(&core),
             None => core,
@@ -183,6 +186,7 @@ impl AccelDevice {
         let word_bits = model.manifest().word_bits;
         let mut dev = AccelDevice {
             model,
+            sizes: lc_hw::accel::emit::sizes(memory),
             profile: profile.name.clone(),
             lanes,
             word_bits,
@@ -309,6 +313,14 @@ impl AccelDevice {
     ) -> Result<LayerRun> {
         let (p, d) = (self.lanes.mac(), self.lanes.dec());
         let regs = layer_registers(job, p, in_base, out_base)?;
+        if job.geom.out_c > self.sizes.channels {
+            bail!(
+                "layer {}: {} channels exceed the parameter memory of this build ({})",
+                job.name,
+                job.geom.out_c,
+                self.sizes.channels
+            );
+        }
         if job.lanes.len() > d {
             bail!(
                 "layer {}: {} lane streams for {d} decompressor lanes",
