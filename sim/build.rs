@@ -23,19 +23,32 @@ const MODEL_PROFILES: [&str; 3] = ["full", lc_format::DEFAULT_PROFILE, "compact"
 /// decompressor lanes D, weights from a QSPI flash). The shipped profile runs the compressed
 /// weights (D = P, 2, 1); `full` runs the raw INT8 baseline. The flash tops (D = 1) put the QSPI
 /// reader in front of the lane, for the compressed weights and for the baselines.
-const ACCEL_MODELS: [(&str, usize, usize, bool); 7] = [
+const ACCEL_MODELS: [(&str, usize, usize, bool); 9] = [
     (lc_format::DEFAULT_PROFILE, 4, 4, false),
     (lc_format::DEFAULT_PROFILE, 4, 2, false),
     (lc_format::DEFAULT_PROFILE, 4, 1, false),
     ("full", 4, 4, false),
     (lc_format::DEFAULT_PROFILE, 4, 1, true),
     ("full", 4, 1, true),
-    // The UP5K build (activations in SPRAM).
+    // The UP5K build (activations in SPRAM), alone and behind the flash reader (compressed
+    // weights and the baselines).
     (
         lc_format::DEFAULT_PROFILE,
         lc_hw::accel::UP5K.mac_lanes,
         lc_hw::accel::UP5K.dec_lanes,
         false,
+    ),
+    (
+        lc_format::DEFAULT_PROFILE,
+        lc_hw::accel::UP5K.mac_lanes,
+        lc_hw::accel::UP5K.dec_lanes,
+        true,
+    ),
+    (
+        "full",
+        lc_hw::accel::UP5K.mac_lanes,
+        lc_hw::accel::UP5K.dec_lanes,
+        true,
     ),
 ];
 const RUNTIME_LIB: &str = "lc_verilated_runtime";

@@ -23,9 +23,10 @@ fn lenet(images: usize) -> PreparedModel {
     prepare_fashion(&model, Path::new(DEFAULT_DIR), images, 200).expect("model and data load")
 }
 
-fn qspi_options() -> VerifyOptions {
+/// The flash design point with P MAC lanes (4, or the UP5K build's).
+fn options_with(lanes: usize) -> VerifyOptions {
     VerifyOptions {
-        lanes: 4,
+        lanes,
         decoders: None,
         memory: Memory::Qspi,
         dram: DramConfig::default(),
@@ -34,6 +35,10 @@ fn qspi_options() -> VerifyOptions {
         threads: 2,
         host_fallback: false,
     }
+}
+
+fn qspi_options() -> VerifyOptions {
+    options_with(4)
 }
 
 /// Run `plan` and check it is bit-exact with one flash command per container layer (part).
@@ -50,10 +55,16 @@ fn run(m: &PreparedModel, plan: &NetworkPlan, opts: &VerifyOptions) -> StoreSumm
     s
 }
 
+/// P = 4 and the UP5K build (P = 6, activations in SPRAM), each behind the flash reader.
 #[test]
 fn lenet5_from_the_flash_is_bit_exact_for_every_store() {
     let m = lenet(4);
-    let opts = qspi_options();
+    for p in [4, lc_hw::accel::UP5K.mac_lanes] {
+        lenet5_from_the_flash(&m, &options_with(p));
+    }
+}
+
+fn lenet5_from_the_flash(m: &PreparedModel, opts: &VerifyOptions) {
     let mut runs = Vec::new();
     for store in [
         WeightStore::Fp32,
@@ -65,8 +76,9 @@ fn lenet5_from_the_flash_is_bit_exact_for_every_store() {
     ] {
         let lanes = opts.accel_lanes(store).unwrap();
         assert_eq!(lanes.dec(), 1, "the flash feeds one decompressor lane");
+        assert_eq!(lanes.mac(), opts.lanes);
         let plan = NetworkPlan::split(&m.qmodel, lanes, store).unwrap();
-        runs.push(run(&m, &plan, &opts));
+        runs.push(run(m, &plan, opts));
     }
     let [fp32, int8, lc] = [&runs[0], &runs[1], &runs[2]];
     // FP32 storage reads every INT8 stream byte as a 32-bit flash word.

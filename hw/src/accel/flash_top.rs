@@ -17,7 +17,7 @@
 //! reader and lane, and the extra input `flash_narrow` (one stream byte per flash word: the
 //! FP32 baseline).
 
-use super::emit::{generate_accel, instance, module_header};
+use super::emit::{generate_accel_in, instance, module_header};
 use super::flash_words::FlashWords;
 use super::AccelLanes;
 use crate::emit::{block_verilog, write_design, Manifest, Port, RtlOutput};
@@ -48,9 +48,11 @@ pub fn flash_top_name(core_top: &str) -> String {
     format!("{core_top}{FLASH_TOP_SUFFIX}")
 }
 
-/// The flash top of the accelerator [`generate_accel`] makes for `profile` and `lanes`.
+/// The flash top of the accelerator for `profile` and `lanes`, its activations where the design
+/// point of those lanes keeps them ([`super::point::memory_for`]).
 pub fn generate_flash_accel(profile: &Profile, lanes: AccelLanes) -> Result<(String, Manifest)> {
-    wrap_with_flash(generate_accel(profile, lanes)?)
+    let memory = super::point::memory_for(lanes);
+    wrap_with_flash(generate_accel_in(profile, lanes, memory)?)
 }
 
 /// Put the QSPI flash reader in front of the decompressor lane of `core` (its Verilog and port
