@@ -312,7 +312,7 @@ impl AccelDevice {
         out_base: usize,
     ) -> Result<LayerRun> {
         let (p, d) = (self.lanes.mac(), self.lanes.dec());
-        let regs = layer_registers(job, p, in_base, out_base)?;
+        let regs = layer_registers(job, p, in_base, out_base, &self.sizes)?;
         if job.geom.out_c > self.sizes.channels {
             bail!(
                 "layer {}: {} channels exceed the parameter memory of this build ({})",

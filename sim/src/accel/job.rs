@@ -3,7 +3,7 @@
 //! the layer registers of the datapath.
 
 use anyhow::{bail, Result};
-use lc_hw::accel::emit::SIZES;
+use lc_hw::accel::emit::AccelSizes;
 use lc_sw::codec::LayerParams;
 use lc_sw::model::golden::{Act, QWeighted};
 use lc_sw::model::graph::Window;
@@ -214,15 +214,16 @@ pub struct LayerJob {
     pub lanes: Vec<LaneStreamRef>,
 }
 
-/// Values of the layer registers for a P-lane datapath (port name, value).
+/// Values of the layer registers for a P-lane datapath with buffers of `sizes` (port name, value).
 pub fn layer_registers(
     job: &LayerJob,
     lanes: usize,
     in_base: usize,
     out_base: usize,
+    sizes: &AccelSizes,
 ) -> Result<Vec<(&'static str, u64)>> {
     let g = &job.geom;
-    check_fits(job, lanes, in_base, out_base)?;
+    check_fits(job, lanes, in_base, out_base, sizes)?;
     let m16 = |v: i64| (v as u64) & 0xffff;
     let regs = vec![
         ("lay_in_c", g.in_c as u64),
@@ -252,33 +253,39 @@ pub fn layer_registers(
     Ok(regs)
 }
 
-/// Refuse layers that do not fit the registers and buffers of the emitted design.
-pub fn check_fits(job: &LayerJob, lanes: usize, in_base: usize, out_base: usize) -> Result<()> {
+/// Refuse layers that do not fit the registers and buffers (`sizes`) of the emitted design.
+pub fn check_fits(
+    job: &LayerJob,
+    lanes: usize,
+    in_base: usize,
+    out_base: usize,
+    sizes: &AccelSizes,
+) -> Result<()> {
     let g = &job.geom;
     let name = &job.name;
     if g.k_len() == 0 || g.out_c == 0 || g.out_plane() == 0 || g.stride_h == 0 || g.stride_w == 0 {
         bail!("layer {name}: empty geometry {g:?}");
     }
-    if g.k_len() > SIZES.bank_weights {
+    if g.k_len() > sizes.bank_weights {
         bail!(
             "layer {name}: {} weights per channel exceed the {}-weight bank",
             g.k_len(),
-            SIZES.bank_weights
+            sizes.bank_weights
         );
     }
-    if g.out_c > SIZES.channels {
+    if g.out_c > sizes.channels {
         bail!(
             "layer {name}: {} channels exceed the parameter memory ({})",
             g.out_c,
-            SIZES.channels
+            sizes.channels
         );
     }
-    if in_base + g.in_len() > SIZES.act_bytes || out_base + g.out_len() > SIZES.act_bytes {
+    if in_base + g.in_len() > sizes.act_bytes || out_base + g.out_len() > sizes.act_bytes {
         bail!(
             "layer {name}: input ({} B) and output ({} B) exceed the {}-byte activation buffer",
             g.in_len(),
             g.out_len(),
-            SIZES.act_bytes
+            sizes.act_bytes
         );
     }
     if g.kh > 255

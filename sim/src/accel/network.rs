@@ -138,6 +138,7 @@ pub fn run_image(
             device.2
         );
     }
+    let sizes = plan.sizes()?;
     let q = &plan.reference;
     let golden = q.run_all(input).map_err(|e| anyhow!("golden model: {e}"))?;
     let mut vals: Vec<Option<QTensor>> = vec![None; q.num_values];
@@ -162,7 +163,7 @@ pub fn run_image(
         };
         let misfit = jobs
             .iter()
-            .find_map(|p| check_fits(&p.job, plan.lanes, p.in_base, x.data.len()).err());
+            .find_map(|p| check_fits(&p.job, plan.lanes, p.in_base, x.data.len(), &sizes).err());
         let on_host = match misfit {
             Some(e) if opts.host_fallback => Some(e.to_string()),
             Some(e) => return Err(e),

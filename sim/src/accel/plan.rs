@@ -4,9 +4,10 @@
 //! LineCompress stream with 1-weight segments, no slope and no residuals (`len_bits = 0`,
 //! `slope_bits = 0`, lines mode, B = 8): exactly one byte per weight.
 //!
-//! A layer whose output does not fit the activation buffer next to its input is split by output
-//! channels into parts, each its own container layer run as its own job; the host reads each
-//! part's channels back and writes the next part's into the same place.
+//! A layer whose output does not fit the activation buffer next to its input, or with more output
+//! channels than the parameter memory holds, is split by output channels into parts, each its own
+//! container layer run as its own job; the host reads each part's channels back and writes the
+//! next part's into the same place.
 //!
 //! The compressed streams are made for the decompressor lanes of the shipped hardware profile
 //! ([`accel_profile`], 32-bit words). The raw INT8 stream is one that only the general lane of the
@@ -16,7 +17,8 @@
 use super::job::{channel_params, Geometry, LaneStreamRef, LayerJob};
 use anyhow::{bail, Context, Result};
 use lc_format::{Profile, DEFAULT_PROFILE};
-use lc_hw::accel::emit::SIZES;
+use lc_hw::accel::emit::{sizes, AccelSizes};
+use lc_hw::accel::point::memory_for;
 use lc_hw::accel::AccelLanes;
 use lc_hw::emit::Design;
 use lc_sw::codec::{LaneStream, LayerParams, Mode, Strategy};
@@ -168,10 +170,17 @@ fn quantized(l: &QWeighted, ch: &Range<usize>) -> Quantized {
 }
 
 /// Channel ranges of a layer with `out_c` channels of `plane` outputs each, reading `in_len`
-/// input bytes: parts whose output fits the activation buffer next to the input, of whole
-/// groups of `lanes` channels where one fits (one part when all fit or no channel does).
-pub fn channel_parts(out_c: usize, plane: usize, in_len: usize, lanes: usize) -> Vec<Range<usize>> {
-    let room = SIZES.act_bytes.saturating_sub(in_len) / plane.max(1);
+/// input bytes, on a design with `sizes`: parts of at most the parameter memory's channels whose
+/// output fits the activation buffer next to the input, of whole groups of `lanes` channels
+/// where one fits (one part when all fit or no channel does).
+pub fn channel_parts(
+    out_c: usize,
+    plane: usize,
+    in_len: usize,
+    lanes: usize,
+    sizes: &AccelSizes,
+) -> Vec<Range<usize>> {
+    let room = (sizes.act_bytes.saturating_sub(in_len) / plane.max(1)).min(sizes.channels);
     if room >= out_c || room == 0 {
         return std::iter::once(0..out_c).collect();
     }
@@ -342,6 +351,7 @@ impl NetworkPlan {
         let lanes = split.dec();
         let profile = store.profile();
         let word_bits = Design::for_profile(profile)?.word_bits();
+        let sizes = sizes(memory_for(split));
         let mut reference = model.clone();
         let shapes = value_shapes(model)?;
         let mut layers = Vec::new();
@@ -369,7 +379,7 @@ impl NetworkPlan {
             let plane = out_shape.iter().skip(1).product();
             let per_group = layer.dims[0] / groups;
             let ranges = (0..groups).flat_map(|g| {
-                channel_parts(per_group, plane, in_len, split.mac())
+                channel_parts(per_group, plane, in_len, split.mac(), &sizes)
                     .into_iter()
                     .map(move |r| (g, g * per_group + r.start..g * per_group + r.end))
             });
@@ -449,6 +459,11 @@ impl NetworkPlan {
     /// The lane counts of the datapath.
     pub fn accel_lanes(&self) -> Result<AccelLanes> {
         AccelLanes::new(self.lanes, self.dec_lanes)
+    }
+
+    /// Buffer sizes of the design the plan runs on.
+    pub fn sizes(&self) -> Result<AccelSizes> {
+        Ok(sizes(memory_for(self.accel_lanes()?)))
     }
 
     /// Total weight bits stored (sum of the lane streams).
@@ -542,17 +557,36 @@ mod tests {
 
     #[test]
     fn channel_parts_fill_the_activation_buffer_by_whole_lane_groups() {
-        let act = SIZES.act_bytes;
+        let sizes = AccelSizes {
+            act_bytes: 1 << 15,
+            bank_weights: 1024,
+            channels: 1024,
+        };
+        let act = sizes.act_bytes;
+        let parts = |o, plane, in_len, lanes| channel_parts(o, plane, in_len, lanes, &sizes);
         let one = |p: Vec<Range<usize>>| (p.len(), p.first().cloned());
-        assert_eq!(one(channel_parts(32, 100, 1000, 4)), (1, Some(0..32)));
+        assert_eq!(one(parts(32, 100, 1000, 4)), (1, Some(0..32)));
         // Room for 10 planes next to the input: parts of 8 channels (two groups of 4).
-        assert_eq!(
-            channel_parts(20, 1000, act - 10_000, 4),
-            [0..8, 8..16, 16..20]
-        );
+        assert_eq!(parts(20, 1000, act - 10_000, 4), [0..8, 8..16, 16..20]);
         // Room for fewer channels than one group: parts of that many.
-        assert_eq!(channel_parts(5, 1000, act - 3_000, 4), [0..3, 3..5]);
+        assert_eq!(parts(5, 1000, act - 3_000, 4), [0..3, 3..5]);
         // No room at all: one part, which the driver then refuses with a clear message.
-        assert_eq!(one(channel_parts(5, 1000, act, 4)), (1, Some(0..5)));
+        assert_eq!(one(parts(5, 1000, act, 4)), (1, Some(0..5)));
+    }
+
+    #[test]
+    fn channel_parts_stay_within_the_parameter_memory() {
+        let sizes = AccelSizes {
+            act_bytes: 1 << 16,
+            bank_weights: 1024,
+            channels: 256,
+        };
+        // A dense layer of 576 channels (one output each) on 6 lanes: parts of 252 channels,
+        // the most whole groups of 6 that the 256 parameters hold.
+        assert_eq!(
+            channel_parts(576, 1, 864, 6, &sizes),
+            [0..252, 252..504, 504..576]
+        );
+        assert_eq!(channel_parts(256, 1, 864, 6, &sizes), [0..256]);
     }
 }
