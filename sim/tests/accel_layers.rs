@@ -523,6 +523,27 @@ fn an_output_larger_than_the_activation_buffer_runs_in_channel_parts() {
 }
 
 #[test]
+fn more_channels_than_the_parameter_memory_run_in_parts_on_the_up5k_build() {
+    let mut rng = StdRng::seed_from_u64(14);
+    // 300 output channels; the UP5K build holds the parameters of 256.
+    let dense = QOp::Dense(weighted(&mut rng, vec![300, 40], Act::Clamp, -128, 127));
+    let model = one_layer(dense, vec![40]);
+    let x = random_input(&mut rng, &[40]);
+    let lanes = lc_hw::accel::UP5K.lanes().unwrap();
+    let store = WeightStore::Compressed {
+        mode: Mode::Rice,
+        eps: 2,
+    };
+    let plan = NetworkPlan::split(&model, lanes, store).unwrap();
+    let parts: Vec<_> = plan.parts[0].iter().map(|p| p.channels.clone()).collect();
+    assert_eq!(parts, [0..252, 252..300]);
+    let mut dev = AccelDevice::for_plan(&plan).unwrap();
+    let run = run_image(&mut dev, &plan, &x, &RunImageOptions::default()).unwrap();
+    assert!(run.mismatch.is_none(), "{:?}", run.mismatch);
+    assert_eq!(run.outputs, plan.reference.run(&x).unwrap());
+}
+
+#[test]
 fn a_layer_beyond_the_weight_bank_fails_or_runs_on_the_host() {
     let mut rng = StdRng::seed_from_u64(12);
     let dense = QOp::Dense(weighted(&mut rng, vec![5, 1100], Act::Clamp, -128, 127));
