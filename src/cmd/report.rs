@@ -12,7 +12,7 @@ use lc_sim::accel::sweep::bandwidth_sweep;
 use lc_sim::accel::verify::{verify_plan, verify_store, Workload};
 
 use crate::cmd::data::DataArgs;
-use crate::cmd::verify::AccelArgs;
+use crate::cmd::verify::{AccelArgs, MemoryArg};
 
 /// Arguments of `report`.
 #[derive(clap::Args, Debug)]
@@ -32,7 +32,7 @@ pub struct Args {
     /// Clock for the inferences-per-second figure, MHz (e.g. the placed Fmax).
     #[arg(long)]
     pub fmax_mhz: Option<f64>,
-    /// Bandwidths of the sweep, bytes per cycle.
+    /// Bandwidths of the DRAM sweep, bytes per cycle (no sweep with `--memory qspi`).
     #[arg(long, value_delimiter = ',', default_value = "0.25,0.5,1,2,4,8,16,32")]
     pub bandwidths: Vec<f64>,
     #[command(flatten)]
@@ -72,7 +72,6 @@ pub fn run(args: &Args) -> Result<()> {
         let int8 = verify_store(w, WeightStore::Int8, &opts)?;
         let lc_plan = args.accel.lc_plan(i, args.model.len(), &m.qmodel, &opts)?;
         let lc = verify_plan(w, &lc_plan, &opts)?;
-        let int8_plan = NetworkPlan::new(&m.qmodel, opts.lanes, WeightStore::Int8)?;
         eprintln!(
             "{}: accuracy on {} images",
             m.name,
@@ -96,7 +95,12 @@ pub fn run(args: &Args) -> Result<()> {
             acc,
             args.fmax_mhz,
         ));
+        if matches!(args.accel.memory, MemoryArg::Qspi) {
+            // The sweep varies the DRAM model; the flash has one speed.
+            continue;
+        }
         eprintln!("{}: bandwidth sweep", m.name);
+        let int8_plan = NetworkPlan::new(&m.qmodel, opts.lanes, WeightStore::Int8)?;
         let mut bws = args.bandwidths.clone();
         bws.sort_by(f64::total_cmp);
         let points = bandwidth_sweep(&[&int8_plan, &lc_plan], &m.inputs[0], &bws, opts.dram)?;
