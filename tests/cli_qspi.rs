@@ -68,6 +68,8 @@ fn the_budget_container_runs_from_the_flash() {
     assert_eq!(r["mismatches"], 0);
     assert_eq!(r["memory"], "qspi");
     assert_eq!(r["decoders"], 1);
+    // Without --lanes the flash runs the UP5K design point: six MAC lanes.
+    assert_eq!(r["mac_lanes"], 6);
     assert_eq!(r["store"], "lc-per-layer");
     let num = |k: &str| r[k].as_f64().unwrap_or_else(|| panic!("{k} in {r}"));
     assert!(num("cycles_fp32") > num("cycles_uncompressed"));

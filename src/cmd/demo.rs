@@ -88,11 +88,12 @@ pub fn run(args: &Args) -> Result<()> {
     }
 
     let a = &args.accel;
+    let lanes = a.lanes();
     let codec = CodecArgs {
         mode: a.mode,
         eps: a.eps,
         bits: 8,
-        lanes: a.lanes as u16,
+        lanes: lanes as u16,
         strategy: StrategyArg::Optimal,
         profile: Some(lc_sim::accel::plan::accel_profile().name.clone()),
         word_bits: lc_sim::accel::plan::accel_profile().word_bits as u8,
@@ -104,15 +105,15 @@ pub fn run(args: &Args) -> Result<()> {
         "\n2. Per layer, {:?} eps {}, {} lanes ({})",
         a.mode,
         a.eps,
-        a.lanes,
+        lanes,
         path.display()
     );
     print!("{}", table(&inspect(&c)?));
 
     let rtl_dir = args.out.join("rtl");
     let profile = lc_sim::accel::plan::accel_profile();
-    let dec = lc_hw::emit::emit_rtl_for(profile, a.lanes, &rtl_dir)?;
-    let split = lc_hw::accel::AccelLanes::new(a.lanes, a.decoders.unwrap_or(a.lanes))?;
+    let dec = lc_hw::emit::emit_rtl_for(profile, lanes, &rtl_dir)?;
+    let split = lc_hw::accel::AccelLanes::new(lanes, a.decoders.unwrap_or(lanes))?;
     let acc = lc_hw::accel::emit::emit_accel(profile, split, &rtl_dir)?;
     println!(
         "\n3. RTL: {} and {}",

@@ -52,8 +52,10 @@ pub struct AccelArgs {
     #[arg(long)]
     pub weights: Vec<PathBuf>,
     /// MAC lanes of the datapath (a Verilator model with this many lanes must be built in).
-    #[arg(long, default_value_t = 4)]
-    pub lanes: usize,
+    /// Default: the design point of --memory: 4 with the DRAM model, the UP5K build's 6 (with
+    /// its activations in SPRAM) with the QSPI flash.
+    #[arg(long)]
+    pub lanes: Option<usize>,
     /// Decompressor lanes D feeding the MAC lanes for the compressed weights (D divides the MAC
     /// lanes; default: one per MAC lane). The INT8 baseline always streams through one lane per
     /// MAC lane.
@@ -114,15 +116,21 @@ impl AccelArgs {
         }
     }
 
+    /// MAC lanes P: `--lanes`, else the design point of the memory (DRAM: 4, QSPI flash: the
+    /// UP5K build).
+    pub fn lanes(&self) -> usize {
+        self.lanes.unwrap_or(match self.memory {
+            MemoryArg::Dram => 4,
+            MemoryArg::Qspi => lc_hw::accel::UP5K.mac_lanes,
+        })
+    }
+
     /// Verification options writing VCDs into `vcd_dir`.
     pub fn options(&self, vcd_dir: PathBuf) -> Result<VerifyOptions> {
         let dram = self.dram();
         dram.validate()?;
-        if let Some(d) = self.decoders {
-            lc_hw::accel::AccelLanes::new(self.lanes, d)?;
-        }
         let opts = VerifyOptions {
-            lanes: self.lanes,
+            lanes: self.lanes(),
             decoders: self.decoders,
             memory: self.memory.into(),
             dram,
