@@ -7,8 +7,11 @@ use std::path::Path;
 
 use onnx_protobuf::{GraphProto, Message, ModelProto, TensorProto};
 
-use super::onnx_tensor::{output_channel_first, tensor_f32, transpose, weight_input_major, FLOAT};
+use super::onnx_tensor::{
+    data_type, output_channel_first, tensor_f32, transpose, weight_input_major,
+};
 use super::qdq::{self, IntWeights};
+use onnx_protobuf::tensor_proto::DataType;
 
 /// Operators whose second input is a weight tensor that LineCompress compresses.
 const WEIGHT_OPS: [&str; 6] = [
@@ -151,7 +154,7 @@ pub fn weights(model: &ModelProto) -> Result<Vec<WeightTensor>, ModelError> {
             }
         } else {
             let Some(t) = consts.get(name) else { continue };
-            if t.data_type != FLOAT || !seen.insert(name.clone()) {
+            if data_type(t) != Some(DataType::FLOAT) || !seen.insert(name.clone()) {
                 continue;
             }
             let (dims, data) = tensor_f32(t)?;

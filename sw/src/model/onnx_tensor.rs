@@ -3,22 +3,16 @@
 //! or the typed fields, external data refused; and the weight layout rule (which stored matrices
 //! are input channel first) with the transposition that puts the output channel first.
 
+use onnx_protobuf::tensor_proto::DataType;
 use onnx_protobuf::{NodeProto, TensorProto};
+use protobuf::Enum;
 
 use super::onnx::ModelError;
 
-/// ONNX `TensorProto.DataType.FLOAT`.
-pub const FLOAT: i32 = 1;
-/// ONNX `TensorProto.DataType.UINT8`.
-pub const UINT8: i32 = 2;
-/// ONNX `TensorProto.DataType.INT8`.
-pub const INT8: i32 = 3;
-/// ONNX `TensorProto.DataType.INT32`.
-pub const INT32: i32 = 6;
-/// ONNX `TensorProto.DataType.INT64`.
-pub const INT64: i32 = 7;
-/// ONNX `TensorProto.DataType.DOUBLE`.
-pub const DOUBLE: i32 = 11;
+/// The element type of `t`, when it is one ONNX defines.
+pub fn data_type(t: &TensorProto) -> Option<DataType> {
+    DataType::from_i32(t.data_type)
+}
 
 /// Values of a decoded tensor, in the family of its element type.
 #[derive(Clone, Debug, PartialEq)]
@@ -95,11 +89,13 @@ pub fn decode(t: &TensorProto) -> Result<Decoded, ModelError> {
         .iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))
         .ok_or_else(|| bad("shape overflows".into()))?;
-    let width = match t.data_type {
-        UINT8 | INT8 => 1,
-        FLOAT | INT32 => 4,
-        DOUBLE | INT64 => 8,
-        other => return Err(bad(format!("data type {other} is not supported"))),
+    let unsupported = || bad(format!("data type {} is not supported", t.data_type));
+    let dtype = data_type(t).ok_or_else(unsupported)?;
+    let width = match dtype {
+        DataType::UINT8 | DataType::INT8 => 1,
+        DataType::FLOAT | DataType::INT32 => 4,
+        DataType::DOUBLE | DataType::INT64 => 8,
+        _ => return Err(unsupported()),
     };
     let raw = (!t.raw_data.is_empty()).then_some(t.raw_data.as_slice());
     if let Some(r) = raw {
@@ -110,19 +106,18 @@ pub fn decode(t: &TensorProto) -> Result<Decoded, ModelError> {
             )));
         }
     }
-    let values = match (t.data_type, raw) {
-        (FLOAT, Some(r)) => Values::F32(le(r, f32::from_le_bytes)),
-        (FLOAT, None) => Values::F32(t.float_data.clone()),
-        (DOUBLE, Some(r)) => Values::F64(le(r, f64::from_le_bytes)),
-        (DOUBLE, None) => Values::F64(t.double_data.clone()),
-        (INT64, Some(r)) => Values::Int(le(r, i64::from_le_bytes)),
-        (INT64, None) => Values::Int(t.int64_data.clone()),
-        (INT32, Some(r)) => Values::Int(widen(&le(r, i32::from_le_bytes))),
-        (INT8, Some(r)) => Values::Int(r.iter().map(|&b| b as i8 as i64).collect()),
-        (UINT8, Some(r)) => Values::Int(widen(r)),
+    let values = match (dtype, raw) {
+        (DataType::FLOAT, Some(r)) => Values::F32(le(r, f32::from_le_bytes)),
+        (DataType::FLOAT, None) => Values::F32(t.float_data.clone()),
+        (DataType::DOUBLE, Some(r)) => Values::F64(le(r, f64::from_le_bytes)),
+        (DataType::DOUBLE, None) => Values::F64(t.double_data.clone()),
+        (DataType::INT64, Some(r)) => Values::Int(le(r, i64::from_le_bytes)),
+        (DataType::INT64, None) => Values::Int(t.int64_data.clone()),
+        (DataType::INT32, Some(r)) => Values::Int(widen(&le(r, i32::from_le_bytes))),
+        (DataType::INT8, Some(r)) => Values::Int(r.iter().map(|&b| b as i8 as i64).collect()),
+        (_, Some(r)) => Values::Int(widen(r)), // UINT8
         // INT32, INT8 and UINT8 without raw data are stored in int32_data.
         (_, None) => Values::Int(widen(&t.int32_data)),
-        (other, Some(_)) => return Err(bad(format!("data type {other} is not supported"))),
     };
     let found = match &values {
         Values::F32(v) => v.len(),
@@ -139,7 +134,7 @@ pub fn decode(t: &TensorProto) -> Result<Decoded, ModelError> {
 
 /// Values of an f32 tensor with its shape.
 pub fn tensor_f32(t: &TensorProto) -> Result<(Vec<usize>, Vec<f32>), ModelError> {
-    if t.data_type != FLOAT {
+    if data_type(t) != Some(DataType::FLOAT) {
         return Err(ModelError::Tensor {
             name: t.name.clone(),
             detail: format!("data type {} is not f32", t.data_type),
@@ -152,7 +147,7 @@ pub fn tensor_f32(t: &TensorProto) -> Result<(Vec<usize>, Vec<f32>), ModelError>
 
 /// Values of an int8 / uint8 tensor with its shape.
 pub fn tensor_int8(t: &TensorProto) -> Result<(Vec<usize>, Vec<i32>), ModelError> {
-    if !matches!(t.data_type, INT8 | UINT8) {
+    if !matches!(data_type(t), Some(DataType::INT8 | DataType::UINT8)) {
         return Err(ModelError::Tensor {
             name: t.name.clone(),
             detail: format!("data type {} is not int8 or uint8", t.data_type),
@@ -208,10 +203,10 @@ pub fn output_channel_first(
 mod tests {
     use super::*;
 
-    fn tensor(data_type: i32, dims: &[i64], raw: Vec<u8>) -> TensorProto {
+    fn tensor(data_type: DataType, dims: &[i64], raw: Vec<u8>) -> TensorProto {
         TensorProto {
             name: "t".into(),
-            data_type,
+            data_type: data_type as i32,
             dims: dims.to_vec(),
             raw_data: raw,
             ..Default::default()
@@ -221,33 +216,33 @@ mod tests {
     #[test]
     fn raw_and_typed_fields_decode_alike() {
         let raw = tensor(
-            INT64,
+            DataType::INT64,
             &[2],
             [-3i64, 7].iter().flat_map(|v| v.to_le_bytes()).collect(),
         );
-        let mut typed = tensor(INT64, &[2], vec![]);
+        let mut typed = tensor(DataType::INT64, &[2], vec![]);
         typed.int64_data = vec![-3, 7];
         assert_eq!(decode(&raw).unwrap(), decode(&typed).unwrap());
         assert_eq!(decode(&raw).unwrap().to_f32(), vec![-3.0, 7.0]);
-        let int8 = tensor(INT8, &[3], vec![0xff, 0x80, 5]);
+        let int8 = tensor(DataType::INT8, &[3], vec![0xff, 0x80, 5]);
         assert_eq!(tensor_int8(&int8).unwrap().1, vec![-1, -128, 5]);
-        let uint8 = tensor(UINT8, &[1, 2], vec![0xff, 1]);
+        let uint8 = tensor(DataType::UINT8, &[1, 2], vec![0xff, 1]);
         assert_eq!(tensor_int8(&uint8).unwrap(), (vec![1, 2], vec![255, 1]));
     }
 
     #[test]
     fn bad_tensors_are_errors_naming_the_tensor() {
-        let short = tensor(FLOAT, &[2, 2], vec![0; 15]);
-        let huge = tensor(FLOAT, &[i64::MAX, 4], vec![]);
-        let negative = tensor(FLOAT, &[-1], vec![]);
-        let string = tensor(8, &[1], vec![]);
-        let mut external = tensor(FLOAT, &[1], vec![]);
+        let short = tensor(DataType::FLOAT, &[2, 2], vec![0; 15]);
+        let huge = tensor(DataType::FLOAT, &[i64::MAX, 4], vec![]);
+        let negative = tensor(DataType::FLOAT, &[-1], vec![]);
+        let string = tensor(DataType::STRING, &[1], vec![]);
+        let mut external = tensor(DataType::FLOAT, &[1], vec![]);
         external.external_data.push(Default::default());
         for t in [short, huge, negative, string, external] {
             let e = decode(&t).unwrap_err().to_string();
             assert!(e.starts_with("tensor 't'"), "{e}");
         }
-        let e = tensor_f32(&tensor(INT8, &[1], vec![1])).unwrap_err();
+        let e = tensor_f32(&tensor(DataType::INT8, &[1], vec![1])).unwrap_err();
         assert!(e.to_string().contains("not f32"), "{e}");
     }
 

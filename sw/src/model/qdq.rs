@@ -8,8 +8,9 @@ use std::collections::HashMap;
 use onnx_protobuf::{GraphProto, NodeProto, TensorProto};
 
 use super::onnx::ModelError;
-use super::onnx_tensor::{tensor_f32, tensor_int8, transpose, UINT8};
+use super::onnx_tensor::{tensor_f32, tensor_int8, transpose};
 use crate::quant::Quantized;
+use onnx_protobuf::tensor_proto::DataType;
 
 /// Integer weights on the model's own grid, output channel first.
 #[derive(Clone, Debug, PartialEq)]
@@ -21,7 +22,7 @@ pub struct IntWeights {
     /// Dequantization scale of each output channel (1 for `ConvInteger` / `MatMulInteger`, whose
     /// scales are applied by other nodes of the graph).
     pub scales: Vec<f32>,
-    /// Element type of the stored tensor ([`super::onnx_tensor::INT8`] or [`UINT8`]).
+    /// Element type of the stored tensor (`DataType::INT8` or `DataType::UINT8`).
     pub elem_type: i32,
 }
 
@@ -180,7 +181,7 @@ impl IntWeights {
     /// range is saturated: the original integer is inside it, so saturation moves a decoded
     /// value only towards the original and the error bound still holds.
     pub fn stored_bytes(&self, dims: &[usize], transposed: bool) -> Vec<u8> {
-        let (lo, hi) = if self.elem_type == UINT8 {
+        let (lo, hi) = if self.elem_type == DataType::UINT8 as i32 {
             (0, 255)
         } else {
             (-128, 127)
@@ -202,7 +203,6 @@ impl IntWeights {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::onnx_tensor::INT8;
 
     #[test]
     fn parameters_are_per_tensor_or_per_output_channel() {
@@ -220,7 +220,7 @@ mod tests {
         let w = |values: Vec<i32>| IntWeights {
             zero_points: vec![0],
             scales: vec![1.0],
-            elem_type: INT8,
+            elem_type: DataType::INT8 as i32,
             values,
         };
         assert_eq!(w(vec![-7, 7]).quantized(&[1, 2]).bits, 4);

@@ -347,3 +347,18 @@ fn softmax(c: &mut Ctx) -> Result<Lowered, ImportError> {
     };
     unary(c, Op::Softmax { axis })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_operator_has_one_parser() {
+        let mut names: Vec<&str> = OPERATORS.iter().map(|&(n, _)| n).collect();
+        names.sort_unstable();
+        let count = names.len();
+        names.dedup();
+        assert_eq!(names.len(), count, "an operator is registered twice");
+        assert!(parser("Conv").is_some() && parser("conv").is_none());
+    }
+}
