@@ -3,14 +3,14 @@
 //! fewer, every Conv/Dense layer bit for bit against the golden model, with raw INT8 and with
 //! LineCompress weights.
 
-use lc_sim::accel::dataset::prepare_fashion;
 use lc_sim::accel::device::Memory;
 use lc_sim::accel::dram::DramConfig;
 use lc_sim::accel::energy::EnergyModel;
 use lc_sim::accel::plan::WeightStore;
-use lc_sim::accel::verify::{verify_store, StoreSummary, VerifyOptions};
+use lc_sim::accel::verify::{verify_store, StoreSummary, VerifyOptions, Workload};
 use lc_sw::codec::Mode;
 use lc_sw::data::fashion::DEFAULT_DIR;
+use lc_sw::eval::prepared::prepare_fashion;
 use std::path::Path;
 
 /// Four MAC lanes, the default weight memory, two worker threads; VCDs of failures under `tag`.
@@ -33,9 +33,9 @@ fn lenet5_is_bit_exact_on_20_test_images() {
     let m = prepare_fashion(&model, Path::new(DEFAULT_DIR), 20, 200).expect("model and data load");
     assert_eq!(m.inputs.len(), 20);
     let opts = options("lenet5");
-    let raw = verify_store(m.workload(), WeightStore::Int8, &opts).unwrap();
+    let raw = verify_store(Workload::of(&m), WeightStore::Int8, &opts).unwrap();
     let lc = verify_store(
-        m.workload(),
+        Workload::of(&m),
         WeightStore::Compressed {
             mode: Mode::Rice,
             eps: 2,
@@ -78,7 +78,7 @@ fn shipped_is_bit_exact(file: &str, images: usize, calib: usize) -> Vec<StoreSum
     ]
     .into_iter()
     .map(|store| {
-        let s = verify_store(m.workload(), store, &opts).unwrap();
+        let s = verify_store(Workload::of(&m), store, &opts).unwrap();
         assert_eq!(s.images, images);
         assert_eq!(s.mismatches, 0, "{}: {:?}", s.store, s.first_mismatch);
         s

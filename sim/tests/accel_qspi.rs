@@ -5,15 +5,15 @@
 //! path (`verify --weights`): a container with its own error bound per layer runs with its
 //! streams, and containers that do not match the model are refused.
 
-use lc_sim::accel::dataset::{prepare_fashion, PreparedModel};
 use lc_sim::accel::device::Memory;
 use lc_sim::accel::dram::DramConfig;
 use lc_sim::accel::energy::EnergyModel;
 use lc_sim::accel::plan::{accel_profile, weighted_layers, NetworkPlan, WeightStore};
-use lc_sim::accel::verify::{verify_plan, StoreSummary, VerifyOptions};
+use lc_sim::accel::verify::{verify_plan, StoreSummary, VerifyOptions, Workload};
 use lc_sw::codec::{Mode, Strategy};
 use lc_sw::container::{compress_layer, CompressOptions, Container};
 use lc_sw::data::fashion::DEFAULT_DIR;
+use lc_sw::eval::prepared::{prepare_fashion, PreparedModel};
 use lc_sw::model::golden::{QModel, QOp};
 use lc_sw::quant::Quantized;
 use std::path::Path;
@@ -43,7 +43,7 @@ fn qspi_options() -> VerifyOptions {
 
 /// Run `plan` and check it is bit-exact with one flash command per container layer (part).
 fn run(m: &PreparedModel, plan: &NetworkPlan, opts: &VerifyOptions) -> StoreSummary {
-    let s = verify_plan(m.workload(), plan, opts).unwrap();
+    let s = verify_plan(Workload::of(m), plan, opts).unwrap();
     assert_eq!(s.mismatches, 0, "{}: {:?}", s.store, s.first_mismatch);
     assert_eq!(
         s.flash_commands,

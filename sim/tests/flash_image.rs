@@ -7,10 +7,9 @@ use lc_format::Profile;
 use lc_sim::driver::LaneInput;
 use lc_sim::flash::{ReaderBench, Request};
 use lc_sw::codec::{Mode, Strategy};
-use lc_sw::container::{compress_layer, CompressOptions, Container};
+use lc_sw::compress::compress_model;
+use lc_sw::container::CompressOptions;
 use lc_sw::flash_image::{build_flash_image, parse_flash_image};
-use lc_sw::model::onnx::load_weights;
-use lc_sw::quant::quantize_per_channel;
 
 #[test]
 fn lenet5_lanes_read_from_flash_are_the_lane_memory_words() {
@@ -22,18 +21,7 @@ fn lenet5_lanes_read_from_flash_are_the_lane_memory_words() {
         lanes: 4,
         strategy: Strategy::Greedy,
     };
-    let layers = load_weights(model.as_ref())
-        .unwrap()
-        .iter()
-        .map(|w| {
-            let q = quantize_per_channel(&w.data, &w.dims, 8).unwrap();
-            compress_layer(&w.name, &q, &opts).unwrap()
-        })
-        .collect();
-    let container = Container {
-        word_bits: 32,
-        layers,
-    };
+    let container = compress_model(model.as_ref(), &opts, 8, 32, |_| {}).unwrap();
     let image = build_flash_image(&container).unwrap();
     let header = parse_flash_image(&image).unwrap();
     // The flash is a power of two larger than the image; the rest is erased (0xFF).

@@ -5,9 +5,8 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 use lc_format::Profile;
 use lc_sw::codec::{Mode, Strategy};
-use lc_sw::container::{compress_layer, CompressOptions, Container};
-use lc_sw::model::onnx::load_weights;
-use lc_sw::quant::quantize_per_channel;
+use lc_sw::compress::Progress;
+use lc_sw::container::{CompressOptions, Container};
 use lc_sw::report::{inspect, table};
 
 /// Options shared by every command that compresses a model.
@@ -108,31 +107,28 @@ pub struct Args {
     pub json: bool,
 }
 
-/// Quantize and compress every weight tensor of an ONNX model (weights that are already integers
-/// keep the model's own grid and bit width; `codec.bits` applies to f32 weights).
+/// [`lc_sw::compress::compress_model`] with the codec arguments, showing its progress.
 pub fn compress_model(model: &std::path::Path, codec: &CodecArgs) -> Result<Container> {
-    let tensors = load_weights(model)?;
-    let opts = codec.options()?;
-    let progress = crate::cmd::progress(tensors.len() as u64, "compressing layers");
-    let mut layers = Vec::new();
-    for t in &tensors {
-        progress.set_message(t.name.clone());
-        let q = match &t.int {
-            Some(int) => int.quantized(&t.dims),
-            None => quantize_per_channel(&t.data, &t.dims, codec.bits)
-                .with_context(|| format!("quantizing '{}'", t.name))?,
-        };
-        layers.push(
-            compress_layer(&t.name, &q, &opts)
-                .with_context(|| format!("compressing '{}'", t.name))?,
-        );
-        progress.inc(1);
+    let mut bar = None;
+    let container = lc_sw::compress::compress_model(
+        model,
+        &codec.options()?,
+        codec.bits,
+        codec.word_bits,
+        |p| match p {
+            Progress::Start(n) => bar = Some(crate::cmd::progress(n as u64, "compressing layers")),
+            Progress::Layer(name) => {
+                if let Some(b) = &bar {
+                    b.set_message(name.to_string());
+                    b.inc(1);
+                }
+            }
+        },
+    );
+    if let Some(b) = bar {
+        b.finish_and_clear();
     }
-    progress.finish_and_clear();
-    Ok(Container {
-        word_bits: codec.word_bits,
-        layers,
-    })
+    Ok(container?)
 }
 
 /// Run `compress`.

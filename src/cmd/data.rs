@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use lc_sim::accel::dataset::{model_name, prepare, PreparedModel};
 use lc_sim::accel::shard::Shard;
 use lc_sw::data::fashion;
 use lc_sw::eval::inputs::{Inputs, Layout, Source};
+use lc_sw::eval::prepared::{model_name, prepare, PreparedModel};
 use lc_sw::model::graph::Graph;
 use lc_sw::model::import::load_graph_shaped;
 
@@ -187,6 +187,11 @@ impl DataArgs {
             let of = shard.map_or(String::new(), |s| format!(", shard {s}"));
             bail!("no input to run ({images} images{of})");
         }
-        prepare(&model_name(path), model.graph, &inputs.calib, eval)
+        Ok(prepare(
+            &model_name(path),
+            model.graph,
+            &inputs.calib,
+            eval,
+        )?)
     }
 }

@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use lc_sim::accel::dataset::accuracy;
 use lc_sim::accel::plan::{NetworkPlan, WeightStore};
+use lc_sim::accel::report::accuracy;
 use lc_sim::accel::report::{render_html, render_markdown, ModelRow, ReportData, SweepTable};
 use lc_sim::accel::sweep::bandwidth_sweep;
 use lc_sim::accel::verify::{verify_plan, verify_store, Workload};

@@ -13,7 +13,7 @@ use lc_sim::accel::dram::DramConfig;
 use lc_sim::accel::energy::EnergyModel;
 use lc_sim::accel::plan::{NetworkPlan, WeightStore};
 use lc_sim::accel::shard::{RunConfig, Shard, StoreTotals, VerifyRecord};
-use lc_sim::accel::verify::{verify_plan, verify_store, StoreSummary, VerifyOptions};
+use lc_sim::accel::verify::{verify_plan, verify_store, StoreSummary, VerifyOptions, Workload};
 use lc_sw::codec::Mode;
 use lc_sw::container::Container;
 
@@ -324,9 +324,10 @@ pub fn verify_model(
     let m = data.prepare(model, images, shard)?;
     let name = m.name.clone();
     let lc_plan = accel.lc_plan(0, 1, &m.qmodel, &opts)?;
-    let fp32 = verify_store(m.workload(), WeightStore::Fp32, &opts)?;
-    let raw = verify_store(m.workload(), WeightStore::Int8, &opts)?;
-    let lc = verify_plan(m.workload(), &lc_plan, &opts)?;
+    let w = Workload::of(&m);
+    let fp32 = verify_store(w, WeightStore::Fp32, &opts)?;
+    let raw = verify_store(w, WeightStore::Int8, &opts)?;
+    let lc = verify_plan(w, &lc_plan, &opts)?;
     let config = RunConfig {
         model: name.clone(),
         dataset: data.describe(),

@@ -4,6 +4,7 @@
 //! The reference decoder [`codec::decode_lane`] is the single source of truth for the hardware.
 
 pub mod codec;
+pub mod compress;
 pub mod container;
 pub mod data;
 pub mod eval;

@@ -1,4 +1,5 @@
-//! ONNX import: operator coverage, error messages, batch-norm folding.
+//! ONNX import: operator coverage, error messages, batch-norm folding, agreement with the weight
+//! reader.
 
 mod common;
 
@@ -362,4 +363,51 @@ fn concat_joins_channels_and_checks_its_axis() {
         e.contains("'cat'") && e.contains("Concat") && e.contains("axis 2"),
         "{e}"
     );
+}
+
+#[test]
+fn weight_reader_and_importer_agree_and_refuse_external_data() {
+    use lc_sw::model::onnx::{parse_model, weights};
+    let mut r = Rng(11);
+    let a = r.vec(4 * 3, 1.0); // Gemm without transB: B is [K = 4, N = 3]
+    let b = r.vec(2 * 3, 1.0); // Gemm with transB: B is [N = 2, K = 3]
+    let nodes = vec![
+        node("Gemm", "g1", &["input", "a"], "h", vec![]),
+        node("Gemm", "g2", &["h", "b"], "out", vec![int("transB", 1)]),
+    ];
+    let inits = vec![tensor("a", &[4, 3], &a), tensor("b", &[2, 3], &b)];
+    let bytes = model_bytes(nodes.clone(), inits, &[1, 4], "out");
+    let g = graph_from_bytes(&bytes).unwrap();
+    let w = weights(&parse_model(&bytes, "test").unwrap()).unwrap();
+    // Output channel first: a[k][n] lands at [n][k]; b is already [N, K].
+    let a_t: Vec<f32> = (0..3)
+        .flat_map(|n| (0..4).map(move |k| (n, k)))
+        .map(|(n, k)| a[k * 3 + n])
+        .collect();
+    assert_eq!((w[0].dims.clone(), &w[0].data), (vec![3, 4], &a_t));
+    assert_eq!((w[1].dims.clone(), &w[1].data), (vec![2, 3], &b));
+    assert!(w[0].transposed && !w[1].transposed);
+    let layers = g.weight_layers();
+    assert_eq!(layers.len(), 2);
+    for (l, t) in layers.iter().zip(&w) {
+        assert_eq!((&l.weight.shape, &l.weight.data), (&t.dims, &t.data));
+    }
+
+    let mut external = tensor("a", &[4, 3], &a);
+    external
+        .external_data
+        .push(onnx_protobuf::StringStringEntryProto {
+            key: "location".into(),
+            value: "a.bin".into(),
+            ..Default::default()
+        });
+    let inits = vec![external, tensor("b", &[2, 3], &b)];
+    let bytes = model_bytes(nodes, inits, &[1, 4], "out");
+    let e = graph_from_bytes(&bytes).unwrap_err().to_string();
+    assert!(
+        e.contains("tensor 'a'") && e.contains("external data"),
+        "{e}"
+    );
+    let e = weights(&parse_model(&bytes, "test").unwrap()).unwrap_err();
+    assert!(e.to_string().contains("external data"), "{e}");
 }

@@ -14,7 +14,6 @@
 //! * [`sweep`]: cycles against weight memory bandwidth.
 //! * [`report`]: the study table and the sweep as Markdown and HTML.
 
-pub mod dataset;
 pub mod device;
 pub mod dram;
 pub mod energy;

@@ -5,6 +5,8 @@
 use super::sweep::{knee, SweepPoint};
 use super::verify::StoreSummary;
 use anyhow::{anyhow, Result};
+use lc_sw::eval::prepared::PreparedModel;
+use lc_sw::model::golden::QModel;
 use serde::Serialize;
 
 const MD_TEMPLATE: &str = include_str!("../../../templates/accel_report.md.tera");
@@ -21,6 +23,46 @@ pub struct Accuracy {
     pub int8: f64,
     /// LineCompress golden model (bit-identical to the RTL).
     pub compressed: f64,
+}
+
+/// Top-1 accuracy of the float model, the INT8 golden model and `compressed` (a golden model with
+/// decoded weights) on the first `n` test images of `m`.
+pub fn accuracy(m: &PreparedModel, compressed: &QModel, n: usize) -> Result<Accuracy> {
+    let n = n.min(m.inputs.len()).min(m.labels.len());
+    let mut hits = [0usize; 3];
+    for i in 0..n {
+        let label = m.labels[i];
+        let vals = lc_sw::model::float_exec::run_all(&m.graph, &m.float_inputs[i])
+            .map_err(|e| anyhow!("float model: {e}"))?;
+        let out = m
+            .graph
+            .outputs
+            .get(m.classifier)
+            .and_then(|&o| vals.get(o).cloned().flatten());
+        let logits = out.ok_or_else(|| anyhow!("float model computed no output"))?;
+        let best = logits
+            .data
+            .iter()
+            .enumerate()
+            .fold((0, f32::MIN), |b, (j, &v)| if v > b.1 { (j, v) } else { b });
+        hits[0] += (best.0 == label) as usize;
+        for (k, q) in [&m.qmodel, compressed].into_iter().enumerate() {
+            let out = q
+                .run(&m.inputs[i])
+                .map_err(|e| anyhow!("golden model: {e}"))?;
+            let top = out
+                .get(m.classifier)
+                .and_then(|t| super::verify::argmax(&t.data));
+            hits[k + 1] += (top == Some(label)) as usize;
+        }
+    }
+    let f = |h: usize| if n == 0 { 0.0 } else { h as f64 / n as f64 };
+    Ok(Accuracy {
+        images: n,
+        float: f(hits[0]),
+        int8: f(hits[1]),
+        compressed: f(hits[2]),
+    })
 }
 
 /// One CNN's row of the study table.

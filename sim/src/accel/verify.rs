@@ -1,8 +1,8 @@
-//! Verification of a CNN on the accelerator: load the model and data, build the golden model,
-//! prepare the raw INT8 and the LineCompress weight stores, run N images through the RTL for
-//! both, and total the mismatches, cycles, DRAM bytes and energy.
+//! Verification of a CNN on the accelerator: from a model prepared by
+//! [`lc_sw::eval::prepared`] (golden model and quantized inputs), prepare the raw INT8 and the
+//! LineCompress weight stores, run N images through the RTL for both, and total the mismatches,
+//! cycles, DRAM bytes and energy.
 
-pub use super::dataset::{prepare, prepare_fashion, PreparedModel};
 use super::device::{AccelDevice, Memory};
 use super::dram::DramConfig;
 use super::energy::{EnergyBreakdown, EnergyModel};
@@ -10,6 +10,7 @@ use super::network::{run_image, ImageRun, LayerRecord, Mismatch, RunImageOptions
 use super::plan::{NetworkPlan, WeightStore};
 use anyhow::{anyhow, bail, Context, Result};
 use lc_hw::accel::AccelLanes;
+use lc_sw::eval::prepared::PreparedModel;
 use lc_sw::model::golden::{QModel, QTensor};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -25,6 +26,18 @@ pub struct Workload<'a> {
     pub labels: &'a [usize],
     /// Index of the classification output among the model outputs.
     pub classifier: usize,
+}
+
+impl<'a> Workload<'a> {
+    /// The images of a prepared model.
+    pub fn of(m: &'a PreparedModel) -> Self {
+        Workload {
+            qmodel: &m.qmodel,
+            inputs: &m.inputs,
+            labels: &m.labels,
+            classifier: m.classifier,
+        }
+    }
 }
 
 /// Options of a verification run.

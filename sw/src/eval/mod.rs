@@ -8,6 +8,7 @@ pub mod inputs;
 pub mod ladder;
 pub mod metrics;
 pub mod plot;
+pub mod prepared;
 pub mod runner;
 pub mod sweep;
 pub mod variants;
@@ -34,6 +35,9 @@ pub enum EvalError {
         /// The codec's message.
         reason: String,
     },
+    /// Importing the model failed.
+    #[error(transparent)]
+    Import(#[from] crate::model::import::ImportError),
     /// Reading a dataset failed.
     #[error(transparent)]
     Data(#[from] crate::data::idx::IdxError),

@@ -10,5 +10,6 @@ pub mod graph;
 pub mod import;
 pub mod kernels;
 pub mod onnx;
+pub mod onnx_tensor;
 pub mod qdq;
 pub mod requant;
