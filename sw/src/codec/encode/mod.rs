@@ -1,11 +1,14 @@
 //! Encoders: plan segments for a lane (greedy or optimal), serialize them, and choose a layer's
 //! parameters.
 
+mod fit;
 mod flat;
 mod lines;
 mod rice;
 
 use rayon::prelude::*;
+
+use fit::LaneSums;
 
 use super::bits::BitWriter;
 use super::segment::{reconstruct, zigzag, Segment};
@@ -136,8 +139,41 @@ fn write(params: &LayerParams, segments: &[Segment], count: u64) -> LaneStream {
 fn greedy_bits(lanes: &[&[i32]], params: &LayerParams) -> u64 {
     lanes
         .iter()
-        .map(|q| plan_lane(q, params, Strategy::Greedy).map_or(u64::MAX / 4, |s| size(params, &s)))
+        .map(|q| plan_lane(q, params, Strategy::Greedy).map_or(UNUSABLE, |s| size(params, &s)))
         .sum()
+}
+
+/// The size of a lane under parameters it cannot be encoded with.
+const UNUSABLE: u64 = u64::MAX / 4;
+
+/// [`greedy_bits`] of every rice grid point, without building segments; the lanes' prefix sums
+/// are shared.
+fn greedy_bits_rice(lanes: &[&[i32]], grid: &[LayerParams]) -> Vec<u64> {
+    let Some(first) = grid.first() else {
+        return Vec::new();
+    };
+    // Every grid point has the same B: a lane out of its range is out for all.
+    let sums: Vec<Option<LaneSums>> = lanes
+        .iter()
+        .map(|q| {
+            q.iter()
+                .all(|&v| (first.min_value()..=first.max_value()).contains(&(v as i64)))
+                .then(|| LaneSums::new(q))
+        })
+        .collect();
+    grid.par_iter()
+        .map(|p| {
+            if p.validate().is_err() {
+                return UNUSABLE * lanes.len() as u64;
+            }
+            sums.iter()
+                .map(|lane| {
+                    lane.as_ref()
+                        .map_or(UNUSABLE, |lane| rice::greedy_bits(p, lane))
+                })
+                .sum()
+        })
+        .collect()
 }
 
 /// Size in bits of planned segments.
@@ -220,8 +256,11 @@ pub fn choose_params_for(
             }
         }
     }
-    // The grid points are sized in parallel; the first of the smallest wins.
-    let sizes: Vec<u64> = grid.par_iter().map(|p| greedy_bits(&sample, p)).collect();
+    // The first of the smallest wins.
+    let sizes: Vec<u64> = match mode {
+        Mode::Rice => greedy_bits_rice(&sample, &grid),
+        Mode::Lines => grid.par_iter().map(|p| greedy_bits(&sample, p)).collect(),
+    };
     let best = (0..grid.len())
         .min_by_key(|&i| (sizes[i], i))
         .expect("the grid is not empty");
