@@ -255,8 +255,12 @@ pub(super) fn lengths(params: &LayerParams, left: usize) -> impl Iterator<Item =
 }
 
 /// Greedy: from each position take the candidate length with the fewest bits per weight; `take`
-/// gets each segment's position, length and plan, in order.
-fn greedy_walk(params: &LayerParams, lane: &LaneSums, mut take: impl FnMut(usize, usize, Plan)) {
+/// gets each segment's position, length and plan, in order, and stops the walk by returning false.
+fn greedy_walk(
+    params: &LayerParams,
+    lane: &LaneSums,
+    mut take: impl FnMut(usize, usize, Plan) -> bool,
+) {
     let n = lane.weights().len();
     let mut i = 0;
     while i < n {
@@ -276,7 +280,9 @@ fn greedy_walk(params: &LayerParams, lane: &LaneSums, mut take: impl FnMut(usize
                 }
             })
             .expect("at least one candidate length");
-        take(i, len, plan);
+        if !take(i, len, plan) {
+            return;
+        }
         i += len;
     }
 }
@@ -285,16 +291,31 @@ fn greedy_walk(params: &LayerParams, lane: &LaneSums, mut take: impl FnMut(usize
 pub fn greedy(params: &LayerParams, q: &[i32]) -> Vec<Segment> {
     let mut out = Vec::new();
     greedy_walk(params, &LaneSums::new(q), |i, l, plan| {
-        out.push(plan.segment(params, &q[i..i + l]))
+        out.push(plan.segment(params, &q[i..i + l]));
+        true
     });
     out
 }
 
-/// Size in bits of the greedy segmentation of a lane, without building its segments.
-pub fn greedy_bits(params: &LayerParams, lane: &LaneSums) -> u64 {
+/// Fewest bits any segmentation of `n` weights can take under `params`: the headers of
+/// `ceil(n / 2^LB)` segments and one bit per code.
+pub fn bits_floor(params: &LayerParams, n: usize) -> u64 {
+    n.div_ceil(params.max_len()) as u64 * params.header_bits() + n as u64
+}
+
+/// Size in bits of the greedy segmentation of a lane, without building its segments; `None` as
+/// soon as `others` (bits counted elsewhere) plus the bits so far plus the [`bits_floor`] of the
+/// rest of the lane exceed `limit`.
+pub fn greedy_bits(params: &LayerParams, lane: &LaneSums, others: u64, limit: u64) -> Option<u64> {
+    let n = lane.weights().len();
     let mut bits = 0;
-    greedy_walk(params, lane, |_, _, plan| bits += plan.bits);
-    bits
+    let mut within = true;
+    greedy_walk(params, lane, |i, l, plan| {
+        bits += plan.bits;
+        within = others + bits + bits_floor(params, n - i - l) <= limit;
+        within
+    });
+    within.then_some(bits)
 }
 
 /// Optimal over the same candidate lengths: fewest total bits by dynamic programming.
