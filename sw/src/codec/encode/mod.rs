@@ -155,41 +155,37 @@ fn greedy_bits_rice(lanes: &[&[i32]], grid: &[LayerParams]) -> Vec<u64> {
     let Some(first) = grid.first() else {
         return Vec::new();
     };
-    // Every grid point has the same B: a lane out of its range is out for all.
-    let sums: Vec<Option<LaneSums>> = lanes
+    // Every grid point has the same B: a lane out of its range is out for all, and adds the
+    // same to every size; the lanes in range decide.
+    let in_range = |q: &[i32]| {
+        q.iter()
+            .all(|&v| (first.min_value()..=first.max_value()).contains(&(v as i64)))
+    };
+    let sums: Vec<LaneSums> = lanes
         .iter()
-        .map(|q| {
-            q.iter()
-                .all(|&v| (first.min_value()..=first.max_value()).contains(&(v as i64)))
-                .then(|| LaneSums::new(q))
-        })
+        .filter(|q| in_range(q))
+        .map(|q| LaneSums::new(q))
         .collect();
+    let out_of_range = UNUSABLE.saturating_mul((lanes.len() - sums.len()) as u64);
+    // The smallest size of the lanes in range found so far.
     let best = AtomicU64::new(u64::MAX);
     let size = |p: &LayerParams| -> u64 {
         if p.validate().is_err() {
-            return UNUSABLE * lanes.len() as u64;
+            return UNUSABLE.saturating_mul(lanes.len() as u64);
         }
-        let floor = |lane: &Option<LaneSums>| {
-            lane.as_ref()
-                .map_or(UNUSABLE, |l| rice::bits_floor(p, l.weights().len()))
-        };
+        let floor = |lane: &LaneSums| rice::bits_floor(p, lane.weights().len());
         let mut rest: u64 = sums.iter().map(floor).sum();
         let mut spent = 0;
         for lane in &sums {
             rest -= floor(lane);
-            spent += match lane {
-                Some(lane) => {
-                    let limit = best.load(Ordering::Relaxed);
-                    match rice::greedy_bits(p, lane, spent + rest, limit) {
-                        Some(bits) => bits,
-                        None => return u64::MAX,
-                    }
-                }
-                None => UNUSABLE,
-            };
+            let limit = best.load(Ordering::Relaxed);
+            match rice::greedy_bits(p, lane, spent + rest, limit) {
+                Some(bits) => spent += bits,
+                None => return u64::MAX,
+            }
         }
         best.fetch_min(spent, Ordering::Relaxed);
-        spent
+        spent.saturating_add(out_of_range)
     };
     let mut order: Vec<usize> = (0..grid.len()).collect();
     order.sort_by_key(|&g| std::cmp::Reverse(grid[g].len_bits));
@@ -314,18 +310,24 @@ mod tests {
 
     proptest! {
         /// The rice sizing of the grid (shared sums, points left part way) keeps every size it
-        /// finishes exact and the winner of sizing every point by its planned segments.
+        /// finishes exact and the winner of sizing every point by its planned segments, also
+        /// with a lane out of range.
         #[test]
         fn rice_sizing_keeps_the_winner(
             steps in proptest::collection::vec(proptest::collection::vec(-12i32..=12, 1..700), 1..3),
             eps in 0u16..=8,
             compact in any::<bool>(),
+            out_of_range in any::<bool>(),
         ) {
-            // Random walks inside the 8-bit range: runs that lines and flat segments both fit.
-            let lanes: Vec<Vec<i32>> = steps
+            // Random walks inside the 8-bit range: runs that lines and flat segments both fit;
+            // and maybe a lane no grid point can encode.
+            let mut lanes: Vec<Vec<i32>> = steps
                 .iter()
                 .map(|s| s.iter().scan(0i32, |w, d| { *w = (*w + d).clamp(-128, 127); Some(*w) }).collect())
                 .collect();
+            if out_of_range {
+                lanes.push(vec![0, 300, 0]);
+            }
             let lanes: Vec<&[i32]> = lanes.iter().map(Vec::as_slice).collect();
             let profile = Profile::shared(if compact { "compact" } else { "full" }).expect("built in");
             let grid = grid(profile, 8, Mode::Rice, eps).expect("8-bit rice fits both profiles");
