@@ -3,6 +3,7 @@
 
 use rayon::prelude::*;
 
+use super::fit::LaneSums;
 use super::flat::FlatPlans;
 use crate::codec::segment::{line, zigzag, Segment};
 use lc_format::{LayerParams, Q_ESC};
@@ -79,23 +80,18 @@ impl Plan {
 /// The cheapest encoding of `q` as one segment on the line `(start, slope)`, if its residuals fit
 /// the escape payload.
 fn on_line(params: &LayerParams, q: &[i32], start: i64, slope: i64) -> Option<Plan> {
-    let codes = || {
-        line(start, slope, params.frac_bits)
-            .zip(q)
-            .map(|(p, &q)| zigzag(residual(params, q as i64, p)))
+    let f = params.frac_bits;
+    let base = (start << f) + (1i64 << (f - 1));
+    let Costs { sum, k0, bits } = match Codes32::new(params, base, slope, q.len()) {
+        Some(codes) => codes.costs(params, q)?,
+        None => {
+            // The prediction of `line`, by position.
+            let code = |j: usize, v: i32| {
+                zigzag(residual(params, v as i64, (base + j as i64 * slope) >> f))
+            };
+            Costs::of(params, q.iter().enumerate().map(|(j, &v)| code(j, v)))?
+        }
     };
-    let (sum, max) = codes().fold((0u64, 0u64), |(s, m), u| (s + u, m.max(u)));
-    if max >= 1u64 << params.escape_bits() {
-        return None;
-    }
-    let k0 = (64 - (sum / q.len() as u64).leading_zeros()).saturating_sub(1);
-    let bits = codes().fold([0u64; 3], |[a, b, c], u| {
-        [
-            a + code_bits(params, u, k0),
-            b + code_bits(params, u, k0 + 1),
-            c + code_bits(params, u, k0 + 2),
-        ]
-    });
     let (k, bits) = Plan::best_k(params, sum, q.len(), |k| bits[(k - k0) as usize]);
     Some(Plan {
         start,
@@ -105,33 +101,141 @@ fn on_line(params: &LayerParams, q: &[i32], start: i64, slope: i64) -> Option<Pl
     })
 }
 
-/// The flat line at the rounded mean of `q`.
-fn flat_plan(params: &LayerParams, q: &[i32]) -> Plan {
-    let mean = q.iter().map(|&v| v as i64).sum::<i64>() as f64 / q.len() as f64;
-    let s = (mean.round() as i64).clamp(params.min_value(), params.max_value());
-    on_line(params, q, s, 0).expect("a flat line in range always fits")
+/// The sum of a segment's codes and their bits for the Rice parameters `k0..k0 + 3` around the
+/// [`Plan::best_k`] estimate.
+struct Costs {
+    sum: u64,
+    k0: u32,
+    bits: [u64; 3],
 }
 
-/// The cheapest plan covering all of `q`: the flat line at the mean (`flat`, from
+/// The [`Plan::best_k`] estimate less one: where the candidate Rice parameters start.
+fn first_k(sum: u64, n: usize) -> u32 {
+    (64 - (sum / n as u64).leading_zeros()).saturating_sub(1)
+}
+
+impl Costs {
+    /// The costs of `codes` (cloned to read them twice); `None` if one does not fit the escape
+    /// payload.
+    fn of(params: &LayerParams, codes: impl Iterator<Item = u64> + Clone) -> Option<Costs> {
+        let (sum, max, n) = codes.clone().fold((0u64, 0u64, 0usize), |(s, m, n), u| {
+            (s + u, m.max(u), n + 1)
+        });
+        if max >= 1u64 << params.escape_bits() {
+            return None;
+        }
+        let k0 = first_k(sum, n);
+        let bits = codes.fold([0u64; 3], |[a, b, c], u| {
+            [
+                a + code_bits(params, u, k0),
+                b + code_bits(params, u, k0 + 1),
+                c + code_bits(params, u, k0 + 2),
+            ]
+        });
+        Some(Costs { sum, k0, bits })
+    }
+}
+
+/// The residual codes of a line whose predictions stay well inside 32 bits, computed in 32-bit
+/// lanes (the common case; the loops vectorize). Equal to [`residual`] and [`zigzag`] there.
+struct Codes32 {
+    base: i32,
+    slope: i32,
+    frac_bits: u32,
+    shift: u32,
+    /// `2^r - 1`, and `2^(r-1)` (`i32::MAX` for r = 0, where no remainder is a tie or above it).
+    mask: i32,
+    half: i32,
+}
+
+impl Codes32 {
+    fn new(params: &LayerParams, base: i64, slope: i64, len: usize) -> Option<Codes32> {
+        let reach = base.abs() + slope.abs() * len as i64;
+        let shift = params.shift as u32;
+        (reach < 1 << 28).then_some(Codes32 {
+            base: base as i32,
+            slope: slope as i32,
+            frac_bits: params.frac_bits as u32,
+            shift,
+            mask: (1i32 << shift) - 1,
+            half: if shift == 0 {
+                i32::MAX
+            } else {
+                1 << (shift - 1)
+            },
+        })
+    }
+
+    /// The code of weight `v` at position `j`.
+    #[inline(always)]
+    fn code(&self, j: usize, v: i32) -> u32 {
+        let p = (self.base + j as i32 * self.slope) >> self.frac_bits;
+        let d = v - p;
+        let floor = d >> self.shift;
+        let rem = d & self.mask;
+        let e = floor + (rem > self.half) as i32 + ((rem == self.half) as i32 & floor & 1);
+        ((e << 1) ^ (e >> 31)) as u32
+    }
+
+    /// [`Costs::of`] the codes of `q` (at most `2^12` weights).
+    fn costs(&self, params: &LayerParams, q: &[i32]) -> Option<Costs> {
+        let (mut sum, mut max) = (0u32, 0u32);
+        for (j, &v) in q.iter().enumerate() {
+            let u = self.code(j, v);
+            // Wraps only if some code escapes, which the check below catches.
+            sum = sum.wrapping_add(u);
+            max = max.max(u);
+        }
+        if max as u64 >= 1u64 << params.escape_bits() {
+            return None;
+        }
+        let k0 = first_k(sum as u64, q.len());
+        let escaped = Q_ESC + params.escape_bits();
+        let bits_k = |u: u32, k: u32| {
+            let u = u >> k;
+            if u < Q_ESC {
+                u + 1 + k
+            } else {
+                escaped
+            }
+        };
+        let (mut a, mut b, mut c) = (0u32, 0u32, 0u32);
+        for (j, &v) in q.iter().enumerate() {
+            let u = self.code(j, v);
+            a += bits_k(u, k0);
+            b += bits_k(u, k0 + 1);
+            c += bits_k(u, k0 + 2);
+        }
+        Some(Costs {
+            sum: sum as u64,
+            k0,
+            bits: [a as u64, b as u64, c as u64],
+        })
+    }
+}
+
+/// The flat line at the rounded mean of `q[i..i + l]`.
+fn flat_plan(params: &LayerParams, lane: &LaneSums, i: usize, l: usize) -> Plan {
+    let mean = lane.sum(i, l) as f64 / l as f64;
+    let s = (mean.round() as i64).clamp(params.min_value(), params.max_value());
+    on_line(params, &lane.weights()[i..i + l], s, 0).expect("a flat line in range always fits")
+}
+
+/// The cheapest plan covering all of `q[i..i + l]`: the flat line at the mean (`flat`, from
 /// [`flat_plan`] or [`FlatPlans`]), or the least-squares line.
-fn best_plan(params: &LayerParams, q: &[i32], flat: Plan) -> Plan {
-    if params.slope_bits == 0 || q.len() < 3 {
+fn best_plan(params: &LayerParams, lane: &LaneSums, i: usize, l: usize, flat: Plan) -> Plan {
+    if params.slope_bits == 0 || l < 3 {
         return flat;
     }
-    let n = q.len() as f64;
-    let mean = q.iter().map(|&v| v as f64).sum::<f64>() / n;
-    let clamp = |v: f64| (v.round() as i64).clamp(params.min_value(), params.max_value());
-    let jm = (n - 1.0) / 2.0;
-    let (mut sxy, mut sxx) = (0.0, 0.0);
-    for (j, &v) in q.iter().enumerate() {
-        sxy += (j as f64 - jm) * (v as f64 - mean);
-        sxx += (j as f64 - jm) * (j as f64 - jm);
-    }
-    let slope = sxy / sxx;
+    let (m, start) = lane.fit(params, i, l);
     let (lo, hi) = params.slope_range();
-    let m = ((slope * (1u64 << params.frac_bits) as f64).round() as i64).clamp(lo, hi);
-    let start = clamp(mean - slope * jm);
-    match on_line(params, q, start, m) {
+    let m = m.clamp(lo, hi);
+    let start = start.clamp(params.min_value(), params.max_value());
+    if (start, m) == (flat.start, 0) {
+        // The flat line itself: not fewer bits.
+        return flat;
+    }
+    match on_line(params, &lane.weights()[i..i + l], start, m) {
         Some(sloped) if sloped.bits < flat.bits => sloped,
         _ => flat,
     }
@@ -150,17 +254,22 @@ pub(super) fn lengths(params: &LayerParams, left: usize) -> impl Iterator<Item =
         .chain((!max.is_multiple_of(g)).then_some(max))
 }
 
-/// Greedy: from each position take the candidate length with the fewest bits per weight.
-pub fn greedy(params: &LayerParams, q: &[i32]) -> Vec<Segment> {
-    let mut out = Vec::new();
+/// Greedy: from each position take the candidate length with the fewest bits per weight; `take`
+/// gets each segment's position, length and plan, in order, and stops the walk by returning false.
+fn greedy_walk(
+    params: &LayerParams,
+    lane: &LaneSums,
+    mut take: impl FnMut(usize, usize, Plan) -> bool,
+) {
+    let n = lane.weights().len();
     let mut i = 0;
-    while i < q.len() {
-        // Greedy reads few candidates from each granule: direct flat plans are cheaper here
-        // than the per-granule statistics of `FlatPlans`.
-        let (plan, len) = lengths(params, q.len() - i)
+    while i < n {
+        let (plan, len) = lengths(params, n - i)
             .map(|l| {
-                let seg = &q[i..i + l];
-                (best_plan(params, seg, flat_plan(params, seg)), l)
+                (
+                    best_plan(params, lane, i, l, flat_plan(params, lane, i, l)),
+                    l,
+                )
             })
             // Compare bits per weight exactly: a/la < b/lb  <=>  a*lb < b*la. Ties go longer.
             .reduce(|a, b| {
@@ -171,10 +280,42 @@ pub fn greedy(params: &LayerParams, q: &[i32]) -> Vec<Segment> {
                 }
             })
             .expect("at least one candidate length");
-        out.push(plan.segment(params, &q[i..i + len]));
+        if !take(i, len, plan) {
+            return;
+        }
         i += len;
     }
+}
+
+/// The greedy segmentation of `q`.
+pub fn greedy(params: &LayerParams, q: &[i32]) -> Vec<Segment> {
+    let mut out = Vec::new();
+    greedy_walk(params, &LaneSums::new(q), |i, l, plan| {
+        out.push(plan.segment(params, &q[i..i + l]));
+        true
+    });
     out
+}
+
+/// Fewest bits any segmentation of `n` weights can take under `params`: the headers of
+/// `ceil(n / 2^LB)` segments and one bit per code.
+pub fn bits_floor(params: &LayerParams, n: usize) -> u64 {
+    n.div_ceil(params.max_len()) as u64 * params.header_bits() + n as u64
+}
+
+/// Size in bits of the greedy segmentation of a lane, without building its segments; `None` as
+/// soon as `others` (bits counted elsewhere) plus the bits so far plus the [`bits_floor`] of the
+/// rest of the lane exceed `limit`.
+pub fn greedy_bits(params: &LayerParams, lane: &LaneSums, others: u64, limit: u64) -> Option<u64> {
+    let n = lane.weights().len();
+    let mut bits = 0;
+    let mut within = true;
+    greedy_walk(params, lane, |i, l, plan| {
+        bits += plan.bits;
+        within = others + bits + bits_floor(params, n - i - l) <= limit;
+        within
+    });
+    within.then_some(bits)
 }
 
 /// Optimal over the same candidate lengths: fewest total bits by dynamic programming.
@@ -184,6 +325,7 @@ pub fn optimal(params: &LayerParams, q: &[i32]) -> Vec<Segment> {
     // The best plan of every candidate segment, by start granule: the flat ones in order, the
     // sloped ones in parallel.
     let starts: Vec<usize> = (0..n).step_by(g).collect();
+    let lane = LaneSums::new(q);
     let mut flat = FlatPlans::new(params, q);
     let flat: Vec<_> = starts.iter().map(|&i| flat.from(i)).collect();
     let plans: Vec<Vec<Plan>> = starts
@@ -191,7 +333,7 @@ pub fn optimal(params: &LayerParams, q: &[i32]) -> Vec<Segment> {
         .zip(flat)
         .map(|(&i, row)| {
             row.into_iter()
-                .map(|(l, fp)| best_plan(params, &q[i..i + l], fp))
+                .map(|(l, fp)| best_plan(params, &lane, i, l, fp))
                 .collect()
         })
         .collect();
@@ -219,4 +361,52 @@ pub fn optimal(params: &LayerParams, q: &[i32]) -> Vec<Segment> {
         i += l;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lc_format::Mode;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The 32-bit codes give exactly the sums and bits of the general ones, wherever they
+        /// apply.
+        #[test]
+        fn codes32_match_the_general_codes(
+            bits in 4u8..=16,
+            frac_bits in 1u8..=16,
+            shift in 0u8..=15,
+            raw in proptest::collection::vec(any::<i32>(), 1..300),
+            start in any::<i64>(),
+            slope in -300i64..300,
+        ) {
+            let params = LayerParams {
+                bits,
+                mode: Mode::Rice,
+                eps: 0,
+                frac_bits,
+                len_bits: 12,
+                slope_bits: 16,
+                shift: shift.min(bits - 1),
+            };
+            let (lo, hi) = (params.min_value(), params.max_value());
+            let q: Vec<i32> = raw.iter().map(|&v| (v as i64).rem_euclid(hi - lo + 1) as i32 + lo as i32).collect();
+            let start = start.rem_euclid(hi - lo + 1) + lo;
+            let base = (start << frac_bits) + (1i64 << (frac_bits - 1));
+            let codes = Codes32::new(&params, base, slope, q.len());
+            prop_assume!(codes.is_some());
+            let general = Costs::of(
+                &params,
+                q.iter().enumerate().map(|(j, &v)| {
+                    zigzag(residual(&params, v as i64, (base + j as i64 * slope) >> frac_bits))
+                }),
+            );
+            let fast = codes.expect("assumed").costs(&params, &q);
+            prop_assert_eq!(
+                general.map(|c| (c.sum, c.k0, c.bits)),
+                fast.map(|c| (c.sum, c.k0, c.bits))
+            );
+        }
+    }
 }
