@@ -143,6 +143,7 @@ pub struct CompactLane {
     esc_adj: Signal<Local, Bits<6>>,
     base: Signal<Local, Bits<6>>,
     s1_zeros_in: Signal<Local, Bits<4>>,
+    lead: Signal<Local, Bits<ZERO_WINDOW>>,
     can_step: Signal<Local, Bit>,
     final_weight: Signal<Local, Bit>,
     ptr_sum: Signal<Local, Bits<6>>,
@@ -183,6 +184,7 @@ pub struct CompactLane {
     esc_len6: Constant<Bits<6>>,
     esc_len_k: Constant<Bits<6>>,
     q_esc: Constant<Bits<4>>,
+    lead_one: Constant<Bits<ZERO_WINDOW>>,
     hdr_bits6: Constant<Bits<6>>,
     tail_mask: Constant<Bits<6>>,
     zero_length: Constant<Bits<STREAM_BITS>>,
@@ -304,6 +306,8 @@ impl CompactLane {
             esc_adj: Default::default(),
             base: Default::default(),
             s1_zeros_in: Default::default(),
+            lead: Default::default(),
+            lead_one: Constant::new(1.into()),
             can_step: Default::default(),
             final_weight: Default::default(),
             ptr_sum: Default::default(),
@@ -447,7 +451,12 @@ impl Logic for CompactLane {
         self.hdr_k.next = bit_cast::<4, WINDOW_BITS>(self.window.val() >> self.off_k.val());
 
         // ---- Inside a segment: the leading-one count of the Rice code at bit 0.
-        self.zeros.window.next = bit_cast::<ZERO_WINDOW, WINDOW_BITS>(self.window.val());
+        // A header steps by H + 0: a one at bit 0 (one input more on the funnel's last stage).
+        self.lead.next = bit_cast::<ZERO_WINDOW, WINDOW_BITS>(self.window.val());
+        if self.new_seg.val() {
+            self.lead.next = self.lead.val() | self.lead_one.val();
+        }
+        self.zeros.window.next = self.lead.val();
 
         // ---- The end of the stream as a bit position from bit 0 of w0 when its last word is in
         // w0 or w1, else past any window.
@@ -512,7 +521,6 @@ impl Logic for CompactLane {
         self.ptr_esc.next = self.ptr6.val() + self.esc_len6.val();
         self.ptr_hdr.next = self.ptr6.val() + self.hdr_bits6.val();
         self.esc_adj.next = self.esc_len_k.val() - bit_cast::<6, 4>(self.k.q.val());
-        self.zeros.first.next = self.new_seg.val();
         self.zeros.none.next = self.esc_adj.val();
         self.base.next = self.ptr_k.val();
         if self.new_seg.val() {

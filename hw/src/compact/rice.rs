@@ -20,21 +20,18 @@ pub const ZERO_WINDOW: usize = 12;
 /// Width of a decoded zigzag value: a regular code holds `u < Q_ESC * 2^8`.
 pub const U_BITS: usize = 12;
 
-/// The step length that the leading-one count decides, without an adder or multiplexer after
-/// the count: the zero bits before the first one of a code's window, `none` when its first
-/// `Q_ESC` bits hold none (an escape), 0 when `first` is set (a segment header, whose length the
-/// caller adds itself).
+/// The step length that the leading-one count decides, without a multiplexer after the count:
+/// the zero bits before the first one of a code's window, `none` when its first `Q_ESC` bits
+/// hold none (an escape).
 #[derive(LogicBlock)]
 pub struct CompactZeros {
     /// The next `Q_ESC` bits of the stream, LSB first.
     pub window: Signal<In, Bits<ZERO_WINDOW>>,
-    /// Count 0 whatever the window holds.
-    pub first: Signal<In, Bit>,
     /// The count of a window without a one.
     pub none: Signal<In, Bits<6>>,
-    /// Zero bits before the terminating one, `none` or 0 as above.
+    /// Zero bits before the terminating one, or `none`.
     pub count: Signal<Out, Bits<6>>,
-    /// The window holds no one and `first` is clear: the code is an escape.
+    /// The window holds no one: the code is an escape.
     pub escape: Signal<Out, Bit>,
     zero_run: [Constant<Bits<6>>; Q_ESC as usize],
     zero_window: Constant<Bits<ZERO_WINDOW>>,
@@ -44,7 +41,6 @@ impl Default for CompactZeros {
     fn default() -> Self {
         Self {
             window: Default::default(),
-            first: Default::default(),
             none: Default::default(),
             count: Default::default(),
             escape: Default::default(),
@@ -64,10 +60,7 @@ impl Logic for CompactZeros {
                 self.count.next = self.zero_run[11 - i].val();
             }
         }
-        if self.first.val() {
-            self.count.next = self.zero_run[0].val();
-        }
-        self.escape.next = !self.first.val() & (self.window.val() == self.zero_window.val());
+        self.escape.next = self.window.val() == self.zero_window.val();
     }
 }
 
@@ -99,7 +92,7 @@ pub struct CompactRice {
     k_mask: Signal<Local, Bits<8>>,
     quotient: Signal<Local, Bits<U_BITS>>,
     payload: Signal<Local, Bits<U_BITS>>,
-    zero_run: [Constant<Bits<4>>; Q_ESC as usize + 1],
+    q_esc: Constant<Bits<4>>,
     one: Constant<Bits<4>>,
     c8: Constant<Bits<4>>,
     c4: Constant<Bits<4>>,
@@ -131,7 +124,7 @@ impl CompactRice {
             k_mask: Default::default(),
             quotient: Default::default(),
             payload: Default::default(),
-            zero_run: std::array::from_fn(|i| Constant::new((i as u64).into())),
+            q_esc: Constant::new((Q_ESC as u64).into()),
             one: Constant::new(1.into()),
             c8: Constant::new(8.into()),
             c4: Constant::new(4.into()),
@@ -151,7 +144,7 @@ impl CompactRice {
 impl Logic for CompactRice {
     #[hdl_gen]
     fn update(&mut self) {
-        self.escape.next = self.zeros.val() == self.zero_run[12].val();
+        self.escape.next = self.zeros.val() == self.q_esc.val();
         // The remainder follows the terminating one; k <= 8 for every stream the lane accepts
         // (a larger k is rejected with the segment header), so 8 remainder bits suffice.
         // The eight bits after the terminating one, shifted by the zero count largest stage
@@ -176,9 +169,8 @@ impl Logic for CompactRice {
         self.k_mask.next = !(self.ones.val() << self.k.val());
         self.remainder.next = self.tail.val() & self.k_mask.val();
         self.quotient.next = bit_cast::<U_BITS, 4>(self.zeros.val()) << self.k.val();
-        self.payload.next =
-            bit_cast::<U_BITS, CODE_WINDOW>(self.window.val() >> self.zero_run[12].val())
-                & self.payload_mask.val();
+        self.payload.next = bit_cast::<U_BITS, CODE_WINDOW>(self.window.val() >> self.q_esc.val())
+            & self.payload_mask.val();
         if self.escape.val() {
             self.value.next = self.payload.val();
             // u >> k >= Q_ESC (= 12 = 0b1100) for the k of the segment, as bit logic without a
