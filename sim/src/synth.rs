@@ -448,6 +448,12 @@ pub(crate) fn run_yosys(yosys: &str, job: &YosysJob) -> Result<Stat> {
     ctx.insert("top", job.top);
     ctx.insert("target", job.target.name());
     ctx.insert("dsp", &(job.target == Target::Up5k));
+    // Modules that stay unflattened so that the DSP pass sees them alone.
+    let keep: &[&str] = match job.target {
+        Target::Up5k => &[lc_hw::accel::emit::MAC_ACC_MODULE],
+        _ => &[],
+    };
+    ctx.insert("keep", keep);
     ctx.insert("verilog", &paths(job.verilog));
     ctx.insert("netlists", &paths(job.netlists));
     ctx.insert("json", &job.json.map(|p| p.display().to_string()));

@@ -26,9 +26,9 @@ pub const BOARD_MODULE: &str = "lc_up5k_board";
 /// Frequency of the iCEBreaker oscillator in MHz.
 pub const OSC_MHZ: f64 = 12.0;
 /// The system clock (the PLL's nearest setting at most this, or the oscillator itself at 12 MHz)
-/// that place and route is constrained to. The shipped compact decompressor lane alone places at
-/// 19.4 MHz on the UP5K, and the whole board top below the PLL's lowest output (16 MHz), so the
-/// board runs from the oscillator.
+/// that place and route is constrained to. The board top places at about 21-24 MHz on the UP5K
+/// depending on the placement seed (docs/HARDWARE.md), too little margin over the PLL's lowest
+/// output (16 MHz) to leave the oscillator.
 pub const CLOCK_MHZ: f64 = 12.0;
 
 /// A physical pin of the board top.

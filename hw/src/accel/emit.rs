@@ -28,6 +28,11 @@ use std::fmt::Write as _;
 pub const CTRL_MODULE: &str = "lc_accel_ctrl";
 /// Module name of one MAC lane.
 pub const MAC_MODULE: &str = "lc_accel_lane";
+/// Module name of a MAC lane's multiply-accumulate (`lane::MacAcc`, the child `mac` of
+/// [`MAC_MODULE`]). Synthesis with DSPs keeps it a module of its own: Yosys's DSP pass folds the
+/// 32-bit adder and the accumulator register into the SB_MAC16 when it sees the module alone, and
+/// leaves them in the fabric once the module is flattened into the whole top.
+pub const MAC_ACC_MODULE: &str = "lc_accel_lane__mac";
 /// Module name of the weight router of a decompressor lane that feeds F MAC lanes (`_f<F>`).
 pub const ROUTER_MODULE: &str = "lc_accel_router";
 /// Verilator configuration with the justified lint waivers of the accelerator Verilog.

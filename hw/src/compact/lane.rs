@@ -5,17 +5,20 @@
 //! hold the stream; a bit pointer into `w0` selects a 24-bit window from `{w1, w0}` through a
 //! five-stage funnel shifter, each stage only as wide as it must be. A segment header takes one
 //! clock: its fields sit at constant offsets of the window (the profile fixes B, LB and MB), so it
-//! is read by wiring. Every other clock decodes one Rice code and emits one weight (the
-//! prediction `acc >> F` with `acc += m`) and counts the lane's weights down; the lane's last
-//! weight must end its segment (else the segment overruns the lane). A second stage adds
-//! `e * 2^r`, clamped to the range where it can still leave the weight unsaturated, and
-//! saturates into the output register.
+//! is read by wiring. Every other clock steps over one Rice code (only its leading-one count,
+//! which decides the next pointer) and counts the lane's weights down; the lane's last weight
+//! must end its segment (else the segment overruns the lane). Three stages follow the step:
+//! the first decodes the code's value from the registered window and checks the step
+//! (FORMAT.md section 4.3: a failing code is held there, poisoned, and never leaves), the second
+//! adds `e * 2^r` to the prediction `acc >> F` (with `acc += m`), clamped to the range where it
+//! can still leave the weight unsaturated, and saturates into the output register.
 
 use super::rebuild::{CompactRebuild, PRED_BITS};
-use super::rice::{CompactRice, CODE_WINDOW, U_BITS};
+use super::rice::{CompactRice, CompactZeros, CODE_WINDOW, U_BITS, ZERO_WINDOW};
 use super::shape::{CompactShape, COUNT_BITS, STREAM_BITS, WINDOW_BITS, WORD_BITS};
 use crate::config::WEIGHT_BITS;
 use crate::core::LaneState;
+use lc_format::Q_ESC;
 use rust_hdl::prelude::*;
 
 /// Width of the line accumulator `acc` (signed; [`CompactShape`] checks the profile's range).
@@ -62,6 +65,7 @@ pub struct CompactLane {
     /// The lane decoded its stream completely and the stream ended exactly there.
     pub done: Signal<Out, Bit>,
 
+    zeros: CompactZeros,
     rice: CompactRice,
     rebuild: CompactRebuild,
 
@@ -85,8 +89,20 @@ pub struct CompactLane {
     k: DFF<Bits<4>>,
     acc: DFF<Bits<ACC_BITS>>,
     slope: DFF<Bits<ACC_BITS>>,
+    s1_valid: DFF<Bit>,
+    s1_poison: DFF<Bit>,
+    s1_window: DFF<Bits<CODE_WINDOW>>,
+    s1_k: DFF<Bits<4>>,
+    s1_zeros: DFF<Bits<4>>,
+    s1_pred: DFF<Bits<PRED_BITS>>,
+    s1_last: DFF<Bit>,
+    s1_room_neg: DFF<Bit>,
+    s1_room_small: DFF<Bit>,
+    s1_room4: DFF<Bits<4>>,
+    s1_esc_trunc: DFF<Bit>,
+    s1_esc_exact: DFF<Bit>,
+    s1_open: DFF<Bit>,
     stage_valid: DFF<Bit>,
-    stage_poison: DFF<Bit>,
     stage_pred: DFF<Bits<PRED_BITS>>,
     stage_u: DFF<Bits<U_BITS>>,
     stage_last: DFF<Bit>,
@@ -109,8 +125,6 @@ pub struct CompactLane {
     hdr_m: Signal<Local, Bits<ACC_BITS>>,
     hdr_k: Signal<Local, Bits<4>>,
     room: Signal<Local, Bits<8>>,
-    room_small: Signal<Local, Bit>,
-    room4: Signal<Local, Bits<4>>,
     trunc: Signal<Local, Bit>,
     exact: Signal<Local, Bit>,
     ptr6: Signal<Local, Bits<6>>,
@@ -122,10 +136,16 @@ pub struct CompactLane {
     window_ok: Signal<Local, Bit>,
     moving: Signal<Local, Bit>,
     stage_free: Signal<Local, Bit>,
+    s1_bad: Signal<Local, Bit>,
+    s1_moving: Signal<Local, Bit>,
+    s1_free: Signal<Local, Bit>,
+    hdr_bad: Signal<Local, Bit>,
+    esc_adj: Signal<Local, Bits<6>>,
+    base: Signal<Local, Bits<6>>,
+    s1_zeros_in: Signal<Local, Bits<4>>,
+    lead: Signal<Local, Bits<ZERO_WINDOW>>,
     can_step: Signal<Local, Bit>,
     final_weight: Signal<Local, Bit>,
-    bad: Signal<Local, Bit>,
-    step: Signal<Local, Bit>,
     ptr_sum: Signal<Local, Bits<6>>,
     advance: Signal<Local, Bit>,
     m0: Signal<Local, Bit>,
@@ -162,6 +182,9 @@ pub struct CompactLane {
     zero8: Constant<Bits<8>>,
     one6: Constant<Bits<6>>,
     esc_len6: Constant<Bits<6>>,
+    esc_len_k: Constant<Bits<6>>,
+    q_esc: Constant<Bits<4>>,
+    lead_one: Constant<Bits<ZERO_WINDOW>>,
     hdr_bits6: Constant<Bits<6>>,
     tail_mask: Constant<Bits<6>>,
     zero_length: Constant<Bits<STREAM_BITS>>,
@@ -200,6 +223,7 @@ impl CompactLane {
             out_last: Default::default(),
             error: Default::default(),
             done: Default::default(),
+            zeros: Default::default(),
             rice: CompactRice::new(shape),
             rebuild: CompactRebuild::new(shape.bits),
             state: Default::default(),
@@ -222,8 +246,20 @@ impl CompactLane {
             k: Default::default(),
             acc: Default::default(),
             slope: Default::default(),
+            s1_valid: Default::default(),
+            s1_poison: Default::default(),
+            s1_window: Default::default(),
+            s1_k: Default::default(),
+            s1_zeros: Default::default(),
+            s1_pred: Default::default(),
+            s1_last: Default::default(),
+            s1_room_neg: Default::default(),
+            s1_room_small: Default::default(),
+            s1_room4: Default::default(),
+            s1_esc_trunc: Default::default(),
+            s1_esc_exact: Default::default(),
+            s1_open: Default::default(),
             stage_valid: Default::default(),
-            stage_poison: Default::default(),
             stage_pred: Default::default(),
             stage_u: Default::default(),
             stage_last: Default::default(),
@@ -245,8 +281,6 @@ impl CompactLane {
             hdr_m: Default::default(),
             hdr_k: Default::default(),
             room: Default::default(),
-            room_small: Default::default(),
-            room4: Default::default(),
             room_high: Constant::new(0xf0.into()),
             zero8: Constant::new(0.into()),
             trunc: Default::default(),
@@ -255,6 +289,8 @@ impl CompactLane {
             ptr_k: Default::default(),
             one6: Constant::new(1.into()),
             esc_len6: Constant::new((shape.max_code_bits() as u64).into()),
+            esc_len_k: Constant::new((shape.max_code_bits() as u64 - 1).into()),
+            q_esc: Constant::new((Q_ESC as u64).into()),
             hdr_bits6: Constant::new((shape.header_bits() as u64).into()),
             end_pos: Default::default(),
             ptr_esc: Default::default(),
@@ -263,10 +299,17 @@ impl CompactLane {
             window_ok: Default::default(),
             moving: Default::default(),
             stage_free: Default::default(),
+            s1_bad: Default::default(),
+            s1_moving: Default::default(),
+            s1_free: Default::default(),
+            hdr_bad: Default::default(),
+            esc_adj: Default::default(),
+            base: Default::default(),
+            s1_zeros_in: Default::default(),
+            lead: Default::default(),
+            lead_one: Constant::new(1.into()),
             can_step: Default::default(),
             final_weight: Default::default(),
-            bad: Default::default(),
-            step: Default::default(),
             ptr_sum: Default::default(),
             advance: Default::default(),
             m0: Default::default(),
@@ -338,8 +381,20 @@ impl Logic for CompactLane {
             k,
             acc,
             slope,
+            s1_valid,
+            s1_poison,
+            s1_window,
+            s1_k,
+            s1_zeros,
+            s1_pred,
+            s1_last,
+            s1_room_neg,
+            s1_room_small,
+            s1_room4,
+            s1_esc_trunc,
+            s1_esc_exact,
+            s1_open,
             stage_valid,
-            stage_poison,
             stage_pred,
             stage_u,
             stage_last,
@@ -395,9 +450,13 @@ impl Logic for CompactLane {
         }
         self.hdr_k.next = bit_cast::<4, WINDOW_BITS>(self.window.val() >> self.off_k.val());
 
-        // ---- Inside a segment: one Rice code at bit 0.
-        self.rice.window.next = bit_cast::<CODE_WINDOW, WINDOW_BITS>(self.window.val());
-        self.rice.k.next = self.k.q.val();
+        // ---- Inside a segment: the leading-one count of the Rice code at bit 0.
+        // A header steps by H + 0: a one at bit 0 (one input more on the funnel's last stage).
+        self.lead.next = bit_cast::<ZERO_WINDOW, WINDOW_BITS>(self.window.val());
+        if self.new_seg.val() {
+            self.lead.next = self.lead.val() | self.lead_one.val();
+        }
+        self.zeros.window.next = self.lead.val();
 
         // ---- The end of the stream as a bit position from bit 0 of w0 when its last word is in
         // w0 or w1, else past any window.
@@ -416,72 +475,78 @@ impl Logic for CompactLane {
             self.window_ok.next = true;
         }
 
-        // ---- One step (FORMAT.md section 4.3 checks), then pointer, segment and stage updates.
-        // A weight decoded in a failing step is held poisoned in the stage and never leaves it.
-        self.moving.next = self.stage_valid.q.val()
-            & !self.stage_poison.q.val()
-            & (!self.valid.q.val() | self.out_ready.val());
+        // ---- The first stage: the code's value and the checks of its step (FORMAT.md section
+        // 4.3) from flip-flops. A code that fails them stays there, poisoned, and stops the lane.
+        self.rice.window.next = self.s1_window.q.val();
+        self.rice.k.next = self.s1_k.q.val();
+        self.rice.zeros.next = self.s1_zeros.q.val();
+        // The code is truncated when it passes the end of the stream and ends the stream exactly
+        // when it meets it; for a regular code the step registered end - (ptr + k + 1) as room.
+        self.trunc.next = self.s1_room_neg.q.val()
+            | (self.s1_room_small.q.val() & (self.s1_zeros.q.val() > self.s1_room4.q.val()));
+        self.exact.next =
+            self.s1_room_small.q.val() & (self.s1_zeros.q.val() == self.s1_room4.q.val());
+        if self.rice.escape.val() {
+            self.trunc.next = self.s1_esc_trunc.q.val();
+            self.exact.next = self.s1_esc_exact.q.val();
+        }
+        self.s1_bad.next = self.s1_poison.q.val()
+            | self.trunc.val()
+            | self.rice.escape_bad.val()
+            | (self.s1_last.q.val() & (!self.exact.val() | self.s1_open.q.val()));
+
+        // ---- Stage movement from the output backwards; each stage takes a new entry when it is
+        // empty or passes its entry on in the same clock.
+        self.moving.next = self.stage_valid.q.val() & (!self.valid.q.val() | self.out_ready.val());
         self.stage_free.next = !self.stage_valid.q.val() | self.moving.val();
+        self.s1_moving.next = self.s1_valid.q.val() & !self.s1_bad.val() & self.stage_free.val();
+        self.s1_free.next = !self.s1_valid.q.val() | self.s1_moving.val();
+
+        // ---- One step, then pointer, segment and stage updates.
         self.can_step.next = (self.state.q.val() == LaneState::Run)
             & self.lp_ok.val()
             & self.window_ok.val()
-            & self.stage_free.val()
+            & self.s1_free.val()
             & !(self.new_seg.val() & self.empty.q.val());
         // The lane's last weight; its segment must end with it (else the segment overruns).
         self.count_next.next = self.count_seen.q.val() + self.one_count.val();
         self.final_weight.next =
             !self.new_seg.val() & (self.count_next.val() == self.count_all.q.val());
-        // The pointer after a step: ptr + k + 1 + zeros for a regular code (the leading-one count
-        // is the only late term), ptr + Q_ESC + E for an escape, ptr + H for a header.
+        // The pointer after a step: ptr + k + 1 + zeros for a regular code, ptr + Q_ESC + E =
+        // ptr + k + 1 + (Q_ESC + E - 1 - k) for an escape, ptr + H (+ 0) for a header. The
+        // leading-one count is the only late operand: one adder after it, every other term
+        // (including the count of an escape or a header) from flip-flops.
         self.ptr6.next = bit_cast::<6, 5>(self.ptr.q.val());
         self.ptr_k.next = self.ptr6.val() + bit_cast::<6, 4>(self.k.q.val()) + self.one6.val();
         self.ptr_esc.next = self.ptr6.val() + self.esc_len6.val();
         self.ptr_hdr.next = self.ptr6.val() + self.hdr_bits6.val();
-        // A step is truncated when that pointer passes the end, and ends the stream exactly when
-        // it meets it. For a regular code compare the leading-one count with end - (ptr + k + 1),
-        // from flip-flops and negative when even zero zeros would not fit.
-        self.room.next = bit_cast::<8, 7>(self.end_pos.val()) - bit_cast::<8, 6>(self.ptr_k.val());
-        // zeros <= 12, so only a room below 16 can be too small; compare four bits.
-        self.room_small.next = (self.room.val() & self.room_high.val()) == self.zero8.val();
-        self.room4.next = bit_cast::<4, 8>(self.room.val());
-        self.trunc.next = self.room.val().get_bit(7)
-            | (self.room_small.val() & (self.rice.zeros.val() > self.room4.val()));
-        self.exact.next = self.room_small.val() & (self.rice.zeros.val() == self.room4.val());
-        if self.rice.escape.val() {
-            self.trunc.next = bit_cast::<7, 6>(self.ptr_esc.val()) > self.end_pos.val();
-            self.exact.next = bit_cast::<7, 6>(self.ptr_esc.val()) == self.end_pos.val();
-        }
+        self.esc_adj.next = self.esc_len_k.val() - bit_cast::<6, 4>(self.k.q.val());
+        self.zeros.none.next = self.esc_adj.val();
+        self.base.next = self.ptr_k.val();
         if self.new_seg.val() {
-            self.bad.next = (bit_cast::<7, 6>(self.ptr_hdr.val()) > self.end_pos.val())
-                | (self.hdr_k.val() > self.k_max.val());
-        } else {
-            self.bad.next = self.trunc.val()
-                | self.rice.escape_bad.val()
-                | (self.final_weight.val()
-                    & (!self.exact.val()
-                        | self.more_words.val()
-                        | (self.seg_left.q.val() != self.zero9.val())));
+            self.base.next = self.ptr_hdr.val();
         }
-        self.step.next = self.can_step.val() & !self.bad.val();
-        self.ptr_sum.next = self.ptr_k.val() + bit_cast::<6, 4>(self.rice.zeros.val());
-        if self.rice.escape.val() {
-            self.ptr_sum.next = self.ptr_esc.val();
-        }
-        if self.new_seg.val() {
-            self.ptr_sum.next = self.ptr_hdr.val();
-        }
+        self.ptr_sum.next = self.base.val() + self.zeros.count.val();
         self.advance.next = self.can_step.val() & self.ptr_sum.val().get_bit(5);
         if self.can_step.val() {
             self.ptr.d.next = bit_cast::<5, 6>(self.ptr_sum.val());
         }
+        self.s1_zeros_in.next = bit_cast::<4, 6>(self.zeros.count.val());
+        if self.zeros.escape.val() {
+            self.s1_zeros_in.next = self.q_esc.val();
+        }
+        // A header is checked in its own step (its fields are wiring); a code in the first stage.
+        self.room.next = bit_cast::<8, 7>(self.end_pos.val()) - bit_cast::<8, 6>(self.ptr_k.val());
+        self.hdr_bad.next = (bit_cast::<7, 6>(self.ptr_hdr.val()) > self.end_pos.val())
+            | (self.hdr_k.val() > self.k_max.val());
 
         // ---- Line prediction p = acc >> F (arithmetic).
         self.pred.next = self.acc.q.val() >> self.frac.val();
         if self.acc.q.val().get_bit(12) {
             self.pred.next = self.pred.val() | self.sign_fill.val();
         }
-        // Registers of the datapath follow every step whether or not it failed (a failed lane
-        // emits nothing more), so the late `bad` only reaches the state and the stage's valid.
+        // Registers of the datapath follow every step whether or not it fails (a failed lane
+        // emits nothing more).
         if self.can_step.val() {
             if self.new_seg.val() {
                 self.seg_left.d.next = self.hdr_len.val();
@@ -494,14 +559,20 @@ impl Logic for CompactLane {
                 self.acc.d.next = self.acc.q.val() + self.slope.q.val();
             }
         }
-        if self.step.val() & self.final_weight.val() {
+        // The final step ends the lane (no more steps); its first stage may still fail it.
+        if self.can_step.val() & self.final_weight.val() {
             self.state.d.next = LaneState::Done;
         }
-        if self.can_step.val() & self.bad.val() {
+        if self.can_step.val() & self.new_seg.val() & self.hdr_bad.val() {
             self.state.d.next = LaneState::Fail;
         }
+        if self.s1_valid.q.val() & self.s1_bad.val() {
+            self.state.d.next = LaneState::Fail;
+            self.s1_poison.d.next = true;
+        }
 
-        // ---- Stage register -> output register: w = sat_B(p + zigzag^-1(u) * 2^r).
+        // ---- Step -> first stage -> second stage -> output register:
+        // w = sat_B(p + zigzag^-1(u) * 2^r).
         self.rebuild.pred.next = self.stage_pred.q.val();
         self.rebuild.u.next = self.stage_u.q.val();
         self.rebuild.shift.next = self.lp_shift.val();
@@ -514,12 +585,29 @@ impl Logic for CompactLane {
             self.valid.d.next = true;
             self.stage_valid.d.next = false;
         }
-        if self.can_step.val() & !self.new_seg.val() {
+        if self.s1_moving.val() {
             self.stage_valid.d.next = true;
-            self.stage_poison.d.next = self.bad.val();
-            self.stage_pred.d.next = bit_cast::<PRED_BITS, ACC_BITS>(self.pred.val());
+            self.stage_pred.d.next = self.s1_pred.q.val();
             self.stage_u.d.next = self.rice.value.val();
-            self.stage_last.d.next = self.final_weight.val();
+            self.stage_last.d.next = self.s1_last.q.val();
+            self.s1_valid.d.next = false;
+        }
+        if self.can_step.val() & !self.new_seg.val() {
+            self.s1_valid.d.next = true;
+            self.s1_window.d.next = bit_cast::<CODE_WINDOW, WINDOW_BITS>(self.window.val());
+            self.s1_k.d.next = self.k.q.val();
+            self.s1_zeros.d.next = self.s1_zeros_in.val();
+            self.s1_pred.d.next = bit_cast::<PRED_BITS, ACC_BITS>(self.pred.val());
+            self.s1_last.d.next = self.final_weight.val();
+            // zeros <= 12, so only a room below 16 can be too small; four bits are compared.
+            self.s1_room_neg.d.next = self.room.val().get_bit(7);
+            self.s1_room_small.d.next =
+                (self.room.val() & self.room_high.val()) == self.zero8.val();
+            self.s1_room4.d.next = bit_cast::<4, 8>(self.room.val());
+            self.s1_esc_trunc.d.next = bit_cast::<7, 6>(self.ptr_esc.val()) > self.end_pos.val();
+            self.s1_esc_exact.d.next = bit_cast::<7, 6>(self.ptr_esc.val()) == self.end_pos.val();
+            self.s1_open.d.next =
+                self.more_words.val() | (self.seg_left.q.val() != self.zero9.val());
         }
 
         // ---- Words: w2 <- memory, w1 <- w2, w0 <- w1, each register from one source. Ready
@@ -581,8 +669,9 @@ impl Logic for CompactLane {
             self.v2.d.next = false;
             self.ptr.d.next = self.zero5.val();
             self.seg_left.d.next = self.ones9.val();
+            self.s1_valid.d.next = false;
+            self.s1_poison.d.next = false;
             self.stage_valid.d.next = false;
-            self.stage_poison.d.next = false;
             self.valid.d.next = false;
         }
         if self.reset.val() {
@@ -590,6 +679,8 @@ impl Logic for CompactLane {
             self.v0.d.next = false;
             self.v1.d.next = false;
             self.v2.d.next = false;
+            self.s1_valid.d.next = false;
+            self.s1_poison.d.next = false;
             self.stage_valid.d.next = false;
             self.valid.d.next = false;
             self.got_last.d.next = true;
@@ -601,8 +692,12 @@ impl Logic for CompactLane {
         }
         self.out_valid.next = self.valid.q.val();
         self.out_last.next = self.last.q.val();
+        // A failed lane first delivers the good weights decoded before the failure.
         self.error.next = (self.state.q.val() == LaneState::Fail)
-            & (!self.stage_valid.q.val() | self.stage_poison.q.val());
-        self.done.next = (self.state.q.val() == LaneState::Done) & !self.stage_valid.q.val();
+            & !self.stage_valid.q.val()
+            & (!self.s1_valid.q.val() | self.s1_poison.q.val());
+        self.done.next = (self.state.q.val() == LaneState::Done)
+            & !self.s1_valid.q.val()
+            & !self.stage_valid.q.val();
     }
 }

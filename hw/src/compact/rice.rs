@@ -1,36 +1,85 @@
 //! One Rice-coded residual (FORMAT.md section 4.2) of a compact lane from a window of
-//! `Q_ESC + E` bits: a leading-one detector over the first `Q_ESC` bits, a narrow shifter for the
-//! remainder (k <= 8), the escape payload at its fixed offset, and the escape check.
+//! `Q_ESC + E` bits: [`CompactZeros`], the leading-one detector over the first `Q_ESC` bits (the
+//! lane's pointer loop), and [`CompactRice`], which takes that count one pipeline stage later: a
+//! narrow shifter for the remainder (k <= 8), the escape payload at its fixed offset, and the
+//! escape check.
 
 use super::shape::CompactShape;
 use lc_format::Q_ESC;
 
 const _: () = assert!(
-    Q_ESC == 12,
+    Q_ESC == 12 && ZERO_WINDOW == 12,
     "the escape check is written for Q_ESC = 0b1100"
 );
 use rust_hdl::prelude::*;
 
 /// Width of the window: `Q_ESC + E` for E <= 9.
 pub const CODE_WINDOW: usize = 21;
+/// Width of the leading-one detector's window: `Q_ESC`.
+pub const ZERO_WINDOW: usize = 12;
 /// Width of a decoded zigzag value: a regular code holds `u < Q_ESC * 2^8`.
 pub const U_BITS: usize = 12;
 
-/// Decodes the residual code that starts at bit 0 of `window`. Bits past the end of the stream
-/// may hold anything: the caller compares the code's length (`zeros + 1 + k`, or `Q_ESC + E` for
-/// an escape) with the bits that are really there.
+/// The step length that the leading-one count decides, without a multiplexer after the count:
+/// the zero bits before the first one of a code's window, `none` when its first `Q_ESC` bits
+/// hold none (an escape).
+#[derive(LogicBlock)]
+pub struct CompactZeros {
+    /// The next `Q_ESC` bits of the stream, LSB first.
+    pub window: Signal<In, Bits<ZERO_WINDOW>>,
+    /// The count of a window without a one.
+    pub none: Signal<In, Bits<6>>,
+    /// Zero bits before the terminating one, or `none`.
+    pub count: Signal<Out, Bits<6>>,
+    /// The window holds no one: the code is an escape.
+    pub escape: Signal<Out, Bit>,
+    zero_run: [Constant<Bits<6>>; Q_ESC as usize],
+    zero_window: Constant<Bits<ZERO_WINDOW>>,
+}
+
+impl Default for CompactZeros {
+    fn default() -> Self {
+        Self {
+            window: Default::default(),
+            none: Default::default(),
+            count: Default::default(),
+            escape: Default::default(),
+            zero_run: std::array::from_fn(|i| Constant::new((i as u64).into())),
+            zero_window: Constant::new(0.into()),
+        }
+    }
+}
+
+impl Logic for CompactZeros {
+    #[hdl_gen]
+    fn update(&mut self) {
+        // Scanning from the top lets the lowest one win.
+        self.count.next = self.none.val();
+        for i in 0..12 {
+            if self.window.val().get_bit(11 - i) {
+                self.count.next = self.zero_run[11 - i].val();
+            }
+        }
+        self.escape.next = self.window.val() == self.zero_window.val();
+    }
+}
+
+/// Decodes the residual code that starts at bit 0 of `window`, given its zero count from
+/// [`CompactZeros`]. Bits past the end of the stream may hold anything: the caller compares the
+/// code's length (`zeros + 1 + k`, or `Q_ESC + E` for an escape) with the bits that are really
+/// there.
 #[derive(LogicBlock)]
 pub struct CompactRice {
     /// The next bits of the stream, LSB first.
     pub window: Signal<In, Bits<CODE_WINDOW>>,
     /// Rice parameter k of the segment (values above B are rejected by the caller).
     pub k: Signal<In, Bits<4>>,
+    /// Zero bits before the terminating one, as [`CompactZeros`] counts them.
+    pub zeros: Signal<In, Bits<4>>,
     /// The zigzag-mapped residual u.
     pub value: Signal<Out, Bits<U_BITS>>,
     /// The code is an escape whose payload has a regular code (stream error).
     pub escape_bad: Signal<Out, Bit>,
-    /// Zero bits before the terminating one (`Q_ESC` for an escape).
-    pub zeros: Signal<Out, Bits<4>>,
     /// The code is an escape (`Q_ESC` zeros, then the payload).
     pub escape: Signal<Out, Bit>,
 
@@ -43,7 +92,7 @@ pub struct CompactRice {
     k_mask: Signal<Local, Bits<8>>,
     quotient: Signal<Local, Bits<U_BITS>>,
     payload: Signal<Local, Bits<U_BITS>>,
-    zero_run: [Constant<Bits<4>>; Q_ESC as usize + 1],
+    q_esc: Constant<Bits<4>>,
     one: Constant<Bits<4>>,
     c8: Constant<Bits<4>>,
     c4: Constant<Bits<4>>,
@@ -62,9 +111,9 @@ impl CompactRice {
         Self {
             window: Default::default(),
             k: Default::default(),
+            zeros: Default::default(),
             value: Default::default(),
             escape_bad: Default::default(),
-            zeros: Default::default(),
             escape: Default::default(),
             after_one: Default::default(),
             t8: Default::default(),
@@ -75,7 +124,7 @@ impl CompactRice {
             k_mask: Default::default(),
             quotient: Default::default(),
             payload: Default::default(),
-            zero_run: std::array::from_fn(|i| Constant::new((i as u64).into())),
+            q_esc: Constant::new((Q_ESC as u64).into()),
             one: Constant::new(1.into()),
             c8: Constant::new(8.into()),
             c4: Constant::new(4.into()),
@@ -95,15 +144,7 @@ impl CompactRice {
 impl Logic for CompactRice {
     #[hdl_gen]
     fn update(&mut self) {
-        // Zeros before the first one, Q_ESC if the first Q_ESC bits hold none; scanning from the
-        // top lets the lowest one win.
-        self.zeros.next = self.zero_run[12].val();
-        for i in 0..12 {
-            if self.window.val().get_bit(11 - i) {
-                self.zeros.next = self.zero_run[11 - i].val();
-            }
-        }
-        self.escape.next = self.zeros.val() == self.zero_run[12].val();
+        self.escape.next = self.zeros.val() == self.q_esc.val();
         // The remainder follows the terminating one; k <= 8 for every stream the lane accepts
         // (a larger k is rejected with the segment header), so 8 remainder bits suffice.
         // The eight bits after the terminating one, shifted by the zero count largest stage
@@ -128,9 +169,8 @@ impl Logic for CompactRice {
         self.k_mask.next = !(self.ones.val() << self.k.val());
         self.remainder.next = self.tail.val() & self.k_mask.val();
         self.quotient.next = bit_cast::<U_BITS, 4>(self.zeros.val()) << self.k.val();
-        self.payload.next =
-            bit_cast::<U_BITS, CODE_WINDOW>(self.window.val() >> self.zero_run[12].val())
-                & self.payload_mask.val();
+        self.payload.next = bit_cast::<U_BITS, CODE_WINDOW>(self.window.val() >> self.q_esc.val())
+            & self.payload_mask.val();
         if self.escape.val() {
             self.value.next = self.payload.val();
             // u >> k >= Q_ESC (= 12 = 0b1100) for the k of the segment, as bit logic without a

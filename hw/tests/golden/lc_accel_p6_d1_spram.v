@@ -147,6 +147,9 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     localparam  zero8 = 8'h0;
     localparam  one6 = 6'b1;
     localparam  esc_len6 = 6'b10101;
+    localparam  esc_len_k = 6'b10100;
+    localparam  q_esc = 4'hc;
+    localparam  lead_one = 12'h1;
     localparam  hdr_bits6 = 6'b10100;
     localparam  tail_mask = 6'b11111;
     localparam  zero_length = 26'h0;
@@ -166,11 +169,15 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     localparam LaneState__Fail = 3;
     
     // Stub signals
+    reg  [11:0] zeros__window;
+    reg  [5:0] zeros__none;
+    wire  [5:0] zeros__count;
+    wire  zeros__escape;
     reg  [20:0] rice__window;
     reg  [3:0] rice__k;
+    reg  [3:0] rice__zeros;
     wire  [11:0] rice__value;
     wire  rice__escape_bad;
-    wire  [3:0] rice__zeros;
     wire  rice__escape;
     reg  [8:0] rebuild__pred;
     reg  [11:0] rebuild__u;
@@ -216,10 +223,34 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     wire  [12:0] acc__q;
     reg  [12:0] slope__d;
     wire  [12:0] slope__q;
+    reg  s1_valid__d;
+    wire  s1_valid__q;
+    reg  s1_poison__d;
+    wire  s1_poison__q;
+    reg  [20:0] s1_window__d;
+    wire  [20:0] s1_window__q;
+    reg  [3:0] s1_k__d;
+    wire  [3:0] s1_k__q;
+    reg  [3:0] s1_zeros__d;
+    wire  [3:0] s1_zeros__q;
+    reg  [8:0] s1_pred__d;
+    wire  [8:0] s1_pred__q;
+    reg  s1_last__d;
+    wire  s1_last__q;
+    reg  s1_room_neg__d;
+    wire  s1_room_neg__q;
+    reg  s1_room_small__d;
+    wire  s1_room_small__q;
+    reg  [3:0] s1_room4__d;
+    wire  [3:0] s1_room4__q;
+    reg  s1_esc_trunc__d;
+    wire  s1_esc_trunc__q;
+    reg  s1_esc_exact__d;
+    wire  s1_esc_exact__q;
+    reg  s1_open__d;
+    wire  s1_open__q;
     reg  stage_valid__d;
     wire  stage_valid__q;
-    reg  stage_poison__d;
-    wire  stage_poison__q;
     reg  [8:0] stage_pred__d;
     wire  [8:0] stage_pred__q;
     reg  [11:0] stage_u__d;
@@ -249,8 +280,6 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     reg  [12:0] hdr_m;
     reg  [3:0] hdr_k;
     reg  [7:0] room;
-    reg  room_small;
-    reg  [3:0] room4;
     reg  trunc;
     reg  exact;
     reg  [5:0] ptr6;
@@ -262,10 +291,16 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     reg  window_ok;
     reg  moving;
     reg  stage_free;
+    reg  s1_bad;
+    reg  s1_moving;
+    reg  s1_free;
+    reg  hdr_bad;
+    reg  [5:0] esc_adj;
+    reg  [5:0] base;
+    reg  [3:0] s1_zeros_in;
+    reg  [11:0] lead;
     reg  can_step;
     reg  final_weight;
-    reg  bad;
-    reg  step;
     reg  [5:0] ptr_sum;
     reg  advance;
     reg  m0;
@@ -275,12 +310,18 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     reg  [5:0] len_tail;
     
     // Sub module instances
+    lc_compact_lane__zeros zeros(
+        .window(zeros__window),
+        .none(zeros__none),
+        .count(zeros__count),
+        .escape(zeros__escape)
+    );
     lc_compact_lane__rice rice(
         .window(rice__window),
         .k(rice__k),
+        .zeros(rice__zeros),
         .value(rice__value),
         .escape_bad(rice__escape_bad),
-        .zeros(rice__zeros),
         .escape(rice__escape)
     );
     lc_compact_lane__rebuild rebuild(
@@ -389,14 +430,74 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         .q(slope__q),
         .clock(clock)
     );
+    lc_compact_lane__s1_valid s1_valid(
+        .d(s1_valid__d),
+        .q(s1_valid__q),
+        .clock(clock)
+    );
+    lc_compact_lane__s1_poison s1_poison(
+        .d(s1_poison__d),
+        .q(s1_poison__q),
+        .clock(clock)
+    );
+    lc_compact_lane__s1_window s1_window(
+        .d(s1_window__d),
+        .q(s1_window__q),
+        .clock(clock)
+    );
+    lc_compact_lane__s1_k s1_k(
+        .d(s1_k__d),
+        .q(s1_k__q),
+        .clock(clock)
+    );
+    lc_compact_lane__s1_zeros s1_zeros(
+        .d(s1_zeros__d),
+        .q(s1_zeros__q),
+        .clock(clock)
+    );
+    lc_compact_lane__s1_pred s1_pred(
+        .d(s1_pred__d),
+        .q(s1_pred__q),
+        .clock(clock)
+    );
+    lc_compact_lane__s1_last s1_last(
+        .d(s1_last__d),
+        .q(s1_last__q),
+        .clock(clock)
+    );
+    lc_compact_lane__s1_room_neg s1_room_neg(
+        .d(s1_room_neg__d),
+        .q(s1_room_neg__q),
+        .clock(clock)
+    );
+    lc_compact_lane__s1_room_small s1_room_small(
+        .d(s1_room_small__d),
+        .q(s1_room_small__q),
+        .clock(clock)
+    );
+    lc_compact_lane__s1_room4 s1_room4(
+        .d(s1_room4__d),
+        .q(s1_room4__q),
+        .clock(clock)
+    );
+    lc_compact_lane__s1_esc_trunc s1_esc_trunc(
+        .d(s1_esc_trunc__d),
+        .q(s1_esc_trunc__q),
+        .clock(clock)
+    );
+    lc_compact_lane__s1_esc_exact s1_esc_exact(
+        .d(s1_esc_exact__d),
+        .q(s1_esc_exact__q),
+        .clock(clock)
+    );
+    lc_compact_lane__s1_open s1_open(
+        .d(s1_open__d),
+        .q(s1_open__q),
+        .clock(clock)
+    );
     lc_compact_lane__stage_valid stage_valid(
         .d(stage_valid__d),
         .q(stage_valid__q),
-        .clock(clock)
-    );
-    lc_compact_lane__stage_poison stage_poison(
-        .d(stage_poison__d),
-        .q(stage_poison__q),
         .clock(clock)
     );
     lc_compact_lane__stage_pred stage_pred(
@@ -452,8 +553,20 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         k__d = k__q;
         acc__d = acc__q;
         slope__d = slope__q;
+        s1_valid__d = s1_valid__q;
+        s1_poison__d = s1_poison__q;
+        s1_window__d = s1_window__q;
+        s1_k__d = s1_k__q;
+        s1_zeros__d = s1_zeros__q;
+        s1_pred__d = s1_pred__q;
+        s1_last__d = s1_last__q;
+        s1_room_neg__d = s1_room_neg__q;
+        s1_room_small__d = s1_room_small__q;
+        s1_room4__d = s1_room4__q;
+        s1_esc_trunc__d = s1_esc_trunc__q;
+        s1_esc_exact__d = s1_esc_exact__q;
+        s1_open__d = s1_open__q;
         stage_valid__d = stage_valid__q;
-        stage_poison__d = stage_poison__q;
         stage_pred__d = stage_pred__q;
         stage_u__d = stage_u__q;
         stage_last__d = stage_last__q;
@@ -494,8 +607,11 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
             hdr_m = m_raw | slope_ext;
         end
         hdr_k = ((window >> off_k) & 4'hf);
-        rice__window = ((window) & 21'h1fffff);
-        rice__k = k__q;
+        lead = ((window) & 12'hfff);
+        if (new_seg) begin
+            lead = lead | lead_one;
+        end
+        zeros__window = lead;
         end_pos = many;
         if (v1__q & l1__q) begin
             end_pos = ((tail__q) & 7'h7f) + word_bits;
@@ -509,42 +625,44 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
             end_pos = zero7;
             window_ok = 1'b1;
         end
-        moving = stage_valid__q & ~stage_poison__q & (~valid__q | out_ready);
+        rice__window = s1_window__q;
+        rice__k = s1_k__q;
+        rice__zeros = s1_zeros__q;
+        trunc = s1_room_neg__q | (s1_room_small__q & (s1_zeros__q > s1_room4__q));
+        exact = s1_room_small__q & (s1_zeros__q == s1_room4__q);
+        if (rice__escape) begin
+            trunc = s1_esc_trunc__q;
+            exact = s1_esc_exact__q;
+        end
+        s1_bad = s1_poison__q | trunc | rice__escape_bad | (s1_last__q & (~exact | s1_open__q));
+        moving = stage_valid__q & (~valid__q | out_ready);
         stage_free = ~stage_valid__q | moving;
-        can_step = (state__q == LaneState__Run) & lp_ok & window_ok & stage_free & ~(new_seg & empty__q);
+        s1_moving = s1_valid__q & ~s1_bad & stage_free;
+        s1_free = ~s1_valid__q | s1_moving;
+        can_step = (state__q == LaneState__Run) & lp_ok & window_ok & s1_free & ~(new_seg & empty__q);
         count_next = count_seen__q + one_count;
         final_weight = ~new_seg & (count_next == count_all__q);
         ptr6 = ((ptr__q) & 6'h3f);
         ptr_k = ptr6 + ((k__q) & 6'h3f) + one6;
         ptr_esc = ptr6 + esc_len6;
         ptr_hdr = ptr6 + hdr_bits6;
-        room = ((end_pos) & 8'hff) - ((ptr_k) & 8'hff);
-        room_small = (room & room_high) == zero8;
-        room4 = ((room) & 4'hf);
-        trunc = room[32'h7] | (room_small & (rice__zeros > room4));
-        exact = room_small & (rice__zeros == room4);
-        if (rice__escape) begin
-            trunc = ((ptr_esc) & 7'h7f) > end_pos;
-            exact = ((ptr_esc) & 7'h7f) == end_pos;
-        end
+        esc_adj = esc_len_k - ((k__q) & 6'h3f);
+        zeros__none = esc_adj;
+        base = ptr_k;
         if (new_seg) begin
-            bad = (((ptr_hdr) & 7'h7f) > end_pos) | (hdr_k > k_max);
+            base = ptr_hdr;
         end
-        else begin
-            bad = trunc | rice__escape_bad | (final_weight & (~exact | more_words | (seg_left__q != zero9)));
-        end
-        step = can_step & ~bad;
-        ptr_sum = ptr_k + ((rice__zeros) & 6'h3f);
-        if (rice__escape) begin
-            ptr_sum = ptr_esc;
-        end
-        if (new_seg) begin
-            ptr_sum = ptr_hdr;
-        end
+        ptr_sum = base + zeros__count;
         advance = can_step & ptr_sum[32'h5];
         if (can_step) begin
             ptr__d = ((ptr_sum) & 5'h1f);
         end
+        s1_zeros_in = ((zeros__count) & 4'hf);
+        if (zeros__escape) begin
+            s1_zeros_in = q_esc;
+        end
+        room = ((end_pos) & 8'hff) - ((ptr_k) & 8'hff);
+        hdr_bad = (((ptr_hdr) & 7'h7f) > end_pos) | (hdr_k > k_max);
         pred = acc__q >> frac;
         if (acc__q[32'hc]) begin
             pred = pred | sign_fill;
@@ -562,11 +680,15 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
                 acc__d = acc__q + slope__q;
             end
         end
-        if (step & final_weight) begin
+        if (can_step & final_weight) begin
             state__d = LaneState__Done;
         end
-        if (can_step & bad) begin
+        if (can_step & new_seg & hdr_bad) begin
             state__d = LaneState__Fail;
+        end
+        if (s1_valid__q & s1_bad) begin
+            state__d = LaneState__Fail;
+            s1_poison__d = 1'b1;
         end
         rebuild__pred = stage_pred__q;
         rebuild__u = stage_u__q;
@@ -580,12 +702,26 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
             valid__d = 1'b1;
             stage_valid__d = 1'b0;
         end
-        if (can_step & ~new_seg) begin
+        if (s1_moving) begin
             stage_valid__d = 1'b1;
-            stage_poison__d = bad;
-            stage_pred__d = ((pred) & 9'h1ff);
+            stage_pred__d = s1_pred__q;
             stage_u__d = rice__value;
-            stage_last__d = final_weight;
+            stage_last__d = s1_last__q;
+            s1_valid__d = 1'b0;
+        end
+        if (can_step & ~new_seg) begin
+            s1_valid__d = 1'b1;
+            s1_window__d = ((window) & 21'h1fffff);
+            s1_k__d = k__q;
+            s1_zeros__d = s1_zeros_in;
+            s1_pred__d = ((pred) & 9'h1ff);
+            s1_last__d = final_weight;
+            s1_room_neg__d = room[32'h7];
+            s1_room_small__d = (room & room_high) == zero8;
+            s1_room4__d = ((room) & 4'hf);
+            s1_esc_trunc__d = ((ptr_esc) & 7'h7f) > end_pos;
+            s1_esc_exact__d = ((ptr_esc) & 7'h7f) == end_pos;
+            s1_open__d = more_words | (seg_left__q != zero9);
         end
         in_ready = ~(v2__q & v1__q) & (state__q == LaneState__Run) & more_words;
         fire = in_valid & in_ready;
@@ -636,8 +772,9 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
             v2__d = 1'b0;
             ptr__d = zero5;
             seg_left__d = ones9;
+            s1_valid__d = 1'b0;
+            s1_poison__d = 1'b0;
             stage_valid__d = 1'b0;
-            stage_poison__d = 1'b0;
             valid__d = 1'b0;
         end
         if (reset) begin
@@ -645,6 +782,8 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
             v0__d = 1'b0;
             v1__d = 1'b0;
             v2__d = 1'b0;
+            s1_valid__d = 1'b0;
+            s1_poison__d = 1'b0;
             stage_valid__d = 1'b0;
             valid__d = 1'b0;
             got_last__d = 1'b1;
@@ -655,8 +794,8 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         end
         out_valid = valid__q;
         out_last = last__q;
-        error = (state__q == LaneState__Fail) & (~stage_valid__q | stage_poison__q);
-        done = (state__q == LaneState__Done) & ~stage_valid__q;
+        error = (state__q == LaneState__Fail) & ~stage_valid__q & (~s1_valid__q | s1_poison__q);
+        done = (state__q == LaneState__Done) & ~s1_valid__q & ~stage_valid__q;
     end
     
 endmodule // top
@@ -978,30 +1117,18 @@ module lc_compact_lane__rebuild(pred,u,shift,weight);
 endmodule // lc_compact_lane__rebuild
 
 
-module lc_compact_lane__rice(window,k,value,escape_bad,zeros,escape);
+module lc_compact_lane__rice(window,k,zeros,value,escape_bad,escape);
     
     // Module arguments
     input wire  [20:0] window;
     input wire  [3:0] k;
+    input wire  [3:0] zeros;
     output reg  [11:0] value;
     output reg  escape_bad;
-    output reg  [3:0] zeros;
     output reg  escape;
     
     // Constant declarations
-    localparam  zero_run__0 = 4'h0;
-    localparam  zero_run__1 = 4'h1;
-    localparam  zero_run__2 = 4'h2;
-    localparam  zero_run__3 = 4'h3;
-    localparam  zero_run__4 = 4'h4;
-    localparam  zero_run__5 = 4'h5;
-    localparam  zero_run__6 = 4'h6;
-    localparam  zero_run__7 = 4'h7;
-    localparam  zero_run__8 = 4'h8;
-    localparam  zero_run__9 = 4'h9;
-    localparam  zero_run__10 = 4'ha;
-    localparam  zero_run__11 = 4'hb;
-    localparam  zero_run__12 = 4'hc;
+    localparam  q_esc = 4'hc;
     localparam  one = 4'h1;
     localparam  c8 = 4'h8;
     localparam  c4 = 4'h4;
@@ -1050,44 +1177,7 @@ module lc_compact_lane__rice(window,k,value,escape_bad,zeros,escape);
     
     // Update code
     always @(*) begin
-        zeros = zero_run__12;
-        if (window[32'hb - 0]) begin
-            zeros = zero_run__11;
-        end
-        if (window[32'hb - 1]) begin
-            zeros = zero_run__10;
-        end
-        if (window[32'hb - 2]) begin
-            zeros = zero_run__9;
-        end
-        if (window[32'hb - 3]) begin
-            zeros = zero_run__8;
-        end
-        if (window[32'hb - 4]) begin
-            zeros = zero_run__7;
-        end
-        if (window[32'hb - 5]) begin
-            zeros = zero_run__6;
-        end
-        if (window[32'hb - 6]) begin
-            zeros = zero_run__5;
-        end
-        if (window[32'hb - 7]) begin
-            zeros = zero_run__4;
-        end
-        if (window[32'hb - 8]) begin
-            zeros = zero_run__3;
-        end
-        if (window[32'hb - 9]) begin
-            zeros = zero_run__2;
-        end
-        if (window[32'hb - 10]) begin
-            zeros = zero_run__1;
-        end
-        if (window[32'hb - 11]) begin
-            zeros = zero_run__0;
-        end
-        escape = zeros == zero_run__12;
+        escape = zeros == q_esc;
         after_one = window >> one;
         t8 = ((after_one) & 15'h7fff);
         if (zeros[32'h3]) begin
@@ -1108,7 +1198,7 @@ module lc_compact_lane__rice(window,k,value,escape_bad,zeros,escape);
         k_mask = ~(ones << k);
         remainder = tail & k_mask;
         quotient = ((zeros) & 12'hfff) << k;
-        payload = ((window >> zero_run__12) & 12'hfff) & payload_mask;
+        payload = ((window >> q_esc) & 12'hfff) & payload_mask;
         if (escape) begin
             value = payload;
             escape_bad = 1'b1;
@@ -1147,6 +1237,253 @@ module lc_compact_lane__rice(window,k,value,escape_bad,zeros,escape);
     end
     
 endmodule // lc_compact_lane__rice
+
+
+module lc_compact_lane__s1_esc_exact(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__s1_esc_exact
+
+
+module lc_compact_lane__s1_esc_trunc(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__s1_esc_trunc
+
+
+module lc_compact_lane__s1_k(d,q,clock);
+    
+    // Module arguments
+    input wire  [3:0] d;
+    output reg  [3:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 4'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__s1_k
+
+
+module lc_compact_lane__s1_last(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__s1_last
+
+
+module lc_compact_lane__s1_open(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__s1_open
+
+
+module lc_compact_lane__s1_poison(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__s1_poison
+
+
+module lc_compact_lane__s1_pred(d,q,clock);
+    
+    // Module arguments
+    input wire  [8:0] d;
+    output reg  [8:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 9'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__s1_pred
+
+
+module lc_compact_lane__s1_room4(d,q,clock);
+    
+    // Module arguments
+    input wire  [3:0] d;
+    output reg  [3:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 4'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__s1_room4
+
+
+module lc_compact_lane__s1_room_neg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__s1_room_neg
+
+
+module lc_compact_lane__s1_room_small(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__s1_room_small
+
+
+module lc_compact_lane__s1_valid(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__s1_valid
+
+
+module lc_compact_lane__s1_window(d,q,clock);
+    
+    // Module arguments
+    input wire  [20:0] d;
+    output reg  [20:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 21'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__s1_window
+
+
+module lc_compact_lane__s1_zeros(d,q,clock);
+    
+    // Module arguments
+    input wire  [3:0] d;
+    output reg  [3:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 4'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__s1_zeros
 
 
 module lc_compact_lane__seg_left(d,q,clock);
@@ -1204,25 +1541,6 @@ module lc_compact_lane__stage_last(d,q,clock);
     end
           
 endmodule // lc_compact_lane__stage_last
-
-
-module lc_compact_lane__stage_poison(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_compact_lane__stage_poison
 
 
 module lc_compact_lane__stage_pred(d,q,clock);
@@ -1476,6 +1794,74 @@ module lc_compact_lane__weight(d,q,clock);
     end
           
 endmodule // lc_compact_lane__weight
+
+
+module lc_compact_lane__zeros(window,none,count,escape);
+    
+    // Module arguments
+    input wire  [11:0] window;
+    input wire  [5:0] none;
+    output reg  [5:0] count;
+    output reg  escape;
+    
+    // Constant declarations
+    localparam  zero_run__0 = 6'b0;
+    localparam  zero_run__1 = 6'b1;
+    localparam  zero_run__2 = 6'b10;
+    localparam  zero_run__3 = 6'b11;
+    localparam  zero_run__4 = 6'b100;
+    localparam  zero_run__5 = 6'b101;
+    localparam  zero_run__6 = 6'b110;
+    localparam  zero_run__7 = 6'b111;
+    localparam  zero_run__8 = 6'b1000;
+    localparam  zero_run__9 = 6'b1001;
+    localparam  zero_run__10 = 6'b1010;
+    localparam  zero_run__11 = 6'b1011;
+    localparam  zero_window = 12'h0;
+    
+    // Update code
+    always @(*) begin
+        count = none;
+        if (window[32'hb - 0]) begin
+            count = zero_run__11;
+        end
+        if (window[32'hb - 1]) begin
+            count = zero_run__10;
+        end
+        if (window[32'hb - 2]) begin
+            count = zero_run__9;
+        end
+        if (window[32'hb - 3]) begin
+            count = zero_run__8;
+        end
+        if (window[32'hb - 4]) begin
+            count = zero_run__7;
+        end
+        if (window[32'hb - 5]) begin
+            count = zero_run__6;
+        end
+        if (window[32'hb - 6]) begin
+            count = zero_run__5;
+        end
+        if (window[32'hb - 7]) begin
+            count = zero_run__4;
+        end
+        if (window[32'hb - 8]) begin
+            count = zero_run__3;
+        end
+        if (window[32'hb - 9]) begin
+            count = zero_run__2;
+        end
+        if (window[32'hb - 10]) begin
+            count = zero_run__1;
+        end
+        if (window[32'hb - 11]) begin
+            count = zero_run__0;
+        end
+        escape = window == zero_window;
+    end
+    
+endmodule // lc_compact_lane__zeros
 
 
 module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_ready,filled0,filled1,free_bank,free_sel,rd_bank,rd_index,mac_en,mac_first,act,capture,shift,chain_in,hold_out);
