@@ -1,24 +1,7 @@
-//! Import-time rewrites: 2-D transposition, folding a constant bias add and a batch
+//! Import-time rewrites: folding a constant bias add and a batch
 //! normalization into the preceding convolution or dense layer.
 
-use super::graph::{Op, Tensor};
-
-/// Transpose a 2-D tensor `[R, C]` into `[C, R]` (any other rank is returned unchanged).
-pub fn transpose_2d(t: &Tensor) -> Tensor {
-    let [r, c] = t.shape[..] else {
-        return t.clone();
-    };
-    let mut data = vec![0.0; r * c];
-    for i in 0..r {
-        for j in 0..c {
-            data[j * r + i] = t.data[i * c + j];
-        }
-    }
-    Tensor {
-        shape: vec![c, r],
-        data,
-    }
-}
+use super::graph::Op;
 
 fn bias_of(op: &mut Op) -> Result<&mut Vec<f32>, String> {
     match op {

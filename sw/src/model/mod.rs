@@ -12,5 +12,6 @@ pub mod import;
 pub mod kernels;
 pub mod lut;
 pub mod onnx;
+pub mod onnx_tensor;
 pub mod qdq;
 pub mod requant;

@@ -7,10 +7,8 @@ use std::path::Path;
 
 use onnx_protobuf::{GraphProto, Message, ModelProto, TensorProto};
 
+use super::onnx_tensor::{output_channel_first, tensor_f32, transpose, weight_input_major, FLOAT};
 use super::qdq::{self, IntWeights};
-
-/// ONNX `TensorProto.DataType.FLOAT`.
-const FLOAT: i32 = 1;
 
 /// Operators whose second input is a weight tensor that LineCompress compresses.
 const WEIGHT_OPS: [&str; 6] = [
@@ -84,55 +82,23 @@ pub fn load_model(path: &Path) -> Result<ModelProto, ModelError> {
         path: shown.clone(),
         source,
     })?;
-    let model = ModelProto::parse_from_bytes(&bytes).map_err(|e| ModelError::Parse {
-        path: shown.clone(),
+    parse_model(&bytes, &shown)
+}
+
+/// Parse the bytes of an ONNX model (`shown` names them in errors); a model without graph
+/// nodes is an error.
+pub fn parse_model(bytes: &[u8], shown: &str) -> Result<ModelProto, ModelError> {
+    let model = ModelProto::parse_from_bytes(bytes).map_err(|e| ModelError::Parse {
+        path: shown.into(),
         detail: e.to_string(),
     })?;
     if model.graph.as_ref().is_none_or(|g| g.node.is_empty()) {
         return Err(ModelError::Parse {
-            path: shown,
+            path: shown.into(),
             detail: "no graph nodes".into(),
         });
     }
     Ok(model)
-}
-
-/// Values of an f32 tensor (raw_data or float_data) with its shape.
-pub fn tensor_f32(t: &TensorProto) -> Result<(Vec<usize>, Vec<f32>), ModelError> {
-    let bad = |detail: String| ModelError::Tensor {
-        name: t.name.clone(),
-        detail,
-    };
-    if t.data_type != FLOAT {
-        return Err(bad(format!("data type {} is not f32", t.data_type)));
-    }
-    if !t.external_data.is_empty() {
-        return Err(bad("external data files are not supported".into()));
-    }
-    let dims: Vec<usize> = t
-        .dims
-        .iter()
-        .map(|&d| usize::try_from(d).map_err(|_| bad(format!("negative dimension {d}"))))
-        .collect::<Result<_, _>>()?;
-    let count = dims
-        .iter()
-        .try_fold(1usize, |a, &d| a.checked_mul(d))
-        .ok_or_else(|| bad("shape overflows".into()))?;
-    let data: Vec<f32> = if !t.raw_data.is_empty() {
-        t.raw_data
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect()
-    } else {
-        t.float_data.clone()
-    };
-    if data.len() != count {
-        return Err(bad(format!(
-            "shape {dims:?} needs {count} values, found {}",
-            data.len()
-        )));
-    }
-    Ok((dims, data))
 }
 
 /// Every named f32 tensor of the graph: initializers and `Constant` node values.
@@ -155,25 +121,6 @@ fn constants(graph: &GraphProto) -> HashMap<String, &TensorProto> {
     map
 }
 
-/// Is the weight input of this node stored `[K, N]` (input channel first)?
-fn input_major(node: &onnx_protobuf::NodeProto) -> bool {
-    match node.op_type.as_str() {
-        "MatMul" | "MatMulInteger" => true,
-        "Gemm" => !node
-            .attribute
-            .iter()
-            .any(|a| a.name == "transB" && a.i != 0),
-        _ => false,
-    }
-}
-
-/// Transpose a row-major `[rows, cols]` matrix.
-pub fn transpose<T: Copy>(data: &[T], rows: usize, cols: usize) -> Vec<T> {
-    (0..cols)
-        .flat_map(|c| (0..rows).map(move |r| data[r * cols + c]))
-        .collect()
-}
-
 /// The weight tensors of every Conv, ConvTranspose, Gemm and MatMul, in graph order, output
 /// channel first.
 pub fn weights(model: &ModelProto) -> Result<Vec<WeightTensor>, ModelError> {
@@ -189,18 +136,11 @@ pub fn weights(model: &ModelProto) -> Result<Vec<WeightTensor>, ModelError> {
         let Some(name) = node.input.get(1) else {
             continue;
         };
-        let transposed_2d = |dims: &[usize]| input_major(node) && dims.len() == 2;
         let tensor = if let Some(src) = qdq::int_source(node, graph, &consts) {
             if !seen.insert(src.tensor.name.clone()) {
                 continue;
             }
-            let transposed = transposed_2d(
-                &src.tensor
-                    .dims
-                    .iter()
-                    .map(|&d| d as usize)
-                    .collect::<Vec<_>>(),
-            );
+            let transposed = weight_input_major(node) && src.tensor.dims.len() == 2;
             let (dims, int) = qdq::decode(&src, transposed)?;
             WeightTensor {
                 name: src.tensor.name.clone(),
@@ -214,12 +154,8 @@ pub fn weights(model: &ModelProto) -> Result<Vec<WeightTensor>, ModelError> {
             if t.data_type != FLOAT || !seen.insert(name.clone()) {
                 continue;
             }
-            let (mut dims, mut data) = tensor_f32(t)?;
-            let transposed = transposed_2d(&dims);
-            if transposed {
-                data = transpose(&data, dims[0], dims[1]);
-                dims.swap(0, 1);
-            }
+            let (dims, data) = tensor_f32(t)?;
+            let (dims, data, transposed) = output_channel_first(node, dims, data);
             WeightTensor {
                 name: name.clone(),
                 dims,

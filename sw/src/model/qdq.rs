@@ -7,13 +7,9 @@ use std::collections::HashMap;
 
 use onnx_protobuf::{GraphProto, NodeProto, TensorProto};
 
-use super::onnx::{tensor_f32, transpose, ModelError};
+use super::onnx::ModelError;
+use super::onnx_tensor::{tensor_f32, tensor_int8, transpose, UINT8};
 use crate::quant::Quantized;
-
-/// ONNX `TensorProto.DataType.UINT8`.
-pub const UINT8: i32 = 2;
-/// ONNX `TensorProto.DataType.INT8`.
-pub const INT8: i32 = 3;
 
 /// Integer weights on the model's own grid, output channel first.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,7 +21,7 @@ pub struct IntWeights {
     /// Dequantization scale of each output channel (1 for `ConvInteger` / `MatMulInteger`, whose
     /// scales are applied by other nodes of the graph).
     pub scales: Vec<f32>,
-    /// Element type of the stored tensor ([`INT8`] or [`UINT8`]).
+    /// Element type of the stored tensor ([`super::onnx_tensor::INT8`] or [`UINT8`]).
     pub elem_type: i32,
 }
 
@@ -80,36 +76,6 @@ pub fn int_source<'a>(
     })
 }
 
-/// Values of an int8 / uint8 tensor (raw_data or int32_data) with its shape.
-pub fn tensor_int(t: &TensorProto) -> Result<(Vec<usize>, Vec<i32>), ModelError> {
-    let bad = |detail: String| ModelError::Tensor {
-        name: t.name.clone(),
-        detail,
-    };
-    if !t.external_data.is_empty() {
-        return Err(bad("external data files are not supported".into()));
-    }
-    let dims = t
-        .dims
-        .iter()
-        .map(|&d| usize::try_from(d).map_err(|_| bad(format!("negative dimension {d}"))))
-        .collect::<Result<Vec<_>, _>>()?;
-    let data: Vec<i32> = match (t.data_type, t.raw_data.is_empty()) {
-        (INT8, false) => t.raw_data.iter().map(|&b| b as i8 as i32).collect(),
-        (UINT8, false) => t.raw_data.iter().map(|&b| b as i32).collect(),
-        (INT8 | UINT8, true) => t.int32_data.clone(),
-        (other, _) => return Err(bad(format!("data type {other} is not int8 or uint8"))),
-    };
-    let count: usize = dims.iter().product();
-    if data.len() != count {
-        return Err(bad(format!(
-            "shape {dims:?} needs {count} values, found {}",
-            data.len()
-        )));
-    }
-    Ok((dims, data))
-}
-
 /// One value per output channel from a scalar or a per-axis tensor of `channels` values.
 fn per_channel<T: Copy>(
     values: &[T],
@@ -134,7 +100,7 @@ fn per_channel<T: Copy>(
 /// and scale per output channel) and bring it to output-channel-first order when `transposed`
 /// (a `[K, N]` matrix).
 pub fn decode(src: &IntSource, transposed: bool) -> Result<(Vec<usize>, IntWeights), ModelError> {
-    let (mut dims, stored) = tensor_int(src.tensor)?;
+    let (mut dims, stored) = tensor_int8(src.tensor)?;
     let name = src.tensor.name.as_str();
     if dims.is_empty() {
         dims = vec![stored.len()];
@@ -148,7 +114,7 @@ pub fn decode(src: &IntSource, transposed: bool) -> Result<(Vec<usize>, IntWeigh
     };
     let per_axis = axis == out_axis as i64;
     let zero_points = match src.zero_point {
-        Some(z) => per_channel(&tensor_int(z)?.1, channels, per_axis, name)?,
+        Some(z) => per_channel(&tensor_int8(z)?.1, channels, per_axis, name)?,
         None => vec![0; channels],
     };
     let scales = match src.scale {
@@ -236,6 +202,7 @@ impl IntWeights {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::onnx_tensor::INT8;
 
     #[test]
     fn parameters_are_per_tensor_or_per_output_channel() {
