@@ -8,8 +8,8 @@ use thiserror::Error;
 
 use super::bias_correction::expected_error;
 use super::calib::Calibration;
-use super::float_exec::{chw, concat_channels, reshape_to, ExecError};
 use super::elementwise::broadcast_mul;
+use super::float_exec::{chw, concat_channels, reshape_to, ExecError};
 use super::graph::{Graph, Op, Pool, Tensor, ValueId, Window};
 use super::kernels::{self, ConvShape};
 use super::lut::{look_up, lookup_table, Chain};
@@ -501,15 +501,16 @@ impl QModel {
             let mut inputs: Vec<ValueId> = node.inputs.iter().map(|&v| alias[v]).collect();
             let s_in = scale[inputs[0]];
             let chain = Chain::from_node(graph, i, &uses, &skip).filter(|c| !c.is_clamp(graph));
-            let (op, output, out_scale) = if let Some(chain) = chain {
-                // An element-wise chain on one tensor: one table from its input to its output scale.
-                chain.nodes.iter().for_each(|&j| skip[j] = true);
-                inputs = vec![alias[chain.input]];
-                let s_out = calib.scale(chain.output);
-                let table = lookup_table(|v| chain.eval(graph, v), scale[inputs[0]], s_out);
-                (QOp::Lut(table), chain.output, s_out)
-            } else {
-            match &node.op {
+            let (op, output, out_scale) = match &node.op {
+                // An element-wise chain on one tensor: one table from its input to its output
+                // scale.
+                _ if let Some(chain) = &chain => {
+                    chain.nodes.iter().for_each(|&j| skip[j] = true);
+                    inputs = vec![alias[chain.input]];
+                    let s_out = calib.scale(chain.output);
+                    let table = lookup_table(|v| chain.eval(graph, v), scale[inputs[0]], s_out);
+                    (QOp::Lut(table), chain.output, s_out)
+                }
                 Op::Conv(_) | Op::Dense(_) => {
                     let q = &weights[wi];
                     wi += 1;
@@ -663,7 +664,6 @@ impl QModel {
                     alias[node.output] = inputs[0];
                     continue;
                 }
-            }
             };
             scale[output] = out_scale;
             layers.push(QLayer {

@@ -15,10 +15,7 @@ use super::graph::{Graph, Op, ValueId};
 
 /// Element-wise nodes that computed on one int8 tensor become part of a table.
 fn chainable(op: &Op) -> bool {
-    matches!(
-        op,
-        Op::Pointwise(_) | Op::Relu | Op::Clip { .. } | Op::Mul
-    )
+    matches!(op, Op::Pointwise(_) | Op::Relu | Op::Clip { .. } | Op::Mul)
 }
 
 /// A chain of element-wise nodes computing a function of one value.
