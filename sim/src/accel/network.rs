@@ -8,6 +8,7 @@ use super::dram::DramConfig;
 use super::job::{check_fits, Geometry};
 use super::plan::{NetworkPlan, PartJob};
 use anyhow::{anyhow, bail, Result};
+use lc_hw::accel::emit::SIZES;
 use lc_sw::model::golden::{QModel, QOp, QTensor};
 use std::path::PathBuf;
 
@@ -162,7 +163,8 @@ pub fn run_image(
         };
         let misfit = jobs
             .iter()
-            .find_map(|p| check_fits(&p.job, plan.lanes, p.in_base, x.data.len()).err());
+            .zip(placements(&jobs, x.data.len()))
+            .find_map(|(p, at)| check_fits(&p.job, plan.lanes, at.in_base, at.out_base).err());
         let on_host = match misfit {
             Some(e) if opts.host_fallback => Some(e.to_string()),
             Some(e) => return Err(e),
@@ -267,6 +269,47 @@ pub fn run_image(
 /// Run the jobs of one layer's parts: the input is written once (at 0), each part reads its
 /// group's input channels and its output channels are read back after its run. Returns the
 /// output, the summed counts and the lane groups of channels.
+/// Where one part of a layer reads and writes the activation buffer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Placement {
+    /// Address of the part's first input channel.
+    in_base: usize,
+    /// Address of its output.
+    out_base: usize,
+    /// The input bytes the host writes at address 0 before this part (`None`: already there).
+    stage: Option<std::ops::Range<usize>>,
+}
+
+/// The placement of every part of a layer with `input_len` input bytes: the whole input at 0 and
+/// each part's output after it; or, for a grouped convolution whose whole input and output part
+/// do not fit side by side, only the part's group of input channels at 0 (written when the group
+/// changes) and the output after it.
+fn placements(jobs: &[PartJob], input_len: usize) -> Vec<Placement> {
+    let too_big = |p: &PartJob| input_len + p.job.geom.out_len() > SIZES.act_bytes;
+    let grouped = jobs.iter().all(|p| p.job.geom.in_len() < input_len);
+    if !(grouped && jobs.iter().any(too_big)) {
+        let whole = |(i, p): (usize, &PartJob)| Placement {
+            in_base: p.in_base,
+            out_base: input_len,
+            stage: (i == 0).then_some(0..input_len),
+        };
+        return jobs.iter().enumerate().map(whole).collect();
+    }
+    let mut staged = None;
+    jobs.iter()
+        .map(|p| {
+            let group = p.in_base..p.in_base + p.job.geom.in_len();
+            let stage = (staged.as_ref() != Some(&group)).then(|| group.clone());
+            staged = Some(group);
+            Placement {
+                in_base: 0,
+                out_base: p.job.geom.in_len(),
+                stage,
+            }
+        })
+        .collect()
+}
+
 fn run_parts(
     dev: &mut AccelDevice,
     plan: &NetworkPlan,
@@ -274,15 +317,17 @@ fn run_parts(
     input: &[i8],
     dram: DramConfig,
 ) -> Result<(Vec<i8>, LayerRun, u64)> {
-    let out_base = input.len();
-    let mut io = dev.write_activations(0, input)?;
+    let mut io = 0;
     let mut total = LayerRun::default();
     let mut data = Vec::new();
     let mut groups = 0u64;
-    for PartJob { job, in_base, .. } in jobs {
-        let run = dev.run_layer(job, &plan.words, dram, *in_base, out_base)?;
+    for (PartJob { job, .. }, at) in jobs.iter().zip(placements(jobs, input.len())) {
+        if let Some(r) = at.stage {
+            io += dev.write_activations(0, &input[r])?;
+        }
+        let run = dev.run_layer(job, &plan.words, dram, at.in_base, at.out_base)?;
         let n = job.geom.out_len();
-        data.extend(dev.read_activations(out_base, n)?);
+        data.extend(dev.read_activations(at.out_base, n)?);
         io += n as u64;
         total.cycles += run.cycles;
         total.io_cycles += run.io_cycles;
