@@ -603,3 +603,15 @@ fn a_grouped_input_larger_than_the_activation_buffer_is_staged_one_group_at_a_ti
         "{cycles:?}"
     );
 }
+
+#[test]
+fn a_pointwise_input_larger_than_the_activation_buffer_runs_in_bands_of_rows() {
+    let mut rng = StdRng::seed_from_u64(15);
+    // 40 channels of 30x30 (36,000 B) exceed the 32 KiB buffer; a 1x1 convolution reads only
+    // its own row, so bands of 22 and 8 rows (with their outputs) fit one after the other.
+    let conv = conv_op(&mut rng, 40, 8, [1, 1], [1, 1], [0; 4]);
+    let model = one_layer(conv, vec![40, 30, 30]);
+    let x = random_input(&mut rng, &[40, 30, 30]);
+    let cycles = check(&model, &x, DramConfig::default());
+    assert!(cycles.iter().all(|&c| c >= 2 * 900 * 40), "{cycles:?}");
+}

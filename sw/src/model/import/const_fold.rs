@@ -151,7 +151,7 @@ pub(super) fn reshape_const(c: &Ctx, k: Const) -> Result<Lowered, ImportError> {
     }
     let known: usize = dims.iter().filter(|&&d| d > 0).product();
     let holes = target.iter().filter(|&&d| d < 0).count();
-    if holes > 1 || known == 0 || (holes == 1 && k.f.len() % known != 0) {
+    if holes > 1 || known == 0 || (holes == 1 && !k.f.len().is_multiple_of(known)) {
         return Err(c.err(format!("cannot reshape {:?} to {target:?}", k.dims)));
     }
     for (d, &t) in dims.iter_mut().zip(&target) {
