@@ -162,10 +162,9 @@ pub fn run_image(
         } else {
             Vec::new()
         };
-        let passes = passes(&jobs, &x.data);
+        let passes = passes(&jobs, &x.data, SIZES.act_bytes);
         let misfit = passes.iter().find_map(|pass| {
-            let at = placements(&pass.jobs, pass.input.len());
-            let mut fits = pass.jobs.iter().zip(at);
+            let mut fits = pass.jobs.iter().zip(&pass.placements);
             fits.find_map(|(p, at)| check_fits(&p.job, plan.lanes, at.in_base, at.out_base).err())
         });
         let on_host = match misfit {
@@ -287,8 +286,8 @@ struct Placement {
 /// each part's output after it; or, for a grouped convolution whose whole input and output part
 /// do not fit side by side, only the part's group of input channels at 0 (written when the group
 /// changes) and the output after it.
-fn placements(jobs: &[PartJob], input_len: usize) -> Vec<Placement> {
-    let too_big = |p: &PartJob| input_len + p.job.geom.out_len() > SIZES.act_bytes;
+fn placements(jobs: &[PartJob], input_len: usize, act_bytes: usize) -> Vec<Placement> {
+    let too_big = |p: &PartJob| input_len + p.job.geom.out_len() > act_bytes;
     let grouped = jobs.iter().all(|p| p.job.geom.in_len() < input_len);
     if !(grouped && jobs.iter().any(too_big)) {
         let whole = |(i, p): (usize, &PartJob)| Placement {
@@ -321,16 +320,19 @@ struct Pass {
     jobs: Vec<PartJob>,
     /// The output rows the pass computes.
     rows: Range<usize>,
+    /// Where each job reads and writes the activation buffer.
+    placements: Vec<Placement>,
 }
 
 /// The passes of a layer with `jobs` over `input`: one over the whole input; or, for a 1x1
 /// convolution (stride 1, no padding, one group) whose input does not fit the activation buffer
 /// next to an output part, one per band of as many rows as fit next to the band's output (each
 /// output row reads only its own input row).
-fn passes(jobs: &[PartJob], input: &[i8]) -> Vec<Pass> {
+fn passes(jobs: &[PartJob], input: &[i8], act_bytes: usize) -> Vec<Pass> {
     let whole = || {
         let rows = 0..jobs.first().map_or(1, |p| p.job.geom.out_h);
         vec![Pass {
+            placements: placements(jobs, input.len(), act_bytes),
             input: input.to_vec(),
             jobs: jobs.to_vec(),
             rows,
@@ -343,8 +345,8 @@ fn passes(jobs: &[PartJob], input: &[i8]) -> Vec<Pass> {
     let pointwise = (g.kh, g.kw, g.stride_h, g.stride_w, g.pad_t, g.pad_l) == (1, 1, 1, 1, 0, 0)
         && g.in_len() == input.len()
         && g.out_h == g.in_h;
-    let band = SIZES.act_bytes / ((g.in_c + widest) * g.in_w).max(1);
-    if !pointwise || input.len() + widest * g.out_plane() <= SIZES.act_bytes || band == 0 {
+    let band = act_bytes / ((g.in_c + widest) * g.in_w).max(1);
+    if !pointwise || input.len() + widest * g.out_plane() <= act_bytes || band == 0 {
         return whole();
     }
     let plane = g.in_h * g.in_w;
@@ -353,7 +355,7 @@ fn passes(jobs: &[PartJob], input: &[i8]) -> Vec<Pass> {
         .map(|r0| {
             let rows = r0..(r0 + band).min(g.in_h);
             let span = rows.start * g.in_w..rows.end * g.in_w;
-            let input = input
+            let input: Vec<i8> = input
                 .chunks(plane)
                 .flat_map(|channel| &channel[span.clone()])
                 .copied()
@@ -363,7 +365,7 @@ fn passes(jobs: &[PartJob], input: &[i8]) -> Vec<Pass> {
                 out_h: rows.len(),
                 ..g
             };
-            let jobs = jobs
+            let jobs: Vec<PartJob> = jobs
                 .iter()
                 .map(|p| {
                     let mut p = p.clone();
@@ -374,7 +376,13 @@ fn passes(jobs: &[PartJob], input: &[i8]) -> Vec<Pass> {
                     p
                 })
                 .collect();
-            Pass { input, jobs, rows }
+            let placements = placements(&jobs, input.len(), act_bytes);
+            Pass {
+                input,
+                jobs,
+                rows,
+                placements,
+            }
         })
         .collect()
 }
@@ -393,12 +401,8 @@ fn run_passes(
     let mut group_positions = 0u64;
     for pass in passes {
         let mut data = Vec::new();
-        for (PartJob { job, .. }, at) in pass
-            .jobs
-            .iter()
-            .zip(placements(&pass.jobs, pass.input.len()))
-        {
-            if let Some(r) = at.stage {
+        for (PartJob { job, .. }, at) in pass.jobs.iter().zip(&pass.placements) {
+            if let Some(r) = at.stage.clone() {
                 io += dev.write_activations(0, &pass.input[r])?;
             }
             let run = dev.run_layer(job, &plan.words, dram, at.in_base, at.out_base)?;
