@@ -191,3 +191,38 @@ fn a_layer_beyond_the_weight_bank_runs_on_the_host_only_when_asked() {
     assert_eq!(host.len(), 1, "{r}");
     assert!(host[0].as_str().unwrap().starts_with("layer conv: "), "{r}");
 }
+
+#[test]
+fn the_ppocr_classifier_runs_bit_exact_with_every_convolution_on_the_rtl() {
+    let cache = std::env::var_os("LC_MODEL_CACHE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/linecompress")));
+    let Some(model) = cache
+        .map(|c| c.join("ppocr_mobile_v2_cls.onnx"))
+        .filter(|m| m.exists())
+    else {
+        eprintln!("skipped: ppocr_mobile_v2_cls.onnx is not in the model cache (make models)");
+        return;
+    };
+    // No --host-fallback: the depthwise and 1x1 convolutions on 200 x 2 x 96 inputs (38,400 B,
+    // more than the 32 KiB activation buffer) run group by group and row by row.
+    let r = json(&[
+        "verify",
+        "--model",
+        path(&model),
+        "--input-shape",
+        "1,3,48,192",
+        "--dataset",
+        "random",
+        "--images",
+        "1",
+        "--calib",
+        "4",
+        "--threads",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(r["mismatches"], 0, "{r}");
+    assert_eq!(r["host_layers"], serde_json::json!([]), "{r}");
+    assert!(r["compressed"]["cycles"].as_u64().unwrap() > 0, "{r}");
+}

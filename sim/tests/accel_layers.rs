@@ -602,3 +602,37 @@ fn grouped_and_depthwise_convolutions_run_one_job_per_group() {
         check(&model, &x, DramConfig::default());
     }
 }
+
+#[test]
+fn a_grouped_input_larger_than_the_activation_buffer_is_staged_one_group_at_a_time() {
+    let mut rng = StdRng::seed_from_u64(14);
+    // 24 channels of 40x40 (38,400 B) exceed the 32 KiB buffer; one channel and its output
+    // (1,600 B each) fit, so each depthwise group reads only its own channel.
+    let QOp::Conv { layer, window, .. } = conv_op(&mut rng, 1, 24, [3, 3], [1, 1], [1; 4]) else {
+        unreachable!("conv_op builds a Conv")
+    };
+    let op = QOp::Conv {
+        layer,
+        window,
+        groups: 24,
+    };
+    let model = one_layer(op, vec![24, 40, 40]);
+    let x = random_input(&mut rng, &[24, 40, 40]);
+    let cycles = check(&model, &x, DramConfig::default());
+    assert!(
+        cycles.iter().all(|&c| c >= 24 * 1600 * 9 / LANES as u64),
+        "{cycles:?}"
+    );
+}
+
+#[test]
+fn a_pointwise_input_larger_than_the_activation_buffer_runs_in_bands_of_rows() {
+    let mut rng = StdRng::seed_from_u64(15);
+    // 40 channels of 30x30 (36,000 B) exceed the 32 KiB buffer; a 1x1 convolution reads only
+    // its own row, so bands of 22 and 8 rows (with their outputs) fit one after the other.
+    let conv = conv_op(&mut rng, 40, 8, [1, 1], [1, 1], [0; 4]);
+    let model = one_layer(conv, vec![40, 30, 30]);
+    let x = random_input(&mut rng, &[40, 30, 30]);
+    let cycles = check(&model, &x, DramConfig::default());
+    assert!(cycles.iter().all(|&c| c >= 2 * 900 * 40), "{cycles:?}");
+}

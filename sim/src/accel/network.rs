@@ -9,6 +9,7 @@ use super::job::{check_fits, Geometry};
 use super::plan::{NetworkPlan, PartJob};
 use anyhow::{anyhow, bail, Result};
 use lc_sw::model::golden::{QModel, QOp, QTensor};
+use std::ops::Range;
 use std::path::PathBuf;
 
 /// The first output that differs from the golden model.
@@ -161,9 +162,13 @@ pub fn run_image(
         } else {
             Vec::new()
         };
-        let misfit = jobs
-            .iter()
-            .find_map(|p| check_fits(&p.job, plan.lanes, p.in_base, x.data.len(), &sizes).err());
+        let passes = passes(&jobs, &x.data, sizes.act_bytes);
+        let misfit = passes.iter().find_map(|pass| {
+            let mut fits = pass.jobs.iter().zip(&pass.placements);
+            fits.find_map(|(p, at)| {
+                check_fits(&p.job, plan.lanes, at.in_base, at.out_base, &sizes).err()
+            })
+        });
         let on_host = match misfit {
             Some(e) if opts.host_fallback => Some(e.to_string()),
             Some(e) => return Err(e),
@@ -177,11 +182,11 @@ pub fn run_image(
                     None => dev.trace_to(path)?,
                 }
             }
-            let result = run_parts(dev, plan, &jobs, &x.data, opts.dram);
+            let result = run_passes(dev, plan, &passes, opts.dram);
             if tracing {
                 dev.trace_close();
             }
-            let (data, run, groups) = result?;
+            let (data, run, group_positions) = result?;
             let first = jobs
                 .first()
                 .ok_or_else(|| anyhow!("layer '{}' has no job", l.name))?;
@@ -195,7 +200,7 @@ pub fn run_image(
             };
             let positions = g.out_plane() as u64;
             let k = g.k_len() as u64;
-            let lane_macs = groups * plan.lanes as u64 * positions * k;
+            let lane_macs = group_positions * plan.lanes as u64 * k;
             let record = LayerRecord {
                 name: l.name.clone(),
                 kind: if matches!(l.op, QOp::Dense(_)) {
@@ -208,7 +213,7 @@ pub fn run_image(
                 run: Some(run),
                 macs: g.macs(),
                 lane_macs,
-                act_reads: groups * positions * k + (x.data.len() + g.out_len()) as u64,
+                act_reads: group_positions * k + (x.data.len() + g.out_len()) as u64,
                 act_writes: (g.out_len() + x.data.len()) as u64,
                 outputs: g.out_len() as u64,
                 wbuf_reads: lane_macs,
@@ -268,33 +273,178 @@ pub fn run_image(
 /// Run the jobs of one layer's parts: the input is written once (at 0), each part reads its
 /// group's input channels and its output channels are read back after its run. Returns the
 /// output, the summed counts and the lane groups of channels.
-fn run_parts(
+/// Where one part of a layer reads and writes the activation buffer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Placement {
+    /// Address of the part's first input channel.
+    in_base: usize,
+    /// Address of its output.
+    out_base: usize,
+    /// The input bytes the host writes at address 0 before this part (`None`: already there).
+    stage: Option<std::ops::Range<usize>>,
+}
+
+/// The placement of every part of a layer with `input_len` input bytes: the whole input at 0 and
+/// each part's output after it; or, for a grouped convolution whose whole input and output part
+/// do not fit side by side, only the part's group of input channels at 0 (written when the group
+/// changes) and the output after it.
+fn placements(jobs: &[PartJob], input_len: usize, act_bytes: usize) -> Vec<Placement> {
+    let too_big = |p: &PartJob| input_len + p.job.geom.out_len() > act_bytes;
+    let grouped = jobs.iter().all(|p| p.job.geom.in_len() < input_len);
+    if !(grouped && jobs.iter().any(too_big)) {
+        let whole = |(i, p): (usize, &PartJob)| Placement {
+            in_base: p.in_base,
+            out_base: input_len,
+            stage: (i == 0).then_some(0..input_len),
+        };
+        return jobs.iter().enumerate().map(whole).collect();
+    }
+    let mut staged = None;
+    jobs.iter()
+        .map(|p| {
+            let group = p.in_base..p.in_base + p.job.geom.in_len();
+            let stage = (staged.as_ref() != Some(&group)).then(|| group.clone());
+            staged = Some(group);
+            Placement {
+                in_base: 0,
+                out_base: p.job.geom.in_len(),
+                stage,
+            }
+        })
+        .collect()
+}
+
+/// One pass of a layer's jobs over its input, or over a band of its input rows.
+struct Pass {
+    /// The input bytes of the pass, `[C, rows, W]`.
+    input: Vec<i8>,
+    /// The jobs, their geometry restricted to the band.
+    jobs: Vec<PartJob>,
+    /// The output rows the pass computes.
+    rows: Range<usize>,
+    /// Where each job reads and writes the activation buffer.
+    placements: Vec<Placement>,
+}
+
+/// The passes of a layer with `jobs` over `input`: one over the whole input; or, for a 1x1
+/// convolution (stride 1, no padding, one group) whose input does not fit the activation buffer
+/// next to an output part, one per band of as many rows as fit next to the band's output (each
+/// output row reads only its own input row).
+fn passes(jobs: &[PartJob], input: &[i8], act_bytes: usize) -> Vec<Pass> {
+    let whole = || {
+        let rows = 0..jobs.first().map_or(1, |p| p.job.geom.out_h);
+        vec![Pass {
+            placements: placements(jobs, input.len(), act_bytes),
+            input: input.to_vec(),
+            jobs: jobs.to_vec(),
+            rows,
+        }]
+    };
+    let Some(g) = jobs.first().map(|p| p.job.geom) else {
+        return whole();
+    };
+    let widest = jobs.iter().map(|p| p.job.geom.out_c).max().unwrap_or(0);
+    let pointwise = (g.kh, g.kw, g.stride_h, g.stride_w, g.pad_t, g.pad_l) == (1, 1, 1, 1, 0, 0)
+        && g.in_len() == input.len()
+        && g.out_h == g.in_h;
+    let band = act_bytes / ((g.in_c + widest) * g.in_w).max(1);
+    if !pointwise || input.len() + widest * g.out_plane() <= act_bytes || band == 0 {
+        return whole();
+    }
+    let plane = g.in_h * g.in_w;
+    (0..g.in_h)
+        .step_by(band)
+        .map(|r0| {
+            let rows = r0..(r0 + band).min(g.in_h);
+            let span = rows.start * g.in_w..rows.end * g.in_w;
+            let input: Vec<i8> = input
+                .chunks(plane)
+                .flat_map(|channel| &channel[span.clone()])
+                .copied()
+                .collect();
+            let geom = Geometry {
+                in_h: rows.len(),
+                out_h: rows.len(),
+                ..g
+            };
+            let jobs: Vec<PartJob> = jobs
+                .iter()
+                .map(|p| {
+                    let mut p = p.clone();
+                    p.job.geom = Geometry {
+                        out_c: p.job.geom.out_c,
+                        ..geom
+                    };
+                    p
+                })
+                .collect();
+            let placements = placements(&jobs, input.len(), act_bytes);
+            Pass {
+                input,
+                jobs,
+                rows,
+                placements,
+            }
+        })
+        .collect()
+}
+
+/// Run the passes of one layer; returns its output `[O, H, W]`, the summed counts, and the lane
+/// groups times output positions the jobs went through.
+fn run_passes(
     dev: &mut AccelDevice,
     plan: &NetworkPlan,
-    jobs: &[PartJob],
-    input: &[i8],
+    passes: &[Pass],
     dram: DramConfig,
 ) -> Result<(Vec<i8>, LayerRun, u64)> {
-    let out_base = input.len();
-    let mut io = dev.write_activations(0, input)?;
+    let mut io = 0;
     let mut total = LayerRun::default();
-    let mut data = Vec::new();
-    let mut groups = 0u64;
-    for PartJob { job, in_base, .. } in jobs {
-        let run = dev.run_layer(job, &plan.words, dram, *in_base, out_base)?;
-        let n = job.geom.out_len();
-        data.extend(dev.read_activations(out_base, n)?);
-        io += n as u64;
-        total.cycles += run.cycles;
-        total.io_cycles += run.io_cycles;
-        total.dram_bytes += run.dram_bytes;
-        total.flash_bytes += run.flash_bytes;
-        total.flash_commands += run.flash_commands;
-        total.weights += run.weights;
-        groups += job.geom.groups(plan.lanes) as u64;
+    let mut bands = Vec::new();
+    let mut group_positions = 0u64;
+    for pass in passes {
+        let mut data = Vec::new();
+        for (PartJob { job, .. }, at) in pass.jobs.iter().zip(&pass.placements) {
+            if let Some(r) = at.stage.clone() {
+                io += dev.write_activations(0, &pass.input[r])?;
+            }
+            let run = dev.run_layer(job, &plan.words, dram, at.in_base, at.out_base)?;
+            let n = job.geom.out_len();
+            data.extend(dev.read_activations(at.out_base, n)?);
+            io += n as u64;
+            total.cycles += run.cycles;
+            total.io_cycles += run.io_cycles;
+            total.dram_bytes += run.dram_bytes;
+            total.flash_bytes += run.flash_bytes;
+            total.flash_commands += run.flash_commands;
+            total.weights += run.weights;
+            group_positions += (job.geom.groups(plan.lanes) * job.geom.out_plane()) as u64;
+        }
+        bands.push((pass.rows.clone(), data));
     }
     total.io_cycles += io;
-    Ok((data, total, groups))
+    let data = match (bands.len(), passes.first()) {
+        (2.., Some(first)) => {
+            let channels = first.jobs.iter().map(|p| p.job.geom.out_c).sum();
+            let w = first.jobs.first().map_or(1, |p| p.job.geom.out_w);
+            interleave_rows(&bands, channels, w)
+        }
+        _ => bands.pop().map(|(_, d)| d).unwrap_or_default(),
+    };
+    Ok((data, total, group_positions))
+}
+
+/// The outputs `[O, rows, W]` of consecutive row bands laid out as one `[O, H, W]` tensor.
+fn interleave_rows(bands: &[(Range<usize>, Vec<i8>)], channels: usize, w: usize) -> Vec<i8> {
+    let h = bands.last().map_or(0, |(rows, _)| rows.end);
+    let mut out = vec![0i8; channels * h * w];
+    for (rows, d) in bands {
+        let band = (rows.len() * w).max(1);
+        for (c, chunk) in d.chunks(band).enumerate() {
+            let at = (c * h + rows.start) * w;
+            out[at..at + chunk.len()].copy_from_slice(chunk);
+        }
+    }
+    out
 }
 
 /// The first element where `got` differs from `want` (shape differences count as index 0).

@@ -2,6 +2,7 @@
 
 use thiserror::Error;
 
+use super::elementwise::{broadcast_mul, clip, relu};
 use super::graph::{Graph, Op, Tensor};
 use super::kernels::{self, ConvShape};
 
@@ -138,8 +139,19 @@ pub fn run_all(graph: &Graph, input: &Tensor) -> Result<Vec<Option<Tensor>>, Exe
                     data: acc,
                 }
             }
-            Op::Relu => map(x, |v| v.max(0.0)),
-            Op::Clip { min, max } => map(x, |v| v.max(*min).min(*max)),
+            Op::Relu => map(x, relu),
+            Op::Clip { min, max } => map(x, |v| clip(v, *min, *max)),
+            Op::Pointwise(p) => map(x, |v| p.apply(v)),
+            Op::Mul => {
+                let y = get(1)?;
+                let (shape, data) = broadcast_mul(
+                    (x.shape.as_slice(), x.data.as_slice()),
+                    (y.shape.as_slice(), y.data.as_slice()),
+                    |a, b| a * b,
+                )
+                .map_err(err)?;
+                Tensor { shape, data }
+            }
             Op::PRelu(slope) => {
                 let (c, h, w) = chw(&x.shape)
                     .ok_or_else(|| err(format!("input shape {:?} unsupported", x.shape)))?;

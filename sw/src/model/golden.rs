@@ -8,9 +8,11 @@ use thiserror::Error;
 
 use super::bias_correction::expected_error;
 use super::calib::Calibration;
+use super::elementwise::broadcast_mul;
 use super::float_exec::{chw, concat_channels, reshape_to, ExecError};
 use super::graph::{Graph, Op, Pool, Tensor, ValueId, Window};
 use super::kernels::{self, ConvShape};
+use super::lut::{look_up, lookup_table, Chain};
 use super::requant::{rounded_mean, AddRequant, Requant, RequantError};
 use crate::quant::Quantized;
 
@@ -103,6 +105,11 @@ pub enum QOp {
     GlobalAvgPool,
     /// Saturating `requant(a, b)` with two multipliers.
     Add(AddRequant),
+    /// Product of two int8 tensors (equal shapes, or a feature map and a per-channel gate),
+    /// requantized to the output scale.
+    Mul(Requant),
+    /// A chain of element-wise operators as a 256-entry table, entry `x + 128` for input `x`.
+    Lut(Vec<i8>),
     /// Channel concatenation, each input requantized to the output scale by its multiplier.
     Concat(Vec<Requant>),
     /// Stand-alone clamp (ReLU / Clip not fused into a layer).
@@ -132,6 +139,8 @@ impl QOp {
             QOp::AvgPool(_) => "AveragePool",
             QOp::GlobalAvgPool => "GlobalAveragePool",
             QOp::Add(_) => "Add",
+            QOp::Mul(_) => "Mul",
+            QOp::Lut(_) => "Lut",
             QOp::Concat(_) => "Concat",
             QOp::Clamp { .. } => "Clamp",
             QOp::PRelu(_) => "PRelu",
@@ -280,6 +289,25 @@ impl QLayer {
                 QTensor {
                     shape: x.shape.clone(),
                     data,
+                }
+            }
+            QOp::Mul(r) => {
+                let y = get(1)?;
+                let (shape, data) = broadcast_mul(
+                    (x.shape.as_slice(), x.data.as_slice()),
+                    (y.shape.as_slice(), y.data.as_slice()),
+                    |a, b| sat8(r.apply(a as i32 * b as i32), -128, 127),
+                )
+                .map_err(err)?;
+                QTensor { shape, data }
+            }
+            QOp::Lut(table) => {
+                if table.len() != 256 {
+                    return Err(err(format!("table of {} entries, not 256", table.len())));
+                }
+                QTensor {
+                    shape: x.shape.clone(),
+                    data: x.data.iter().map(|&v| look_up(table, v)).collect(),
                 }
             }
             QOp::Concat(r) => {
@@ -470,9 +498,19 @@ impl QModel {
                     source,
                 })
             };
-            let inputs: Vec<ValueId> = node.inputs.iter().map(|&v| alias[v]).collect();
+            let mut inputs: Vec<ValueId> = node.inputs.iter().map(|&v| alias[v]).collect();
             let s_in = scale[inputs[0]];
+            let chain = Chain::from_node(graph, i, &uses, &skip).filter(|c| !c.is_clamp(graph));
             let (op, output, out_scale) = match &node.op {
+                // An element-wise chain on one tensor: one table from its input to its output
+                // scale.
+                _ if let Some(chain) = &chain => {
+                    chain.nodes.iter().for_each(|&j| skip[j] = true);
+                    inputs = vec![alias[chain.input]];
+                    let s_out = calib.scale(chain.output);
+                    let table = lookup_table(|v| chain.eval(graph, v), scale[inputs[0]], s_out);
+                    (QOp::Lut(table), chain.output, s_out)
+                }
                 Op::Conv(_) | Op::Dense(_) => {
                     let q = &weights[wi];
                     wi += 1;
@@ -588,6 +626,14 @@ impl QModel {
                 Op::Flatten => (QOp::Flatten, node.output, s_in),
                 Op::Reshape(s) => (QOp::Reshape(s.clone()), node.output, s_in),
                 Op::Transpose(p) => (QOp::Transpose(p.clone()), node.output, s_in),
+                Op::Pointwise(_) => {
+                    return Err(unsupported("an element-wise operator outside a chain"))
+                }
+                Op::Mul => {
+                    let s_out = calib.scale(node.output);
+                    let m = s_in as f64 * scale[inputs[1]] as f64 / s_out as f64;
+                    (QOp::Mul(rq(m)?), node.output, s_out)
+                }
                 Op::Add => {
                     let s_out = calib.scale(node.output);
                     let s_b = scale[inputs[1]];

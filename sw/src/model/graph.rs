@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::elementwise::Pointwise;
+
 /// A dense f32 tensor without batch axis.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tensor {
@@ -192,8 +194,13 @@ pub enum Op {
     AvgPool(Pool),
     /// Mean over each channel's plane, giving `[C, 1, 1]`.
     GlobalAvgPool,
+    /// An element-wise function of one value (constant add/multiply/divide, HardSigmoid ...).
+    Pointwise(Pointwise),
     /// Element-wise sum of two values of the same shape.
     Add,
+    /// Element-wise product of two values of the same shape, or of a feature map and a
+    /// per-channel gate `[C, 1, 1]` (squeeze-excitation).
+    Mul,
     /// Concatenation of the inputs along the channel axis (the first axis, batch removed).
     Concat,
     /// Row-major flatten to a vector.
@@ -222,7 +229,9 @@ impl Op {
             Op::MaxPool(_) => "MaxPool",
             Op::AvgPool(_) => "AveragePool",
             Op::GlobalAvgPool => "GlobalAveragePool",
+            Op::Pointwise(p) => p.kind(),
             Op::Add => "Add",
+            Op::Mul => "Mul",
             Op::Concat => "Concat",
             Op::Flatten => "Flatten",
             Op::Reshape(_) => "Reshape",
@@ -239,7 +248,7 @@ pub struct Node {
     pub name: String,
     /// The operator and its constant parameters.
     pub op: Op,
-    /// Input values (two for `Add`, one or more for `Concat`, one otherwise).
+    /// Input values (two for `Add` and `Mul`, one or more for `Concat`, one otherwise).
     pub inputs: Vec<ValueId>,
     /// The produced value.
     pub output: ValueId,

@@ -3,6 +3,8 @@
 //! which may fold bias adds and batch normalization into the preceding convolution or dense
 //! layer. Tensors are decoded by [`super::onnx_tensor`], as for the weight reader.
 
+mod const_fold;
+mod elementwise;
 mod ops;
 
 use std::collections::HashMap;
@@ -11,7 +13,8 @@ use std::path::Path;
 use onnx_protobuf::{AttributeProto, ModelProto, NodeProto, TensorProto};
 use thiserror::Error;
 
-use super::graph::{Graph, Node, Op, Preprocess, ValueId};
+use super::float_exec;
+use super::graph::{Graph, Node, Op, Preprocess, Tensor, ValueId};
 use super::onnx::{self, ModelError};
 use super::onnx_tensor;
 
@@ -144,6 +147,8 @@ struct Builder {
     producer: HashMap<ValueId, usize>,
     uses: HashMap<String, usize>,
     num_values: usize,
+    /// The graph input's shape (batch axis removed).
+    input_shape: Vec<usize>,
 }
 
 impl Builder {
@@ -276,6 +281,26 @@ impl<'a> Ctx<'a> {
             .ok_or_else(|| self.err(what.to_string()))?;
         Ok(&mut self.b.nodes[idx].op)
     }
+    /// The shape (batch axis removed) of computed input `i`: the graph imported so far run by
+    /// the float executor on a zero input, so every operator's shape rule is the executor's.
+    pub fn value_shape(&self, i: usize) -> Result<Vec<usize>, ImportError> {
+        let v = self.value(i)?;
+        let shape = self.b.input_shape.clone();
+        let graph = Graph {
+            input: 0,
+            nodes: self.b.nodes.clone(),
+            outputs: vec![v],
+            num_values: self.b.num_values,
+            preprocess: Preprocess::default(),
+            input_shape: shape.clone(),
+        };
+        let zero = Tensor {
+            data: vec![0.0; shape.iter().product()],
+            shape,
+        };
+        let out = float_exec::run(&graph, &zero).map_err(|e| self.err(e.to_string()))?;
+        Ok(out[0].shape.clone())
+    }
 }
 
 /// Convert an ONNX model into the internal graph.
@@ -300,6 +325,7 @@ pub fn graph_from_model_shaped(
         producer: HashMap::new(),
         uses: HashMap::new(),
         num_values: 0,
+        input_shape: Vec::new(),
     };
     for t in &g.initializer {
         let c = Const::decode(t)?;
@@ -347,6 +373,7 @@ pub fn graph_from_model_shaped(
         .unwrap_or_default();
     let input_shape = input_shape(&input.name, &dims, shape).map_err(ImportError::Graph)?;
     let input_id = b.new_value(&input.name);
+    b.input_shape.clone_from(&input_shape);
 
     for (k, n) in g.node.iter().enumerate() {
         let name = if n.name.is_empty() {

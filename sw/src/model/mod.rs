@@ -3,12 +3,14 @@
 
 pub mod bias_correction;
 pub mod calib;
+pub mod elementwise;
 pub mod float_exec;
 pub mod fold;
 pub mod golden;
 pub mod graph;
 pub mod import;
 pub mod kernels;
+pub mod lut;
 pub mod onnx;
 pub mod onnx_tensor;
 pub mod qdq;

@@ -2,6 +2,8 @@
 //! through [`Ctx`]) into what it becomes in the graph ([`Lowered`]). Supporting another
 //! operator is one parser function here and one line in [`OPERATORS`].
 
+use super::const_fold::{self, concat_consts, reshape_const};
+use super::elementwise::{self, add_const};
 use super::{Const, Ctx, ImportError, Lowered};
 use crate::model::fold;
 use crate::model::graph::{AutoPad, Conv, Dense, Op, Pool, Tensor, Window};
@@ -33,6 +35,15 @@ pub const OPERATORS: &[(&str, Parser)] = &[
     ("Reshape", reshape),
     ("Transpose", transpose_op),
     ("Softmax", softmax),
+    ("Mul", elementwise::mul),
+    ("Div", elementwise::div),
+    ("HardSigmoid", elementwise::hard_sigmoid),
+    ("HardSwish", elementwise::hard_swish),
+    ("Sigmoid", elementwise::sigmoid),
+    ("Shape", const_fold::shape),
+    ("Cast", const_fold::cast),
+    ("Slice", const_fold::slice),
+    ("Gather", const_fold::gather),
 ];
 
 /// The parser of `op_type`, if the importer supports it.
@@ -44,7 +55,7 @@ pub fn parser(op_type: &str) -> Option<Parser> {
 }
 
 /// A node computing `op` from input 0.
-fn unary(c: &Ctx, op: Op) -> Result<Lowered, ImportError> {
+pub(super) fn unary(c: &Ctx, op: Op) -> Result<Lowered, ImportError> {
     Ok(Lowered::Op(op, vec![c.value(0)?]))
 }
 
@@ -180,8 +191,8 @@ fn dense(c: &mut Ctx) -> Result<Lowered, ImportError> {
     Ok(Lowered::Op(Op::Dense(Dense { weight, bias }), vec![x]))
 }
 
-/// Two computed values added, or a constant added to a Conv/Gemm/MatMul output folded into
-/// its bias.
+/// Two computed values added, a constant added to a Conv/Gemm/MatMul output folded into its
+/// bias, or else a scalar constant added element-wise.
 fn add(c: &mut Ctx) -> Result<Lowered, ImportError> {
     if c.input_count() != 2 {
         return Err(c.err(format!(
@@ -197,15 +208,19 @@ fn add(c: &mut Ctx) -> Result<Lowered, ImportError> {
         (None, Some(k)) => (k, 0),
     };
     let v = c.value(vi)?;
-    let target = c.fold_target(
-        vi,
-        "adding a constant is only supported as the bias of a Conv/Gemm/MatMul",
-    )?;
-    fold::add_bias(target, &k.f).map_err(|e| c.err(e))?;
-    Ok(Lowered::Alias(v))
+    match c.fold_target(vi, "") {
+        Ok(target) => {
+            fold::add_bias(target, &k.f).map_err(|e| c.err(e))?;
+            Ok(Lowered::Alias(v))
+        }
+        Err(_) => add_const(c, &k, vi),
+    }
 }
 
 fn concat(c: &mut Ctx) -> Result<Lowered, ImportError> {
+    if c.const_opt(0).is_some() {
+        return concat_consts(c);
+    }
     let axis = c.int("axis", 0);
     if axis != 1 {
         return Err(c.err(format!(
@@ -301,6 +316,9 @@ fn flatten(c: &mut Ctx) -> Result<Lowered, ImportError> {
 }
 
 fn reshape(c: &mut Ctx) -> Result<Lowered, ImportError> {
+    if let Some(k) = c.const_opt(0).cloned() {
+        return reshape_const(c, k);
+    }
     let shape = c.constant(1)?.i;
     let rest = match shape.split_first() {
         Some((&first, rest))
