@@ -107,3 +107,36 @@ fn unfit_containers_and_lane_counts_fail_with_one_line() {
     let out = cli(&[&base[..], &["--model", VGG, "--weights", lenet]].concat());
     assert_clean_failure(&out, "does not match the model");
 }
+
+#[test]
+fn report_from_the_flash_has_the_study_row_and_no_dram_sweep() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("report");
+    let out = cli(&[
+        "report",
+        "--model",
+        LENET,
+        "--memory",
+        "qspi",
+        "--images",
+        "1",
+        "--accuracy-images",
+        "20",
+        "--calib",
+        "50",
+        "--threads",
+        "1",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
+    assert!(md.contains("| lenet5 |"), "{md}");
+    assert!(md.contains("6 MAC lanes"), "{md}");
+    assert!(md.contains("No bandwidth sweep"), "{md}");
+    assert!(!md.contains("## Bandwidth sweep"), "{md}");
+}

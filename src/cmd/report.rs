@@ -95,20 +95,19 @@ pub fn run(args: &Args) -> Result<()> {
             acc,
             args.fmax_mhz,
         ));
-        if matches!(args.accel.memory, MemoryArg::Qspi) {
-            // The sweep varies the DRAM model; the flash has one speed.
-            continue;
+        // The sweep varies the DRAM model's bandwidth; the flash has one speed.
+        if args.accel.memory == MemoryArg::Dram {
+            eprintln!("{}: bandwidth sweep", m.name);
+            let int8_plan = NetworkPlan::new(&m.qmodel, opts.lanes, WeightStore::Int8)?;
+            let mut bws = args.bandwidths.clone();
+            bws.sort_by(f64::total_cmp);
+            let points = bandwidth_sweep(&[&int8_plan, &lc_plan], &m.inputs[0], &bws, opts.dram)?;
+            sweeps.push(SweepTable::new(
+                &m.name,
+                vec!["int8".into(), lc_plan.store.label()],
+                points,
+            ));
         }
-        eprintln!("{}: bandwidth sweep", m.name);
-        let int8_plan = NetworkPlan::new(&m.qmodel, opts.lanes, WeightStore::Int8)?;
-        let mut bws = args.bandwidths.clone();
-        bws.sort_by(f64::total_cmp);
-        let points = bandwidth_sweep(&[&int8_plan, &lc_plan], &m.inputs[0], &bws, opts.dram)?;
-        sweeps.push(SweepTable::new(
-            &m.name,
-            vec!["int8".into(), lc_plan.store.label()],
-            points,
-        ));
     }
     let energy_config = match &args.accel.energy {
         Some(p) => {

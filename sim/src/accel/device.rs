@@ -313,14 +313,6 @@ impl AccelDevice {
     ) -> Result<LayerRun> {
         let (p, d) = (self.lanes.mac(), self.lanes.dec());
         let regs = layer_registers(job, p, in_base, out_base, &self.sizes)?;
-        if job.geom.out_c > self.sizes.channels {
-            bail!(
-                "layer {}: {} channels exceed the parameter memory of this build ({})",
-                job.name,
-                job.geom.out_c,
-                self.sizes.channels
-            );
-        }
         if job.lanes.len() > d {
             bail!(
                 "layer {}: {} lane streams for {d} decompressor lanes",
