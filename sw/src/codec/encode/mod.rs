@@ -148,23 +148,30 @@ fn greedy_bits(lanes: &[&[i32]], params: &LayerParams) -> u64 {
 /// The size of a lane under parameters it cannot be encoded with.
 const UNUSABLE: u64 = u64::MAX / 4;
 
-/// [`greedy_bits`] of every rice grid point, without building segments; the lanes' prefix sums
-/// are shared. A point whose size cannot reach the smallest found so far is left part way
-/// (`u64::MAX`): the longest segment lengths, which usually win, are sized first.
-fn greedy_bits_rice(lanes: &[&[i32]], grid: &[LayerParams]) -> Vec<u64> {
-    let Some(first) = grid.first() else {
-        return Vec::new();
-    };
-    // Every grid point has the same B: a lane out of its range is out for all, and adds the
-    // same to every size; the lanes in range decide.
-    let in_range = |q: &[i32]| {
-        q.iter()
-            .all(|&v| (first.min_value()..=first.max_value()).contains(&(v as i64)))
-    };
-    let sums: Vec<LaneSums> = lanes
+/// The lanes whose weights all fit the B of `params` (every rice grid point has the same B).
+fn in_range<'a>(lanes: &[&'a [i32]], params: &LayerParams) -> Vec<&'a [i32]> {
+    let range = params.min_value()..=params.max_value();
+    lanes
         .iter()
-        .filter(|q| in_range(q))
-        .map(|q| LaneSums::new(q))
+        .filter(|q| q.iter().all(|&v| range.contains(&(v as i64))))
+        .copied()
+        .collect()
+}
+
+/// [`greedy_bits`] of the rice grid points `order` (indices into `grid`), without building
+/// segments; the lanes' prefix sums are shared. The other points, and a point whose size cannot
+/// reach the smallest found so far, are left unsized (`u64::MAX`): `order[0]` is sized first,
+/// alone, so that it bounds the rest.
+fn greedy_bits_rice(lanes: &[&[i32]], grid: &[LayerParams], order: &[usize]) -> Vec<u64> {
+    let mut sizes = vec![u64::MAX; grid.len()];
+    let Some((&first, rest)) = order.split_first() else {
+        return sizes;
+    };
+    // A lane out of B's range is out for every point, and adds the same to every size; the
+    // lanes in range decide.
+    let sums: Vec<LaneSums> = in_range(lanes, &grid[first])
+        .into_iter()
+        .map(LaneSums::new)
         .collect();
     let out_of_range = UNUSABLE.saturating_mul((lanes.len() - sums.len()) as u64);
     // The smallest size of the lanes in range found so far.
@@ -187,18 +194,67 @@ fn greedy_bits_rice(lanes: &[&[i32]], grid: &[LayerParams]) -> Vec<u64> {
         best.fetch_min(spent, Ordering::Relaxed);
         spent.saturating_add(out_of_range)
     };
-    let mut order: Vec<usize> = (0..grid.len()).collect();
-    order.sort_by_key(|&g| std::cmp::Reverse(grid[g].len_bits));
-    let mut sizes = vec![0; grid.len()];
-    sizes[order[0]] = size(&grid[order[0]]);
-    let rest: Vec<(usize, u64)> = order[1..]
-        .par_iter()
-        .map(|&g| (g, size(&grid[g])))
-        .collect();
+    sizes[first] = size(&grid[first]);
+    let rest: Vec<(usize, u64)> = rest.par_iter().map(|&g| (g, size(&grid[g]))).collect();
     for (g, s) in rest {
         sizes[g] = s;
     }
     sizes
+}
+
+/// Weights of the sample the rice grid points are estimated on.
+const SCREEN: usize = 2048;
+/// Rice grid points with the smallest estimates that are sized in full.
+const FINALISTS: usize = 3;
+
+/// Sizes of the rice grid points on `sample`, from which [`choose_params_for`] picks the first
+/// of the smallest. Every point is first estimated on [`SCREEN`] weights spread over the sample
+/// in runs of the grid's longest segment length, each cut into segments of the point's longest
+/// length ([`rice::fixed_bits`]); only the [`FINALISTS`] smallest estimates are sized with the
+/// greedy planner on the whole sample, the others are left unsized (`u64::MAX`).
+fn rice_sizes(sample: &[&[i32]], grid: &[LayerParams]) -> Vec<u64> {
+    let Some(first) = grid.first() else {
+        return Vec::new();
+    };
+    let longest = grid.iter().map(LayerParams::max_len).max().unwrap_or(1);
+    let runs: Vec<LaneSums> = spread(&in_range(sample, first), SCREEN, longest)
+        .into_iter()
+        .map(LaneSums::new)
+        .collect();
+    let estimates: Vec<u64> = grid
+        .par_iter()
+        .map(|p| match p.validate() {
+            Ok(()) => runs.iter().map(|run| rice::fixed_bits(p, run)).sum(),
+            Err(_) => u64::MAX,
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..grid.len()).collect();
+    order.sort_by_key(|&g| (estimates[g], g));
+    order.truncate(FINALISTS);
+    greedy_bits_rice(sample, grid, &order)
+}
+
+/// About `total` weights of `lanes` (at least one run) in runs of at most `run`, spread evenly
+/// over them; all of them if they are fewer.
+fn spread<'a>(lanes: &[&'a [i32]], total: usize, run: usize) -> Vec<&'a [i32]> {
+    let n: usize = lanes.iter().map(|q| q.len()).sum();
+    if n <= total {
+        return lanes.to_vec();
+    }
+    let runs = (total / run).max(1);
+    let (mut lane, mut lane_start) = (0, 0);
+    let mut out = Vec::with_capacity(runs);
+    for r in 0..runs {
+        let at = r * n / runs;
+        while at >= lane_start + lanes[lane].len() {
+            lane_start += lanes[lane].len();
+            lane += 1;
+        }
+        let q = lanes[lane];
+        let from = at - lane_start;
+        out.push(&q[from..q.len().min(from + run)]);
+    }
+    out
 }
 
 /// Size in bits of planned segments.
@@ -217,7 +273,8 @@ pub fn size(params: &LayerParams, segments: &[Segment]) -> u64 {
 }
 
 /// Choose F, LB and MB for a layer by trying a small grid with the greedy planner on a sample of
-/// the lanes (at most 16 Ki weights); B, mode and eps are given. Every v1 parameter is allowed.
+/// the lanes (at most 16 Ki weights; in rice mode only the grid points estimated smallest, see
+/// `rice_sizes`); B, mode and eps are given. Every v1 parameter is allowed.
 pub fn choose_params(lanes: &[&[i32]], bits: u8, mode: Mode, eps: u16) -> LayerParams {
     let full = Profile::shared("full").expect("the built-in full profile is valid");
     choose_params_for(full, lanes, bits, mode, eps)
@@ -240,7 +297,7 @@ pub fn choose_params_for(
     let grid = grid(profile, bits, mode, eps)?;
     // The first of the smallest wins (a point left part way by the rice sizing is not one).
     let sizes: Vec<u64> = match mode {
-        Mode::Rice => greedy_bits_rice(&sample, &grid),
+        Mode::Rice => rice_sizes(&sample, &grid),
         Mode::Lines => grid.par_iter().map(|p| greedy_bits(&sample, p)).collect(),
     };
     let best = (0..grid.len())
@@ -311,7 +368,8 @@ mod tests {
     proptest! {
         /// The rice sizing of the grid (shared sums, points left part way) keeps every size it
         /// finishes exact and the winner of sizing every point by its planned segments, also
-        /// with a lane out of range.
+        /// with a lane out of range; the screened sizing finishes a few points, its winner's
+        /// size exact.
         #[test]
         fn rice_sizing_keeps_the_winner(
             steps in proptest::collection::vec(proptest::collection::vec(-12i32..=12, 1..700), 1..3),
@@ -331,13 +389,60 @@ mod tests {
             let lanes: Vec<&[i32]> = lanes.iter().map(Vec::as_slice).collect();
             let profile = Profile::shared(if compact { "compact" } else { "full" }).expect("built in");
             let grid = grid(profile, 8, Mode::Rice, eps).expect("8-bit rice fits both profiles");
-            let fast = greedy_bits_rice(&lanes, &grid);
+            let order: Vec<usize> = (0..grid.len()).rev().collect();
+            let fast = greedy_bits_rice(&lanes, &grid, &order);
             let full: Vec<u64> = grid.iter().map(|p| greedy_bits(&lanes, p)).collect();
             for (f, s) in fast.iter().zip(&full) {
                 prop_assert!(*f == u64::MAX || f == s, "{} against {}", f, s);
             }
             let winner = |sizes: &[u64]| (0..sizes.len()).min_by_key(|&i| (sizes[i], i));
             prop_assert_eq!(winner(&fast), winner(&full));
+
+            let screened = rice_sizes(&lanes, &grid);
+            let sized = screened.iter().filter(|&&s| s != u64::MAX).count();
+            prop_assert!((1..=FINALISTS).contains(&sized), "{} points sized", sized);
+            let w = winner(&screened).expect("a grid point");
+            prop_assert_eq!(screened[w], full[w]);
+        }
+
+        /// The screening sample: disjoint runs of at most `run` weights inside the lanes, in
+        /// order, `total / run` of them; or all the lanes when they hold no more than `total`.
+        #[test]
+        fn spread_takes_disjoint_runs_in_order(
+            lens in proptest::collection::vec(0usize..3000, 1..6),
+            total in 1usize..4000,
+            run in 1usize..600,
+        ) {
+            let lanes: Vec<Vec<i32>> = lens.iter().map(|&n| vec![0; n]).collect();
+            let lanes: Vec<&[i32]> = lanes.iter().map(Vec::as_slice).collect();
+            let runs = spread(&lanes, total, run);
+            let n: usize = lens.iter().sum();
+            if n <= total {
+                prop_assert_eq!(runs.len(), lanes.len());
+                for (r, l) in runs.iter().zip(&lanes) {
+                    prop_assert_eq!(r.as_ptr_range(), l.as_ptr_range());
+                }
+                return Ok(());
+            }
+            prop_assert_eq!(runs.len(), (total / run).max(1));
+            // (lane, first, end) of every run, by address inside its lane.
+            let place = |r: &[i32]| {
+                let at = r.as_ptr_range();
+                lanes.iter().enumerate().find_map(|(i, l)| {
+                    let lane = l.as_ptr_range();
+                    (lane.start <= at.start && at.start < lane.end && at.end <= lane.end).then(|| {
+                        let first = (at.start as usize - lane.start as usize) / size_of::<i32>();
+                        (i, first, first + r.len())
+                    })
+                })
+            };
+            let mut last = (0, 0);
+            for r in &runs {
+                prop_assert!(!r.is_empty() && r.len() <= run);
+                let (lane, first, end) = place(r).expect("every run lies inside a lane");
+                prop_assert!((lane, first) >= last, "runs overlap or go back");
+                last = (lane, end);
+            }
         }
     }
 }

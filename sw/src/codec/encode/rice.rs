@@ -318,6 +318,19 @@ pub fn greedy_bits(params: &LayerParams, lane: &LaneSums, others: u64, limit: u6
     within.then_some(bits)
 }
 
+/// Size in bits of `q` cut into segments of the longest length `2^LB`, each planned as the
+/// planners plan a segment: a quick estimate of [`greedy_bits`], which usually takes that length.
+pub fn fixed_bits(params: &LayerParams, lane: &LaneSums) -> u64 {
+    let n = lane.weights().len();
+    (0..n)
+        .step_by(params.max_len())
+        .map(|i| {
+            let l = params.max_len().min(n - i);
+            best_plan(params, lane, i, l, flat_plan(params, lane, i, l)).bits
+        })
+        .sum()
+}
+
 /// Optimal over the same candidate lengths: fewest total bits by dynamic programming.
 pub fn optimal(params: &LayerParams, q: &[i32]) -> Vec<Segment> {
     let n = q.len();
