@@ -295,6 +295,10 @@ pub fn choose_params_for(
     let per_lane = (SAMPLE / lanes.len().max(1)).max(64);
     let sample: Vec<&[i32]> = lanes.iter().map(|q| &q[..q.len().min(per_lane)]).collect();
     let grid = grid(profile, bits, mode, eps)?;
+    if let [only] = grid[..] {
+        // A profile that fixes every parameter: nothing to size.
+        return Ok(only);
+    }
     // The first of the smallest wins (a point left part way by the rice sizing is not one).
     let sizes: Vec<u64> = match mode {
         Mode::Rice => rice_sizes(&sample, &grid),

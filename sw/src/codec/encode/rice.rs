@@ -318,7 +318,7 @@ pub fn greedy_bits(params: &LayerParams, lane: &LaneSums, others: u64, limit: u6
     within.then_some(bits)
 }
 
-/// Size in bits of `q` cut into segments of the longest length `2^LB`, each planned as the
+/// Size in bits of the lane cut into segments of the longest length `2^LB`, each planned as the
 /// planners plan a segment: a quick estimate of [`greedy_bits`], which usually takes that length.
 pub fn fixed_bits(params: &LayerParams, lane: &LaneSums) -> u64 {
     let n = lane.weights().len();
