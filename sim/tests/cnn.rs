@@ -68,10 +68,12 @@ fn every_layer_both_modes_one_and_four_lanes() {
                 if lane_q.len() != lanes {
                     continue;
                 }
+                // eps 12 is a dead zone (step 16): residuals other than the nearest.
                 for (eps, strategy) in [
                     (0u16, Strategy::Greedy),
                     (2, Strategy::Optimal),
                     (8, Strategy::Greedy),
+                    (12, Strategy::Optimal),
                 ] {
                     let refs: Vec<&[i32]> = lane_q.iter().map(|l| l.as_slice()).collect();
                     let params = choose_params_for(profile, &refs, BITS, mode, eps).unwrap();

@@ -87,6 +87,11 @@ pub struct QuantArgs {
     /// method will use (clipping the largest weights when that pays) instead of max-abs.
     #[arg(long)]
     pub mse_clip: bool,
+    /// With --max-drop and lc-rice: the search may also give a layer eps 6, 12 or 24, between
+    /// half the residual step and the step, which the encoder uses as a dead zone (a residual
+    /// moves one step towards the prediction when that shortens its code).
+    #[arg(long)]
+    pub dead_zone: bool,
 }
 
 impl QuantArgs {
@@ -101,6 +106,7 @@ impl QuantArgs {
     pub fn codec(&self, codec: CodecSettings) -> CodecSettings {
         CodecSettings {
             mse_clip: self.mse_clip,
+            dead_zone: self.dead_zone,
             ..codec
         }
     }
@@ -153,6 +159,7 @@ pub fn codec_settings(c: &CodecArgs) -> Result<CodecSettings> {
         lanes: o.lanes,
         strategy: o.strategy,
         mse_clip: false,
+        dead_zone: false,
     })
 }
 
@@ -308,7 +315,7 @@ pub fn search(
     codec: CodecSettings,
     print: bool,
 ) -> Result<(BudgetResult, lc_sw::eval::runner::Score)> {
-    let steps = p.ev.graph.weight_layers().len() * family.ladder().len() + 3;
+    let steps = p.ev.graph.weight_layers().len() * family.ladder(codec.dead_zone).len() + 3;
     let bar = super::progress(steps as u64, "budget");
     let tick = |m: &str| {
         bar.set_message(m.to_string());

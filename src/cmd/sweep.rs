@@ -74,7 +74,7 @@ pub fn run(args: &Args) -> Result<()> {
             (methods.len()
                 + families
                     .iter()
-                    .map(|f| layers * f.ladder().len() + BUDGETS.len())
+                    .map(|f| layers * f.ladder(codec.dead_zone).len() + BUDGETS.len())
                     .sum::<usize>()) as u64,
         );
         bar.set_message(format!("{name}: calibrating"));

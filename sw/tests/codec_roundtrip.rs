@@ -103,7 +103,9 @@ proptest! {
     fn optimal_never_larger_than_greedy(
         pieces in prop::collection::vec(piece(300), 1..6),
         bits in 4u8..=16,
-        eps in 0u16..=8,
+        // eps of nearest rounding: the planners size segments with the nearest residuals, and a
+        // dead zone (eps 3, 5..7) then shortens the two plans' codes by different amounts.
+        eps in prop::sample::select(vec![0u16, 1, 2, 4, 8]),
         mode in mode(),
         frac_bits in 1u8..=10,
         len_bits in 0u8..=8,
@@ -181,4 +183,70 @@ fn rice_reconstruction_is_unbiased() {
         let bias = w.iter().zip(&q).map(|(&a, &b)| (a - b) as f64).sum::<f64>() / q.len() as f64;
         assert!(bias.abs() < 0.1, "eps {eps}: mean error {bias:+.3} LSB");
     }
+}
+
+/// Encode `q` under `params` and decode it.
+fn roundtrip(q: &[i32], params: &LayerParams, strategy: Planner) -> (u64, Vec<i32>) {
+    let s = encode_lane(q, params, strategy).unwrap();
+    let w = decode_lane(params, &s.bytes, s.length_bits, s.count).unwrap();
+    (s.length_bits, w)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// An eps strictly between half the residual step and the step (a dead zone) keeps every
+    /// weight within it and never lengthens the stream of the same parameters at eps = half
+    /// the step: the segments are the same and each residual code only shortens.
+    #[test]
+    fn dead_zone_stays_within_eps_and_never_grows(
+        pieces in prop::collection::vec(piece(400), 1..6),
+        bits in 6u8..=16,
+        shift in 2u8..=5,
+        dead in 1u16..1000,
+        strategy in strategy(),
+    ) {
+        let q = render(&pieces, bits);
+        let half = 1u16 << (shift - 1);
+        let nearest = choose_params(&[&q], bits, Mode::Rice, half);
+        let eps = half + 1 + dead % (half - 1);
+        prop_assert_eq!(LayerParams::shift_for_eps(bits, eps), nearest.shift);
+        let dead_zone = LayerParams { eps, ..nearest };
+        let (near_bits, _) = roundtrip(&q, &nearest, strategy);
+        let (bits_dz, w) = roundtrip(&q, &dead_zone, strategy);
+        prop_assert!(bits_dz <= near_bits, "{} bits with eps {}, {} with eps {}", bits_dz, eps, near_bits, half);
+        for (i, (&a, &b)) in w.iter().zip(&q).enumerate() {
+            prop_assert!((a - b).abs() <= eps as i32, "weight {}: {} for {} (eps {})", i, a, b, eps);
+        }
+    }
+}
+
+/// On weight-like values (a bell-shaped spread), the dead zone of eps 6 (step 8) is used and
+/// pays: some weights end farther than the 4 LSB of nearest rounding, none farther than 6, and
+/// the stream is shorter than at eps 4.
+#[test]
+fn dead_zone_shortens_weight_like_streams() {
+    let mut rng = 0x9E3779B97F4A7C15u64;
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        (rng % 41) as i32 - 20
+    };
+    let q: Vec<i32> = (0..4096).map(|_| next() + next() + next()).collect();
+    let nearest = choose_params(&[&q], 8, Mode::Rice, 4);
+    let dead_zone = LayerParams { eps: 6, ..nearest };
+    let (near_bits, near) = roundtrip(&q, &nearest, Planner::Optimal);
+    let (dz_bits, w) = roundtrip(&q, &dead_zone, Planner::Optimal);
+    let max_err = |w: &[i32]| w.iter().zip(&q).map(|(a, b)| (a - b).abs()).max().unwrap();
+    assert_eq!(max_err(&near), 4);
+    assert!(
+        max_err(&w) > 4 && max_err(&w) <= 6,
+        "max error {}",
+        max_err(&w)
+    );
+    assert!(
+        dz_bits < near_bits,
+        "{dz_bits} bits with the dead zone, {near_bits} without"
+    );
 }

@@ -220,7 +220,7 @@ pub fn measure(
 ) -> Result<Measured, EvalError> {
     let layers = ev.graph.weight_layers();
     let n = layers.len();
-    let ladder = family.ladder();
+    let ladder = family.ladder(codec.dead_zone);
     let variant = |l: usize, m: Method| {
         let w = &layers[l].weight;
         layer_variant(layers[l].name, &w.data, &w.shape, m, codec)

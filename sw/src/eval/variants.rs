@@ -65,6 +65,8 @@ pub struct CodecSettings {
     /// MSE-optimal clipping of each channel's grid ([`Grid::MseClip`]) for uniform and
     /// LineCompress weights (k-means centroids are least-squares already) instead of max-abs.
     pub mse_clip: bool,
+    /// The rice budget ladder also offers dead-zone eps ([`super::ladder::DEAD_ZONE_EPS`]).
+    pub dead_zone: bool,
     /// The hardware profile the streams must decode on.
     pub profile: &'static Profile,
     /// Quantized width B before compression.
@@ -84,6 +86,7 @@ impl Default for CodecSettings {
             lanes: 1,
             strategy: Strategy::Optimal,
             mse_clip: false,
+            dead_zone: false,
         }
     }
 }

@@ -71,9 +71,31 @@ impl Plan {
             rice_k: self.k,
             residuals: line(self.start, self.slope, params.frac_bits)
                 .zip(q)
-                .map(|(p, &q)| residual(params, q as i64, p))
+                .map(|(p, &q)| coded_residual(params, self.k, q as i64, p))
                 .collect(),
         }
+    }
+}
+
+/// The residual written for `q` predicted by `p` in a segment with Rice parameter `k`: the
+/// nearest multiple of the step ([`residual`]), unless eps lies strictly between half the step
+/// and the step. Then eps is a dead zone: the other neighbouring multiple is written instead
+/// when it is within eps too and its code is shorter at `k`. The planners size segments with
+/// the nearest residuals, so a segment never grows; the choice moves reconstructions towards
+/// the prediction, a bias that bias correction removes.
+pub(super) fn coded_residual(params: &LayerParams, k: u32, q: i64, p: i64) -> i64 {
+    let e = residual(params, q, p);
+    let (r, eps) = (params.shift, params.eps as i64);
+    if r == 0 || eps <= 1 << (r - 1) || eps >= 1 << r {
+        return e;
+    }
+    let d = q - p;
+    let other = if d >= e << r { e + 1 } else { e - 1 };
+    let bits = |e: i64| code_bits(params, zigzag(e), k);
+    if (d - (other << r)).abs() <= eps && bits(other) < bits(e) {
+        other
+    } else {
+        e
     }
 }
 
@@ -420,6 +442,48 @@ mod tests {
                 general.map(|c| (c.sum, c.k0, c.bits)),
                 fast.map(|c| (c.sum, c.k0, c.bits))
             );
+        }
+
+        /// The written residual against a plain model: of every multiple of the step within
+        /// eps of `q - p`, the nearest (ties to the even multiple) at eps = half the step; with
+        /// a dead zone (half the step < eps < the step) the one with the shortest code at `k`,
+        /// the nearest of those.
+        #[test]
+        fn coded_residual_matches_a_plain_model(
+            shift in 1u8..=7,
+            d in -300i64..300,
+            p in -128i64..128,
+            dead in 0i64..64,
+            k in 0u32..=8,
+        ) {
+            let step = 1i64 << shift;
+            let half = step / 2;
+            let eps = half + dead % half;
+            let params = LayerParams {
+                bits: 8,
+                mode: Mode::Rice,
+                eps: eps as u16,
+                frac_bits: 4,
+                len_bits: 4,
+                slope_bits: 4,
+                shift,
+            };
+            let err = |e: i64| (d - e * step).abs();
+            let within: Vec<i64> = (-400..=400).filter(|&e| err(e) <= eps).collect();
+            let nearest = |c: &[i64]| {
+                *c.iter()
+                    .min_by_key(|&&e| (err(e), e.rem_euclid(2)))
+                    .expect("a multiple is within half a step")
+            };
+            let model = if eps == half {
+                nearest(&within)
+            } else {
+                let bits = |e: i64| code_bits(&params, zigzag(e), k);
+                let fewest = within.iter().map(|&e| bits(e)).min().expect("not empty");
+                let cheapest: Vec<i64> = within.into_iter().filter(|&e| bits(e) == fewest).collect();
+                nearest(&cheapest)
+            };
+            prop_assert_eq!(coded_residual(&params, k, p + d, p), model);
         }
     }
 }
