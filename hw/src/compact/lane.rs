@@ -7,7 +7,11 @@
 //! clock: its fields sit at constant offsets of the window (the profile fixes B, LB and MB), so it
 //! is read by wiring. Every other clock steps over one Rice code (only its leading-one count,
 //! which decides the next pointer) and counts the lane's weights down; the lane's last weight
-//! must end its segment (else the segment overruns the lane). Three stages follow the step:
+//! must end its segment (else the segment overruns the lane). The pointer loop uses only the
+//! funnel's first three stages: the leading-one detector masks the pointer's two low bits itself
+//! and also tells whether the step leaves `w0` (the word registers' enables), so neither the
+//! last two stages nor the pointer's adder lie between the pointer and the enables. Three stages
+//! follow the step:
 //! the first decodes the code's value from the registered window and checks the step
 //! (FORMAT.md section 4.3: a failing code is held there, poisoned, and never leaves), the second
 //! adds `e * 2^r` to the prediction `acc >> F` (with `acc += m`), clamped to the range where it
@@ -140,13 +144,15 @@ pub struct CompactLane {
     s1_moving: Signal<Local, Bit>,
     s1_free: Signal<Local, Bit>,
     hdr_bad: Signal<Local, Bit>,
-    esc_adj: Signal<Local, Bits<6>>,
+    esc_adj: Signal<Local, Bits<5>>,
     base: Signal<Local, Bits<6>>,
     s1_zeros_in: Signal<Local, Bits<4>>,
-    lead: Signal<Local, Bits<ZERO_WINDOW>>,
+    ptr_coarse: Signal<Local, Bits<6>>,
     can_step: Signal<Local, Bit>,
     final_weight: Signal<Local, Bit>,
-    ptr_sum: Signal<Local, Bits<6>>,
+    ptr_sum: Signal<Local, Bits<5>>,
+    stay: Signal<Local, Bits<ZERO_WINDOW>>,
+    base5: Signal<Local, Bits<5>>,
     advance: Signal<Local, Bit>,
     m0: Signal<Local, Bit>,
     m1: Signal<Local, Bit>,
@@ -182,9 +188,13 @@ pub struct CompactLane {
     zero8: Constant<Bits<8>>,
     one6: Constant<Bits<6>>,
     esc_len6: Constant<Bits<6>>,
-    esc_len_k: Constant<Bits<6>>,
+    esc_len_k: Constant<Bits<5>>,
     q_esc: Constant<Bits<4>>,
-    lead_one: Constant<Bits<ZERO_WINDOW>>,
+    coarse_mask: Constant<Bits<6>>,
+    stay_from16: [Constant<Bits<ZERO_WINDOW>>; 16],
+    zero_window: Constant<Bits<ZERO_WINDOW>>,
+    all_window: Constant<Bits<ZERO_WINDOW>>,
+    fine_mask: Constant<Bits<5>>,
     hdr_bits6: Constant<Bits<6>>,
     tail_mask: Constant<Bits<6>>,
     zero_length: Constant<Bits<STREAM_BITS>>,
@@ -306,11 +316,20 @@ impl CompactLane {
             esc_adj: Default::default(),
             base: Default::default(),
             s1_zeros_in: Default::default(),
-            lead: Default::default(),
-            lead_one: Constant::new(1.into()),
+            ptr_coarse: Default::default(),
+            coarse_mask: Constant::new(0x3c.into()),
+            // base = 16 + v: the positions j <= 15 - v.
+            stay_from16: std::array::from_fn(|v| {
+                Constant::new((((1u64 << (16 - v)) - 1) & ((1 << ZERO_WINDOW) - 1)).into())
+            }),
+            zero_window: Constant::new(0.into()),
+            all_window: Constant::new(((1u64 << ZERO_WINDOW) - 1).into()),
+            fine_mask: Constant::new(3.into()),
             can_step: Default::default(),
             final_weight: Default::default(),
             ptr_sum: Default::default(),
+            stay: Default::default(),
+            base5: Default::default(),
             advance: Default::default(),
             m0: Default::default(),
             m1: Default::default(),
@@ -450,13 +469,12 @@ impl Logic for CompactLane {
         }
         self.hdr_k.next = bit_cast::<4, WINDOW_BITS>(self.window.val() >> self.off_k.val());
 
-        // ---- Inside a segment: the leading-one count of the Rice code at bit 0.
-        // A header steps by H + 0: a one at bit 0 (one input more on the funnel's last stage).
-        self.lead.next = bit_cast::<ZERO_WINDOW, WINDOW_BITS>(self.window.val());
-        if self.new_seg.val() {
-            self.lead.next = self.lead.val() | self.lead_one.val();
-        }
-        self.zeros.window.next = self.lead.val();
+        // ---- The terminating one of the Rice code at the pointer, found in the funnel's output
+        // for the pointer's high bits (two stages fewer on the loop); a header counts as a one at
+        // the pointer.
+        self.zeros.window.next = bit_cast::<ZERO_WINDOW, 27>(self.f4.val());
+        self.zeros.fine.next = bit_cast::<2, 5>(self.ptr.q.val());
+        self.zeros.head.next = self.new_seg.val();
 
         // ---- The end of the stream as a bit position from bit 0 of w0 when its last word is in
         // w0 or w1, else past any window.
@@ -512,26 +530,47 @@ impl Logic for CompactLane {
         self.count_next.next = self.count_seen.q.val() + self.one_count.val();
         self.final_weight.next =
             !self.new_seg.val() & (self.count_next.val() == self.count_all.q.val());
-        // The pointer after a step: ptr + k + 1 + zeros for a regular code, ptr + Q_ESC + E =
-        // ptr + k + 1 + (Q_ESC + E - 1 - k) for an escape, ptr + H (+ 0) for a header. The
-        // leading-one count is the only late operand: one adder after it, every other term
-        // (including the count of an escape or a header) from flip-flops.
+        // The pointer after a step, with c = ptr rounded down to a multiple of 4 and the count
+        // measured from c: c + k + 1 + count for a regular code, c + H + count for a header
+        // (count = ptr - c), and for an escape count = ptr - c + Q_ESC + E - 1 - k, so that
+        // every kind of step is ptr + its length. The count is the only late operand: one adder
+        // after it, every other term (including the count of an escape) from flip-flops.
         self.ptr6.next = bit_cast::<6, 5>(self.ptr.q.val());
         self.ptr_k.next = self.ptr6.val() + bit_cast::<6, 4>(self.k.q.val()) + self.one6.val();
         self.ptr_esc.next = self.ptr6.val() + self.esc_len6.val();
         self.ptr_hdr.next = self.ptr6.val() + self.hdr_bits6.val();
-        self.esc_adj.next = self.esc_len_k.val() - bit_cast::<6, 4>(self.k.q.val());
+        self.ptr_coarse.next = self.ptr6.val() & self.coarse_mask.val();
+        self.esc_adj.next = self.esc_len_k.val() - bit_cast::<5, 4>(self.k.q.val())
+            + (self.ptr.q.val() & self.fine_mask.val());
         self.zeros.none.next = self.esc_adj.val();
-        self.base.next = self.ptr_k.val();
+        self.base.next = self.ptr_coarse.val() + bit_cast::<6, 4>(self.k.q.val()) + self.one6.val();
         if self.new_seg.val() {
-            self.base.next = self.ptr_hdr.val();
+            self.base.next = self.ptr_coarse.val() + self.hdr_bits6.val();
         }
-        self.ptr_sum.next = self.base.val() + self.zeros.count.val();
-        self.advance.next = self.can_step.val() & self.ptr_sum.val().get_bit(5);
+        // The next pointer within the word (mod 32); whether it leaves the word comes from the
+        // detector directly: `stay` holds the positions j with base + j < 32 (base <= 44: none
+        // from 32 on, all below 16, and j <= 15 - v for base = 16 + v).
+        self.base5.next = bit_cast::<5, 6>(self.base.val());
+        self.ptr_sum.next = self.base5.val() + self.zeros.count.val();
+        self.stay.next = self.zero_window.val();
+        if !self.base.val().get_bit(5) {
+            self.stay.next = self.all_window.val();
+            if self.base.val().get_bit(4) {
+                self.stay.next = self.stay_from16[0].val();
+                for v in 1..16 {
+                    if bit_cast::<4, 6>(self.base.val()).index() == v {
+                        self.stay.next = self.stay_from16[v].val();
+                    }
+                }
+            }
+        }
+        self.zeros.stay.next = self.stay.val();
+        self.zeros.none_wraps.next = self.ptr_esc.val().get_bit(5);
+        self.advance.next = self.can_step.val() & self.zeros.wraps.val();
         if self.can_step.val() {
-            self.ptr.d.next = bit_cast::<5, 6>(self.ptr_sum.val());
+            self.ptr.d.next = self.ptr_sum.val();
         }
-        self.s1_zeros_in.next = bit_cast::<4, 6>(self.zeros.count.val());
+        self.s1_zeros_in.next = self.zeros.run.val();
         if self.zeros.escape.val() {
             self.s1_zeros_in.next = self.q_esc.val();
         }

@@ -8,43 +8,80 @@ use super::shape::CompactShape;
 use lc_format::Q_ESC;
 
 const _: () = assert!(
-    Q_ESC == 12 && ZERO_WINDOW == 12,
+    Q_ESC == 12 && ZERO_WINDOW == Q_ESC as usize + 3,
     "the escape check is written for Q_ESC = 0b1100"
 );
 use rust_hdl::prelude::*;
 
 /// Width of the window: `Q_ESC + E` for E <= 9.
 pub const CODE_WINDOW: usize = 21;
-/// Width of the leading-one detector's window: `Q_ESC`.
-pub const ZERO_WINDOW: usize = 12;
+/// Width of the leading-one detector's window: `Q_ESC` bits from any of four starting bits.
+pub const ZERO_WINDOW: usize = 15;
 /// Width of a decoded zigzag value: a regular code holds `u < Q_ESC * 2^8`.
 pub const U_BITS: usize = 12;
 
-/// The step length that the leading-one count decides, without a multiplexer after the count:
-/// the zero bits before the first one of a code's window, `none` when its first `Q_ESC` bits
-/// hold none (an escape).
+/// The step length that the leading-one count decides, without a multiplexer after the count.
+///
+/// The window starts at the lane's pointer rounded down to a multiple of four, so the funnel in
+/// front of it needs only the pointer's high bits; the code starts `fine` bits in. The count is
+/// the position (from bit 0 of the window) of the code's terminating one, the first one in bits
+/// `fine .. fine + Q_ESC`, or `none` when those bits hold none (an escape). A segment header
+/// (`head`) counts as a one at `fine`. The zero count of the code itself, `run = count - fine`,
+/// comes out beside it for the value decode (it is not on the pointer's path).
+///
+/// `wraps` says whether the step leaves the current memory word, from the same masked bits as the
+/// count but without the count's encoder and adder: the first one lies past the positions of
+/// `stay` (those whose step ends inside the word, a run from bit 0), or there is none and an
+/// escape wraps (`none_wraps`).
 #[derive(LogicBlock)]
 pub struct CompactZeros {
-    /// The next `Q_ESC` bits of the stream, LSB first.
+    /// The stream from the pointer rounded down to a multiple of 4, LSB first.
     pub window: Signal<In, Bits<ZERO_WINDOW>>,
+    /// The pointer's two low bits: the code starts at this bit of `window`.
+    pub fine: Signal<In, Bits<2>>,
+    /// A segment header: count `fine`, as if its first bit were a one.
+    pub head: Signal<In, Bit>,
     /// The count of a window without a one.
-    pub none: Signal<In, Bits<6>>,
-    /// Zero bits before the terminating one, or `none`.
-    pub count: Signal<Out, Bits<6>>,
+    pub none: Signal<In, Bits<5>>,
+    /// The positions of the terminating one after which the next pointer stays in the word.
+    pub stay: Signal<In, Bits<ZERO_WINDOW>>,
+    /// An escape step leaves the word.
+    pub none_wraps: Signal<In, Bit>,
+    /// The step leaves the word.
+    pub wraps: Signal<Out, Bit>,
+    /// Position of the terminating one in `window`, or `none`.
+    pub count: Signal<Out, Bits<5>>,
+    /// Zero bits before the terminating one (`count - fine`; meaningless for an escape).
+    pub run: Signal<Out, Bits<4>>,
     /// The window holds no one: the code is an escape.
     pub escape: Signal<Out, Bit>,
-    zero_run: [Constant<Bits<6>>; Q_ESC as usize],
+    bits: Signal<Local, Bits<ZERO_WINDOW>>,
+    live: Signal<Local, Bits<ZERO_WINDOW>>,
+    position: [Constant<Bits<5>>; ZERO_WINDOW],
+    code_bits: [Constant<Bits<ZERO_WINDOW>>; 4],
+    head_bits: Constant<Bits<ZERO_WINDOW>>,
     zero_window: Constant<Bits<ZERO_WINDOW>>,
 }
 
 impl Default for CompactZeros {
     fn default() -> Self {
+        let code = (1u64 << Q_ESC) - 1;
         Self {
             window: Default::default(),
+            fine: Default::default(),
+            head: Default::default(),
             none: Default::default(),
+            stay: Default::default(),
+            none_wraps: Default::default(),
+            wraps: Default::default(),
             count: Default::default(),
+            run: Default::default(),
             escape: Default::default(),
-            zero_run: std::array::from_fn(|i| Constant::new((i as u64).into())),
+            bits: Default::default(),
+            live: Default::default(),
+            position: std::array::from_fn(|i| Constant::new((i as u64).into())),
+            code_bits: std::array::from_fn(|f| Constant::new((code << f).into())),
+            head_bits: Constant::new(0xf.into()),
             zero_window: Constant::new(0.into()),
         }
     }
@@ -53,14 +90,29 @@ impl Default for CompactZeros {
 impl Logic for CompactZeros {
     #[hdl_gen]
     fn update(&mut self) {
-        // Scanning from the top lets the lowest one win.
-        self.count.next = self.none.val();
-        for i in 0..12 {
-            if self.window.val().get_bit(11 - i) {
-                self.count.next = self.zero_run[11 - i].val();
+        // Only the code's first Q_ESC bits count: bits below `fine` and from `fine + Q_ESC` on
+        // are masked.
+        self.bits.next = self.window.val();
+        if self.head.val() {
+            self.bits.next = self.window.val() | self.head_bits.val();
+        }
+        self.live.next = self.bits.val() & self.code_bits[0].val();
+        for f in 1..4 {
+            if self.fine.val().index() == f {
+                self.live.next = self.bits.val() & self.code_bits[f].val();
             }
         }
-        self.escape.next = self.window.val() == self.zero_window.val();
+        // Scanning from the top lets the lowest one win.
+        self.count.next = self.none.val();
+        for i in 0..15 {
+            if self.live.val().get_bit(14 - i) {
+                self.count.next = self.position[14 - i].val();
+            }
+        }
+        self.run.next = bit_cast::<4, 5>(self.count.val() - bit_cast::<5, 2>(self.fine.val()));
+        self.escape.next = self.live.val() == self.zero_window.val();
+        self.wraps.next = ((self.live.val() & self.stay.val()) == self.zero_window.val())
+            & (!self.escape.val() | self.none_wraps.val());
     }
 }
 

@@ -147,9 +147,28 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     localparam  zero8 = 8'h0;
     localparam  one6 = 6'b1;
     localparam  esc_len6 = 6'b10101;
-    localparam  esc_len_k = 6'b10100;
+    localparam  esc_len_k = 5'b10100;
     localparam  q_esc = 4'hc;
-    localparam  lead_one = 12'h1;
+    localparam  coarse_mask = 6'b111100;
+    localparam  stay_from16__0 = 15'b111111111111111;
+    localparam  stay_from16__1 = 15'b111111111111111;
+    localparam  stay_from16__2 = 15'b11111111111111;
+    localparam  stay_from16__3 = 15'b1111111111111;
+    localparam  stay_from16__4 = 15'b111111111111;
+    localparam  stay_from16__5 = 15'b11111111111;
+    localparam  stay_from16__6 = 15'b1111111111;
+    localparam  stay_from16__7 = 15'b111111111;
+    localparam  stay_from16__8 = 15'b11111111;
+    localparam  stay_from16__9 = 15'b1111111;
+    localparam  stay_from16__10 = 15'b111111;
+    localparam  stay_from16__11 = 15'b11111;
+    localparam  stay_from16__12 = 15'b1111;
+    localparam  stay_from16__13 = 15'b111;
+    localparam  stay_from16__14 = 15'b11;
+    localparam  stay_from16__15 = 15'b1;
+    localparam  zero_window = 15'b0;
+    localparam  all_window = 15'b111111111111111;
+    localparam  fine_mask = 5'b11;
     localparam  hdr_bits6 = 6'b10100;
     localparam  tail_mask = 6'b11111;
     localparam  zero_length = 26'h0;
@@ -169,9 +188,15 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     localparam LaneState__Fail = 3;
     
     // Stub signals
-    reg  [11:0] zeros__window;
-    reg  [5:0] zeros__none;
-    wire  [5:0] zeros__count;
+    reg  [14:0] zeros__window;
+    reg  [1:0] zeros__fine;
+    reg  zeros__head;
+    reg  [4:0] zeros__none;
+    reg  [14:0] zeros__stay;
+    reg  zeros__none_wraps;
+    wire  zeros__wraps;
+    wire  [4:0] zeros__count;
+    wire  [3:0] zeros__run;
     wire  zeros__escape;
     reg  [20:0] rice__window;
     reg  [3:0] rice__k;
@@ -295,13 +320,15 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     reg  s1_moving;
     reg  s1_free;
     reg  hdr_bad;
-    reg  [5:0] esc_adj;
+    reg  [4:0] esc_adj;
     reg  [5:0] base;
     reg  [3:0] s1_zeros_in;
-    reg  [11:0] lead;
+    reg  [5:0] ptr_coarse;
     reg  can_step;
     reg  final_weight;
-    reg  [5:0] ptr_sum;
+    reg  [4:0] ptr_sum;
+    reg  [14:0] stay;
+    reg  [4:0] base5;
     reg  advance;
     reg  m0;
     reg  m1;
@@ -312,8 +339,14 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     // Sub module instances
     lc_compact_lane__zeros zeros(
         .window(zeros__window),
+        .fine(zeros__fine),
+        .head(zeros__head),
         .none(zeros__none),
+        .stay(zeros__stay),
+        .none_wraps(zeros__none_wraps),
+        .wraps(zeros__wraps),
         .count(zeros__count),
+        .run(zeros__run),
         .escape(zeros__escape)
     );
     lc_compact_lane__rice rice(
@@ -607,11 +640,9 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
             hdr_m = m_raw | slope_ext;
         end
         hdr_k = ((window >> off_k) & 4'hf);
-        lead = ((window) & 12'hfff);
-        if (new_seg) begin
-            lead = lead | lead_one;
-        end
-        zeros__window = lead;
+        zeros__window = ((f4) & 15'h7fff);
+        zeros__fine = ((ptr__q) & 2'h3);
+        zeros__head = new_seg;
         end_pos = many;
         if (v1__q & l1__q) begin
             end_pos = ((tail__q) & 7'h7f) + word_bits;
@@ -646,18 +677,74 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         ptr_k = ptr6 + ((k__q) & 6'h3f) + one6;
         ptr_esc = ptr6 + esc_len6;
         ptr_hdr = ptr6 + hdr_bits6;
-        esc_adj = esc_len_k - ((k__q) & 6'h3f);
+        ptr_coarse = ptr6 & coarse_mask;
+        esc_adj = esc_len_k - ((k__q) & 5'h1f) + (ptr__q & fine_mask);
         zeros__none = esc_adj;
-        base = ptr_k;
+        base = ptr_coarse + ((k__q) & 6'h3f) + one6;
         if (new_seg) begin
-            base = ptr_hdr;
+            base = ptr_coarse + hdr_bits6;
         end
-        ptr_sum = base + zeros__count;
-        advance = can_step & ptr_sum[32'h5];
+        base5 = ((base) & 5'h1f);
+        ptr_sum = base5 + zeros__count;
+        stay = zero_window;
+        if (~base[32'h5]) begin
+            stay = all_window;
+            if (base[32'h4]) begin
+                stay = stay_from16__0;
+                if (((base) & 4'hf) == 1) begin
+                    stay = stay_from16__1;
+                end
+                if (((base) & 4'hf) == 2) begin
+                    stay = stay_from16__2;
+                end
+                if (((base) & 4'hf) == 3) begin
+                    stay = stay_from16__3;
+                end
+                if (((base) & 4'hf) == 4) begin
+                    stay = stay_from16__4;
+                end
+                if (((base) & 4'hf) == 5) begin
+                    stay = stay_from16__5;
+                end
+                if (((base) & 4'hf) == 6) begin
+                    stay = stay_from16__6;
+                end
+                if (((base) & 4'hf) == 7) begin
+                    stay = stay_from16__7;
+                end
+                if (((base) & 4'hf) == 8) begin
+                    stay = stay_from16__8;
+                end
+                if (((base) & 4'hf) == 9) begin
+                    stay = stay_from16__9;
+                end
+                if (((base) & 4'hf) == 10) begin
+                    stay = stay_from16__10;
+                end
+                if (((base) & 4'hf) == 11) begin
+                    stay = stay_from16__11;
+                end
+                if (((base) & 4'hf) == 12) begin
+                    stay = stay_from16__12;
+                end
+                if (((base) & 4'hf) == 13) begin
+                    stay = stay_from16__13;
+                end
+                if (((base) & 4'hf) == 14) begin
+                    stay = stay_from16__14;
+                end
+                if (((base) & 4'hf) == 15) begin
+                    stay = stay_from16__15;
+                end
+            end
+        end
+        zeros__stay = stay;
+        zeros__none_wraps = ptr_esc[32'h5];
+        advance = can_step & zeros__wraps;
         if (can_step) begin
-            ptr__d = ((ptr_sum) & 5'h1f);
+            ptr__d = ptr_sum;
         end
-        s1_zeros_in = ((zeros__count) & 4'hf);
+        s1_zeros_in = zeros__run;
         if (zeros__escape) begin
             s1_zeros_in = q_esc;
         end
@@ -1796,69 +1883,112 @@ module lc_compact_lane__weight(d,q,clock);
 endmodule // lc_compact_lane__weight
 
 
-module lc_compact_lane__zeros(window,none,count,escape);
+module lc_compact_lane__zeros(window,fine,head,none,stay,none_wraps,wraps,count,run,escape);
     
     // Module arguments
-    input wire  [11:0] window;
-    input wire  [5:0] none;
-    output reg  [5:0] count;
+    input wire  [14:0] window;
+    input wire  [1:0] fine;
+    input wire  head;
+    input wire  [4:0] none;
+    input wire  [14:0] stay;
+    input wire  none_wraps;
+    output reg  wraps;
+    output reg  [4:0] count;
+    output reg  [3:0] run;
     output reg  escape;
     
     // Constant declarations
-    localparam  zero_run__0 = 6'b0;
-    localparam  zero_run__1 = 6'b1;
-    localparam  zero_run__2 = 6'b10;
-    localparam  zero_run__3 = 6'b11;
-    localparam  zero_run__4 = 6'b100;
-    localparam  zero_run__5 = 6'b101;
-    localparam  zero_run__6 = 6'b110;
-    localparam  zero_run__7 = 6'b111;
-    localparam  zero_run__8 = 6'b1000;
-    localparam  zero_run__9 = 6'b1001;
-    localparam  zero_run__10 = 6'b1010;
-    localparam  zero_run__11 = 6'b1011;
-    localparam  zero_window = 12'h0;
+    localparam  position__0 = 5'b0;
+    localparam  position__1 = 5'b1;
+    localparam  position__2 = 5'b10;
+    localparam  position__3 = 5'b11;
+    localparam  position__4 = 5'b100;
+    localparam  position__5 = 5'b101;
+    localparam  position__6 = 5'b110;
+    localparam  position__7 = 5'b111;
+    localparam  position__8 = 5'b1000;
+    localparam  position__9 = 5'b1001;
+    localparam  position__10 = 5'b1010;
+    localparam  position__11 = 5'b1011;
+    localparam  position__12 = 5'b1100;
+    localparam  position__13 = 5'b1101;
+    localparam  position__14 = 5'b1110;
+    localparam  code_bits__0 = 15'b111111111111;
+    localparam  code_bits__1 = 15'b1111111111110;
+    localparam  code_bits__2 = 15'b11111111111100;
+    localparam  code_bits__3 = 15'b111111111111000;
+    localparam  head_bits = 15'b1111;
+    localparam  zero_window = 15'b0;
+    
+    // Local signals
+    reg  [14:0] bits;
+    reg  [14:0] live;
     
     // Update code
     always @(*) begin
+        bits = window;
+        if (head) begin
+            bits = window | head_bits;
+        end
+        live = bits & code_bits__0;
+        if (fine == 1) begin
+            live = bits & code_bits__1;
+        end
+        if (fine == 2) begin
+            live = bits & code_bits__2;
+        end
+        if (fine == 3) begin
+            live = bits & code_bits__3;
+        end
         count = none;
-        if (window[32'hb - 0]) begin
-            count = zero_run__11;
+        if (live[32'he - 0]) begin
+            count = position__14;
         end
-        if (window[32'hb - 1]) begin
-            count = zero_run__10;
+        if (live[32'he - 1]) begin
+            count = position__13;
         end
-        if (window[32'hb - 2]) begin
-            count = zero_run__9;
+        if (live[32'he - 2]) begin
+            count = position__12;
         end
-        if (window[32'hb - 3]) begin
-            count = zero_run__8;
+        if (live[32'he - 3]) begin
+            count = position__11;
         end
-        if (window[32'hb - 4]) begin
-            count = zero_run__7;
+        if (live[32'he - 4]) begin
+            count = position__10;
         end
-        if (window[32'hb - 5]) begin
-            count = zero_run__6;
+        if (live[32'he - 5]) begin
+            count = position__9;
         end
-        if (window[32'hb - 6]) begin
-            count = zero_run__5;
+        if (live[32'he - 6]) begin
+            count = position__8;
         end
-        if (window[32'hb - 7]) begin
-            count = zero_run__4;
+        if (live[32'he - 7]) begin
+            count = position__7;
         end
-        if (window[32'hb - 8]) begin
-            count = zero_run__3;
+        if (live[32'he - 8]) begin
+            count = position__6;
         end
-        if (window[32'hb - 9]) begin
-            count = zero_run__2;
+        if (live[32'he - 9]) begin
+            count = position__5;
         end
-        if (window[32'hb - 10]) begin
-            count = zero_run__1;
+        if (live[32'he - 10]) begin
+            count = position__4;
         end
-        if (window[32'hb - 11]) begin
-            count = zero_run__0;
+        if (live[32'he - 11]) begin
+            count = position__3;
         end
-        escape = window == zero_window;
+        if (live[32'he - 12]) begin
+            count = position__2;
+        end
+        if (live[32'he - 13]) begin
+            count = position__1;
+        end
+        if (live[32'he - 14]) begin
+            count = position__0;
+        end
+        run = ((count - ((fine) & 5'h1f)) & 4'hf);
+        escape = live == zero_window;
+        wraps = ((live & stay) == zero_window) & (~escape | none_wraps);
     end
     
 endmodule // lc_compact_lane__zeros
