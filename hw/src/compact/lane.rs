@@ -15,7 +15,9 @@
 //! the first decodes the code's value from the registered window and checks the step
 //! (FORMAT.md section 4.3: a failing code is held there, poisoned, and never leaves), the second
 //! adds `e * 2^r` to the prediction `acc >> F` (with `acc += m`), clamped to the range where it
-//! can still leave the weight unsaturated, and saturates into the output register.
+//! can still leave the weight unsaturated, and saturates into the output register. A skid
+//! register behind the output register takes the weight that finds the output full, so the
+//! stages move on flip-flops alone and `out_ready` drives only the output multiplexers.
 
 use super::rebuild::{CompactRebuild, PRED_BITS};
 use super::rice::{CompactRice, CompactZeros, CODE_WINDOW, U_BITS, ZERO_WINDOW};
@@ -113,6 +115,9 @@ pub struct CompactLane {
     weight: DFF<Bits<8>>,
     valid: DFF<Bit>,
     last: DFF<Bit>,
+    skid_weight: DFF<Bits<8>>,
+    skid_last: DFF<Bit>,
+    skid_valid: DFF<Bit>,
 
     pair: Signal<Local, Bits<64>>,
     f16: Signal<Local, Bits<39>>,
@@ -139,6 +144,7 @@ pub struct CompactLane {
     more_words: Signal<Local, Bit>,
     window_ok: Signal<Local, Bit>,
     moving: Signal<Local, Bit>,
+    take: Signal<Local, Bit>,
     stage_free: Signal<Local, Bit>,
     s1_bad: Signal<Local, Bit>,
     s1_moving: Signal<Local, Bit>,
@@ -276,6 +282,9 @@ impl CompactLane {
             weight: Default::default(),
             valid: Default::default(),
             last: Default::default(),
+            skid_weight: Default::default(),
+            skid_last: Default::default(),
+            skid_valid: Default::default(),
             pair: Default::default(),
             f16: Default::default(),
             f8: Default::default(),
@@ -308,6 +317,7 @@ impl CompactLane {
             more_words: Default::default(),
             window_ok: Default::default(),
             moving: Default::default(),
+            take: Default::default(),
             stage_free: Default::default(),
             s1_bad: Default::default(),
             s1_moving: Default::default(),
@@ -419,7 +429,10 @@ impl Logic for CompactLane {
             stage_last,
             weight,
             valid,
-            last
+            last,
+            skid_weight,
+            skid_last,
+            skid_valid
         );
 
         // ---- Window: 24 bits of {w1, w0} from the bit pointer, one stage per pointer bit, each
@@ -514,8 +527,11 @@ impl Logic for CompactLane {
             | (self.s1_last.q.val() & (!self.exact.val() | self.s1_open.q.val()));
 
         // ---- Stage movement from the output backwards; each stage takes a new entry when it is
-        // empty or passes its entry on in the same clock.
-        self.moving.next = self.stage_valid.q.val() & (!self.valid.q.val() | self.out_ready.val());
+        // empty or passes its entry on in the same clock. The second stage moves whenever the
+        // skid register is empty (flip-flops only): `out_ready` reaches no stage's enable, only
+        // the choice between the output and the skid register.
+        self.take.next = self.valid.q.val() & self.out_ready.val();
+        self.moving.next = self.stage_valid.q.val() & !self.skid_valid.q.val();
         self.stage_free.next = !self.stage_valid.q.val() | self.moving.val();
         self.s1_moving.next = self.s1_valid.q.val() & !self.s1_bad.val() & self.stage_free.val();
         self.s1_free.next = !self.s1_valid.q.val() | self.s1_moving.val();
@@ -615,14 +631,28 @@ impl Logic for CompactLane {
         self.rebuild.pred.next = self.stage_pred.q.val();
         self.rebuild.u.next = self.stage_u.q.val();
         self.rebuild.shift.next = self.lp_shift.val();
-        if self.valid.q.val() & self.out_ready.val() {
+        // Output register with a skid register behind it: a weight that finds the output full
+        // waits in the skid register, which refills the output first.
+        if self.take.val() {
             self.valid.d.next = false;
+            if self.skid_valid.q.val() {
+                self.weight.d.next = self.skid_weight.q.val();
+                self.last.d.next = self.skid_last.q.val();
+                self.valid.d.next = true;
+                self.skid_valid.d.next = false;
+            }
         }
         if self.moving.val() {
-            self.weight.d.next = self.rebuild.weight.val();
-            self.last.d.next = self.stage_last.q.val();
-            self.valid.d.next = true;
             self.stage_valid.d.next = false;
+            if !self.valid.q.val() | self.take.val() {
+                self.weight.d.next = self.rebuild.weight.val();
+                self.last.d.next = self.stage_last.q.val();
+                self.valid.d.next = true;
+            } else {
+                self.skid_weight.d.next = self.rebuild.weight.val();
+                self.skid_last.d.next = self.stage_last.q.val();
+                self.skid_valid.d.next = true;
+            }
         }
         if self.s1_moving.val() {
             self.stage_valid.d.next = true;
@@ -712,6 +742,7 @@ impl Logic for CompactLane {
             self.s1_poison.d.next = false;
             self.stage_valid.d.next = false;
             self.valid.d.next = false;
+            self.skid_valid.d.next = false;
         }
         if self.reset.val() {
             self.state.d.next = LaneState::Idle;
@@ -722,6 +753,7 @@ impl Logic for CompactLane {
             self.s1_poison.d.next = false;
             self.stage_valid.d.next = false;
             self.valid.d.next = false;
+            self.skid_valid.d.next = false;
             self.got_last.d.next = true;
         }
         self.out_weight.next = bit_cast::<WEIGHT_BITS, 8>(self.weight.q.val());
@@ -734,9 +766,11 @@ impl Logic for CompactLane {
         // A failed lane first delivers the good weights decoded before the failure.
         self.error.next = (self.state.q.val() == LaneState::Fail)
             & !self.stage_valid.q.val()
+            & !self.skid_valid.q.val()
             & (!self.s1_valid.q.val() | self.s1_poison.q.val());
         self.done.next = (self.state.q.val() == LaneState::Done)
             & !self.s1_valid.q.val()
-            & !self.stage_valid.q.val();
+            & !self.stage_valid.q.val()
+            & !self.skid_valid.q.val();
     }
 }

@@ -288,6 +288,12 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     wire  valid__q;
     reg  last__d;
     wire  last__q;
+    reg  [7:0] skid_weight__d;
+    wire  [7:0] skid_weight__q;
+    reg  skid_last__d;
+    wire  skid_last__q;
+    reg  skid_valid__d;
+    wire  skid_valid__q;
     
     // Local signals
     reg  [63:0] pair;
@@ -315,6 +321,7 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     reg  more_words;
     reg  window_ok;
     reg  moving;
+    reg  take;
     reg  stage_free;
     reg  s1_bad;
     reg  s1_moving;
@@ -563,6 +570,21 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         .q(last__q),
         .clock(clock)
     );
+    lc_compact_lane__skid_weight skid_weight(
+        .d(skid_weight__d),
+        .q(skid_weight__q),
+        .clock(clock)
+    );
+    lc_compact_lane__skid_last skid_last(
+        .d(skid_last__d),
+        .q(skid_last__q),
+        .clock(clock)
+    );
+    lc_compact_lane__skid_valid skid_valid(
+        .d(skid_valid__d),
+        .q(skid_valid__q),
+        .clock(clock)
+    );
     
     // Update code
     always @(*) begin
@@ -606,6 +628,9 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         weight__d = weight__q;
         valid__d = valid__q;
         last__d = last__q;
+        skid_weight__d = skid_weight__q;
+        skid_last__d = skid_last__q;
+        skid_valid__d = skid_valid__q;
         pair = (((w1__q) & 64'hffffffffffffffff) << c16 << c16) | ((w0__q) & 64'hffffffffffffffff);
         f16 = ((pair) & 39'h7fffffffff);
         if (ptr__q[32'h4]) begin
@@ -666,7 +691,8 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
             exact = s1_esc_exact__q;
         end
         s1_bad = s1_poison__q | trunc | rice__escape_bad | (s1_last__q & (~exact | s1_open__q));
-        moving = stage_valid__q & (~valid__q | out_ready);
+        take = valid__q & out_ready;
+        moving = stage_valid__q & ~skid_valid__q;
         stage_free = ~stage_valid__q | moving;
         s1_moving = s1_valid__q & ~s1_bad & stage_free;
         s1_free = ~s1_valid__q | s1_moving;
@@ -780,14 +806,27 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         rebuild__pred = stage_pred__q;
         rebuild__u = stage_u__q;
         rebuild__shift = lp_shift;
-        if (valid__q & out_ready) begin
+        if (take) begin
             valid__d = 1'b0;
+            if (skid_valid__q) begin
+                weight__d = skid_weight__q;
+                last__d = skid_last__q;
+                valid__d = 1'b1;
+                skid_valid__d = 1'b0;
+            end
         end
         if (moving) begin
-            weight__d = rebuild__weight;
-            last__d = stage_last__q;
-            valid__d = 1'b1;
             stage_valid__d = 1'b0;
+            if (~valid__q | take) begin
+                weight__d = rebuild__weight;
+                last__d = stage_last__q;
+                valid__d = 1'b1;
+            end
+            else begin
+                skid_weight__d = rebuild__weight;
+                skid_last__d = stage_last__q;
+                skid_valid__d = 1'b1;
+            end
         end
         if (s1_moving) begin
             stage_valid__d = 1'b1;
@@ -863,6 +902,7 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
             s1_poison__d = 1'b0;
             stage_valid__d = 1'b0;
             valid__d = 1'b0;
+            skid_valid__d = 1'b0;
         end
         if (reset) begin
             state__d = LaneState__Idle;
@@ -873,6 +913,7 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
             s1_poison__d = 1'b0;
             stage_valid__d = 1'b0;
             valid__d = 1'b0;
+            skid_valid__d = 1'b0;
             got_last__d = 1'b1;
         end
         out_weight = ((weight__q) & 16'hffff);
@@ -881,8 +922,8 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         end
         out_valid = valid__q;
         out_last = last__q;
-        error = (state__q == LaneState__Fail) & ~stage_valid__q & (~s1_valid__q | s1_poison__q);
-        done = (state__q == LaneState__Done) & ~s1_valid__q & ~stage_valid__q;
+        error = (state__q == LaneState__Fail) & ~stage_valid__q & ~skid_valid__q & (~s1_valid__q | s1_poison__q);
+        done = (state__q == LaneState__Done) & ~s1_valid__q & ~stage_valid__q & ~skid_valid__q;
     end
     
 endmodule // top
@@ -1590,6 +1631,63 @@ module lc_compact_lane__seg_left(d,q,clock);
     end
           
 endmodule // lc_compact_lane__seg_left
+
+
+module lc_compact_lane__skid_last(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__skid_last
+
+
+module lc_compact_lane__skid_valid(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__skid_valid
+
+
+module lc_compact_lane__skid_weight(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__skid_weight
 
 
 module lc_compact_lane__slope(d,q,clock);
