@@ -291,6 +291,7 @@ impl<const ABITS: usize, const PBITS: usize> Logic for AccelCtrl<ABITS, PBITS> {
         self.params.w_nmult.next = self.prm_nmult.val();
         self.params.w_nshift.next = self.prm_nshift.val();
         self.params.raddr.next = self.drain.param_ch.val();
+        self.params.scale_raddr.next = self.drain.scale_ch.val();
 
         // ---- Stage 0: address generation and issue.
         self.addr.start.next = self.start.val();
