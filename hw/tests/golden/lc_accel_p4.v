@@ -2425,6 +2425,10 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
     wire  [15:0] s2_wbase__q;
     reg  [15:0] s2_ch0__d;
     wire  [15:0] s2_ch0__q;
+    reg  filled0_q__d;
+    wire  filled0_q__q;
+    reg  filled1_q__d;
+    wire  filled1_q__q;
     
     // Local signals
     reg  filled;
@@ -2574,6 +2578,16 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         .q(s2_ch0__q),
         .clock(clock)
     );
+    lc_accel_ctrl_p4__filled0_q filled0_q(
+        .d(filled0_q__d),
+        .q(filled0_q__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__filled1_q filled1_q(
+        .d(filled1_q__d),
+        .q(filled1_q__q),
+        .clock(clock)
+    );
     
     // Update code
     always @(*) begin
@@ -2587,6 +2601,8 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         s2_last__d = s2_last__q;
         s2_wbase__d = s2_wbase__q;
         s2_ch0__d = s2_ch0__q;
+        filled0_q__d = filled0_q__q;
+        filled1_q__d = filled1_q__q;
         params__we = prm_we;
         params__waddr = prm_addr;
         params__w_bias = prm_bias;
@@ -2614,9 +2630,11 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         addr__row_step = lay_row_step;
         addr__out_base = lay_out_base;
         addr__grp_step = lay_grp_step;
-        filled = all_filled0;
+        filled0_q__d = all_filled0;
+        filled1_q__d = all_filled1;
+        filled = filled0_q__q;
         if (addr__bank) begin
-            filled = all_filled1;
+            filled = filled1_q__q;
         end
         short_k = lay_k_len < short_limit;
         pipe_busy = s1_en__q || s2_last__q || drain__busy || rq__busy || rq__out_write;
@@ -2688,11 +2706,15 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
             end
             s1_en__d = 1'b0;
             s2_last__d = 1'b0;
+            filled0_q__d = 1'b0;
+            filled1_q__d = 1'b0;
         end
         if (reset) begin
             state__d = CtrlState__Idle;
             s1_en__d = 1'b0;
             s2_last__d = 1'b0;
+            filled0_q__d = 1'b0;
+            filled1_q__d = 1'b0;
         end
         busy = (state__q == CtrlState__Run) || (state__q == CtrlState__Finish);
         done = state__q == CtrlState__Done;
@@ -3575,6 +3597,44 @@ module lc_accel_ctrl_p4__drain__out_valid(d,q,clock);
     end
           
 endmodule // lc_accel_ctrl_p4__drain__out_valid
+
+
+module lc_accel_ctrl_p4__filled0_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__filled0_q
+
+
+module lc_accel_ctrl_p4__filled1_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__filled1_q
 
 
 module lc_accel_ctrl_p4__params(clock,we,waddr,w_bias,w_mult,w_shift,w_nmult,w_nshift,raddr,scale_raddr,bias,mult,shift,nmult,nshift);
