@@ -10,8 +10,8 @@
 //!
 //! Stages: (1) `a = acc + bias`; (2) the multiplier and shift of its sign, magnitudes; (3) the
 //! two partial products; (4) the 48-bit magnitude; (5) sign and rounding, `-m + r = !m + (r + 1)`;
-//! (6) the arithmetic shift and the clamp, which needs only the low 8 bits and whether the
-//! shifted value fits 8 bits. The bias has a stage of its own: its adder follows the parameter
+//! (6) the arithmetic shift, which needs only the low 8 bits and whether the shifted value fits
+//! 8 bits; (7) the clamp. The bias has a stage of its own: its adder follows the parameter
 //! memory's read, and the sign it yields selects the multiplier whose magnitude is a second
 //! carry chain. Stage 6 shifts `z` (the value with its sign bit XORed into every
 //! bit, so the shift fills with zeros) by the six bits of the shift (the shift is `1..=46`,
@@ -27,7 +27,7 @@ pub const PROD_BITS: usize = 48;
 /// Bits of the shift that the unit uses (the shift is `1..=46`).
 pub const SHIFT_BITS: usize = 6;
 /// Clocks from the inputs of a value to its result on `y`.
-pub const LATENCY: usize = 6;
+pub const LATENCY: usize = 7;
 
 /// Bias + requantization + activation + clamp of one accumulator per clock, [`LATENCY`]
 /// clocks deep.
@@ -108,7 +108,7 @@ pub struct RequantUnit {
     r5_sh: DFF<Bits<SHIFT_BITS>>,
     r5_write: DFF<Bit>,
     r5_addr: DFF<Bits<INDEX_BITS>>,
-    // Stage 6: shift and clamp.
+    // Stage 6: shift.
     neg5: Signal<Local, Bit>,
     z: Signal<Local, Bits<PROD_BITS>>,
     z71: Signal<Local, Bits<71>>,
@@ -120,10 +120,16 @@ pub struct RequantUnit {
     t1: Signal<Local, Bits<8>>,
     over: Signal<Local, Bit>,
     s8: Signal<Local, Bits<8>>,
-    y8: Signal<Local, Bits<8>>,
-    r6_y: DFF<Bits<8>>,
+    r6_s8: DFF<Bits<8>>,
+    r6_over: DFF<Bit>,
+    r6_neg: DFF<Bit>,
     r6_write: DFF<Bit>,
     r6_addr: DFF<Bits<INDEX_BITS>>,
+    // Stage 7: clamp.
+    y8: Signal<Local, Bits<8>>,
+    r7_y: DFF<Bits<8>>,
+    r7_write: DFF<Bit>,
+    r7_addr: DFF<Bits<INDEX_BITS>>,
 
     zero32: Constant<Bits<32>>,
     acc_ext: Constant<Bits<32>>,
@@ -203,9 +209,14 @@ impl Default for RequantUnit {
             over: Default::default(),
             s8: Default::default(),
             y8: Default::default(),
-            r6_y: Default::default(),
+            r6_s8: Default::default(),
+            r6_over: Default::default(),
+            r6_neg: Default::default(),
             r6_write: Default::default(),
             r6_addr: Default::default(),
+            r7_y: Default::default(),
+            r7_write: Default::default(),
+            r7_addr: Default::default(),
             zero32: Constant::new(0.into()),
             acc_ext: Constant::new(((u32::MAX << ACC_BITS) as u64).into()),
             acc_sign: Constant::new(((ACC_BITS - 1) as u64).into()),
@@ -225,7 +236,8 @@ impl Logic for RequantUnit {
         dff_setup!(
             self, clock, r1_a, r1_write, r1_addr, r2_a_lo, r2_a_hi, r2_m, r2_sign, r2_sh, r2_write,
             r2_addr, r3_lo, r3_hi, r3_sign, r3_sh, r3_write, r3_addr, r4_mag, r4_sign, r4_sh,
-            r4_write, r4_addr, r5_rnd, r5_sh, r5_write, r5_addr, r6_y, r6_write, r6_addr
+            r4_write, r4_addr, r5_rnd, r5_sh, r5_write, r5_addr, r6_s8, r6_over, r6_neg, r6_write,
+            r6_addr, r7_y, r7_write, r7_addr
         );
         // ---- Stage 1: bias.
         self.acc32.next = bit_cast::<32, ACC_BITS>(self.acc.val());
@@ -295,8 +307,7 @@ impl Logic for RequantUnit {
         self.r5_write.d.next = self.r4_write.q.val();
         self.r5_addr.d.next = self.r4_addr.q.val();
 
-        // ---- Stage 6: arithmetic shift, clamp. A value that does not fit 8 bits lies beyond
-        // both int8 bounds on the side of its sign.
+        // ---- Stage 6: arithmetic shift.
         self.neg5.next = self.r5_rnd.q.val().get_bit(47);
         self.z.next = self.r5_rnd.q.val();
         if self.neg5.val() {
@@ -339,24 +350,32 @@ impl Logic for RequantUnit {
         if self.neg5.val() {
             self.s8.next = !self.t1.val();
         }
-        self.y8.next = self.s8.val();
-        if self.over.val() {
-            if self.neg5.val() {
+        self.r6_s8.d.next = self.s8.val();
+        self.r6_over.d.next = self.over.val();
+        self.r6_neg.d.next = self.neg5.val();
+        self.r6_write.d.next = self.r5_write.q.val();
+        self.r6_addr.d.next = self.r5_addr.q.val();
+
+        // ---- Stage 7: clamp. A value that does not fit 8 bits lies beyond both int8 bounds on
+        // the side of its sign.
+        self.y8.next = self.r6_s8.q.val();
+        if self.r6_over.q.val() {
+            if self.r6_neg.q.val() {
                 self.y8.next = self.lo.val();
             } else {
                 self.y8.next = self.hi.val();
             }
         } else {
-            if (self.s8.val() ^ self.sign8.val()) < (self.lo.val() ^ self.sign8.val()) {
+            if (self.r6_s8.q.val() ^ self.sign8.val()) < (self.lo.val() ^ self.sign8.val()) {
                 self.y8.next = self.lo.val();
             }
-            if (self.s8.val() ^ self.sign8.val()) > (self.hi.val() ^ self.sign8.val()) {
+            if (self.r6_s8.q.val() ^ self.sign8.val()) > (self.hi.val() ^ self.sign8.val()) {
                 self.y8.next = self.hi.val();
             }
         }
-        self.r6_y.d.next = self.y8.val();
-        self.r6_write.d.next = self.r5_write.q.val();
-        self.r6_addr.d.next = self.r5_addr.q.val();
+        self.r7_y.d.next = self.y8.val();
+        self.r7_write.d.next = self.r6_write.q.val();
+        self.r7_addr.d.next = self.r6_addr.q.val();
 
         if self.clear.val() {
             self.r1_write.d.next = false;
@@ -365,14 +384,16 @@ impl Logic for RequantUnit {
             self.r4_write.d.next = false;
             self.r5_write.d.next = false;
             self.r6_write.d.next = false;
+            self.r7_write.d.next = false;
         }
-        self.y.next = self.r6_y.q.val();
-        self.out_write.next = self.r6_write.q.val();
-        self.out_addr.next = self.r6_addr.q.val();
+        self.y.next = self.r7_y.q.val();
+        self.out_write.next = self.r7_write.q.val();
+        self.out_addr.next = self.r7_addr.q.val();
         self.busy.next = self.r1_write.q.val()
             || self.r2_write.q.val()
             || self.r3_write.q.val()
             || self.r4_write.q.val()
-            || self.r5_write.q.val();
+            || self.r5_write.q.val()
+            || self.r6_write.q.val();
     }
 }

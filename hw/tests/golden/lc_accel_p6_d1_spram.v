@@ -4050,12 +4050,22 @@ module lc_accel_ctrl_p6__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,c
     wire  r5_write__q;
     reg  [15:0] r5_addr__d;
     wire  [15:0] r5_addr__q;
-    reg  [7:0] r6_y__d;
-    wire  [7:0] r6_y__q;
+    reg  [7:0] r6_s8__d;
+    wire  [7:0] r6_s8__q;
+    reg  r6_over__d;
+    wire  r6_over__q;
+    reg  r6_neg__d;
+    wire  r6_neg__q;
     reg  r6_write__d;
     wire  r6_write__q;
     reg  [15:0] r6_addr__d;
     wire  [15:0] r6_addr__q;
+    reg  [7:0] r7_y__d;
+    wire  [7:0] r7_y__q;
+    reg  r7_write__d;
+    wire  r7_write__q;
+    reg  [15:0] r7_addr__d;
+    wire  [15:0] r7_addr__q;
     
     // Local signals
     reg  [31:0] acc32;
@@ -4207,9 +4217,19 @@ module lc_accel_ctrl_p6__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,c
         .q(r5_addr__q),
         .clock(clock)
     );
-    lc_accel_ctrl_p6__rq__r6_y r6_y(
-        .d(r6_y__d),
-        .q(r6_y__q),
+    lc_accel_ctrl_p6__rq__r6_s8 r6_s8(
+        .d(r6_s8__d),
+        .q(r6_s8__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p6__rq__r6_over r6_over(
+        .d(r6_over__d),
+        .q(r6_over__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p6__rq__r6_neg r6_neg(
+        .d(r6_neg__d),
+        .q(r6_neg__q),
         .clock(clock)
     );
     lc_accel_ctrl_p6__rq__r6_write r6_write(
@@ -4220,6 +4240,21 @@ module lc_accel_ctrl_p6__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,c
     lc_accel_ctrl_p6__rq__r6_addr r6_addr(
         .d(r6_addr__d),
         .q(r6_addr__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p6__rq__r7_y r7_y(
+        .d(r7_y__d),
+        .q(r7_y__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p6__rq__r7_write r7_write(
+        .d(r7_write__d),
+        .q(r7_write__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p6__rq__r7_addr r7_addr(
+        .d(r7_addr__d),
+        .q(r7_addr__q),
         .clock(clock)
     );
     
@@ -4250,9 +4285,14 @@ module lc_accel_ctrl_p6__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,c
         r5_sh__d = r5_sh__q;
         r5_write__d = r5_write__q;
         r5_addr__d = r5_addr__q;
-        r6_y__d = r6_y__q;
+        r6_s8__d = r6_s8__q;
+        r6_over__d = r6_over__q;
+        r6_neg__d = r6_neg__q;
         r6_write__d = r6_write__q;
         r6_addr__d = r6_addr__q;
+        r7_y__d = r7_y__q;
+        r7_write__d = r7_write__q;
+        r7_addr__d = r7_addr__q;
         acc32 = ((acc) & 32'hffffffff);
         if (|(acc >> acc_sign)) begin
             acc32 = ((acc) & 32'hffffffff) | acc_ext;
@@ -4345,9 +4385,14 @@ module lc_accel_ctrl_p6__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,c
         if (neg5) begin
             s8 = ~t1;
         end
-        y8 = s8;
-        if (over) begin
-            if (neg5) begin
+        r6_s8__d = s8;
+        r6_over__d = over;
+        r6_neg__d = neg5;
+        r6_write__d = r5_write__q;
+        r6_addr__d = r5_addr__q;
+        y8 = r6_s8__q;
+        if (r6_over__q) begin
+            if (r6_neg__q) begin
                 y8 = lo;
             end
             else begin
@@ -4355,16 +4400,16 @@ module lc_accel_ctrl_p6__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,c
             end
         end
         else begin
-            if ((s8 ^ sign8) < (lo ^ sign8)) begin
+            if ((r6_s8__q ^ sign8) < (lo ^ sign8)) begin
                 y8 = lo;
             end
-            if ((s8 ^ sign8) > (hi ^ sign8)) begin
+            if ((r6_s8__q ^ sign8) > (hi ^ sign8)) begin
                 y8 = hi;
             end
         end
-        r6_y__d = y8;
-        r6_write__d = r5_write__q;
-        r6_addr__d = r5_addr__q;
+        r7_y__d = y8;
+        r7_write__d = r6_write__q;
+        r7_addr__d = r6_addr__q;
         if (clear) begin
             r1_write__d = 1'b0;
             r2_write__d = 1'b0;
@@ -4372,11 +4417,12 @@ module lc_accel_ctrl_p6__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,c
             r4_write__d = 1'b0;
             r5_write__d = 1'b0;
             r6_write__d = 1'b0;
+            r7_write__d = 1'b0;
         end
-        y = r6_y__q;
-        out_write = r6_write__q;
-        out_addr = r6_addr__q;
-        busy = r1_write__q || r2_write__q || r3_write__q || r4_write__q || r5_write__q;
+        y = r7_y__q;
+        out_write = r7_write__q;
+        out_addr = r7_addr__q;
+        busy = r1_write__q || r2_write__q || r3_write__q || r4_write__q || r5_write__q || r6_write__q;
     end
     
 endmodule // lc_accel_ctrl_p6__rq
@@ -4876,6 +4922,63 @@ module lc_accel_ctrl_p6__rq__r6_addr(d,q,clock);
 endmodule // lc_accel_ctrl_p6__rq__r6_addr
 
 
+module lc_accel_ctrl_p6__rq__r6_neg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p6__rq__r6_neg
+
+
+module lc_accel_ctrl_p6__rq__r6_over(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p6__rq__r6_over
+
+
+module lc_accel_ctrl_p6__rq__r6_s8(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p6__rq__r6_s8
+
+
 module lc_accel_ctrl_p6__rq__r6_write(d,q,clock);
     
     // Module arguments
@@ -4895,7 +4998,45 @@ module lc_accel_ctrl_p6__rq__r6_write(d,q,clock);
 endmodule // lc_accel_ctrl_p6__rq__r6_write
 
 
-module lc_accel_ctrl_p6__rq__r6_y(d,q,clock);
+module lc_accel_ctrl_p6__rq__r7_addr(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p6__rq__r7_addr
+
+
+module lc_accel_ctrl_p6__rq__r7_write(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p6__rq__r7_write
+
+
+module lc_accel_ctrl_p6__rq__r7_y(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -4911,7 +5052,7 @@ module lc_accel_ctrl_p6__rq__r6_y(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_accel_ctrl_p6__rq__r6_y
+endmodule // lc_accel_ctrl_p6__rq__r7_y
 
 
 module lc_accel_ctrl_p6__s1_ch0(d,q,clock);
