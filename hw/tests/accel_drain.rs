@@ -1,6 +1,6 @@
 //! The accelerator's drain sequencer in rust-hdl simulation against its timing contract: after a
-//! capture at clock edge t, the parameters of channel ch0 + j are requested in cycle t + 1 + j and
-//! value j leaves in cycle t + 2 + j (hold chain shift, write to base + j * plane unless the channel
+//! capture at clock edge t, the bias of channel ch0 + j is requested in cycle t + 1 + j, its
+//! multipliers and shifts in cycle t + 2 + j, and value j leaves in cycle t + 2 + j (hold chain shift, write to base + j * plane unless the channel
 //! is beyond the layer's last), for j < P; `clear` abandons a drain.
 
 use lc_hw::accel::drain::DrainSeq;
@@ -67,6 +67,11 @@ fn drain_requests_and_writes_each_captured_channel_in_turn() {
             };
             assert_eq!(uut.shift.val(), out.is_some(), "P {lanes} edge {edge}");
             if let Some((c, i)) = out {
+                assert_eq!(
+                    uut.scale_ch.val().to_u64(),
+                    c.ch0 + i,
+                    "P {lanes} edge {edge}"
+                );
                 assert_eq!(
                     uut.write_addr.val().to_u64(),
                     (c.base + i * plane) & 0xffff,

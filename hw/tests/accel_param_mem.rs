@@ -1,5 +1,6 @@
 //! The accelerator's parameter memory in rust-hdl simulation against a plain array: random host
-//! writes and drain reads; a read returns, one clock later, what the array held at that address.
+//! writes and drain reads; a read returns, one clock later, what the array held at that address
+//! (the bias at `raddr`, the multipliers and shifts at `scale_raddr`).
 
 use lc_hw::accel::param_mem::ParamMem;
 use rust_hdl::prelude::*;
@@ -40,12 +41,13 @@ fn reads_return_the_last_write_one_clock_later() {
             rng.range(0, (1 << PBITS) - 1) as usize
         };
         // The drain never reads the channel the host writes in the same clock.
-        let raddr = loop {
+        let mut read_addr = || loop {
             let r = rng.range(0, (1 << PBITS) - 1) as usize;
             if !we || r != waddr {
                 break r;
             }
         };
+        let (raddr, scale_raddr) = (read_addr(), read_addr());
         let entry = random_entry(&mut rng);
         uut.we.next = we;
         uut.waddr.next = (waddr as u64).into();
@@ -55,6 +57,7 @@ fn reads_return_the_last_write_one_clock_later() {
         uut.w_nmult.next = entry[3].into();
         uut.w_nshift.next = entry[4].into();
         uut.raddr.next = (raddr as u64).into();
+        uut.scale_raddr.next = (scale_raddr as u64).into();
         assert!(simulate(&mut uut, 100), "the block settles");
         if let Some(want) = pending {
             let got = [
@@ -66,7 +69,9 @@ fn reads_return_the_last_write_one_clock_later() {
             ];
             assert_eq!(got, want, "cycle {cycle}");
         }
-        pending = (!fill).then_some(model[raddr]);
+        let mut want = model[scale_raddr];
+        want[0] = model[raddr][0];
+        pending = (!fill).then_some(want);
         if we {
             model[waddr] = entry;
         }

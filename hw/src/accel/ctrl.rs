@@ -16,7 +16,10 @@
 //! already accumulates; the requantized values reach the buffer a few clocks after they
 //! leave the hold chain ([`LATENCY`](super::requant::LATENCY)). Layers with K < P + 2 wait for the drain and the requantizer before each
 //! position. With a single-port activation buffer ([`ActMemory::Spram`]) a write takes the
-//! buffer's port for its clock and stage 0 issues nothing in that clock.
+//! buffer's port for its clock and stage 0 issues nothing in that clock. The lanes' bank flags
+//! reach stage 0 through a register (they are an AND across every lane): a bank is used one
+//! clock after it fills; a freed bank's stale flag lasts the one clock in which stage 0 reads the
+//! other bank.
 
 use super::act_buf::{ActBuffer, ActMemory};
 use super::addr::AddrGen;
@@ -171,6 +174,8 @@ pub struct AccelCtrl<const ABITS: usize, const PBITS: usize> {
     s2_last: DFF<Bit>,
     s2_wbase: DFF<Bits<INDEX_BITS>>,
     s2_ch0: DFF<Bits<INDEX_BITS>>,
+    filled0_q: DFF<Bit>,
+    filled1_q: DFF<Bit>,
 
     filled: Signal<Local, Bit>,
     short_k: Signal<Local, Bit>,
@@ -256,6 +261,8 @@ impl<const ABITS: usize, const PBITS: usize> AccelCtrl<ABITS, PBITS> {
             s2_last: Default::default(),
             s2_wbase: Default::default(),
             s2_ch0: Default::default(),
+            filled0_q: Default::default(),
+            filled1_q: Default::default(),
             filled: Default::default(),
             short_k: Default::default(),
             pipe_busy: Default::default(),
@@ -274,7 +281,7 @@ impl<const ABITS: usize, const PBITS: usize> Logic for AccelCtrl<ABITS, PBITS> {
     fn update(&mut self) {
         dff_setup!(
             self, clock, state, s1_en, s1_first, s1_pad, s1_last, s1_wbase, s1_ch0, s2_last,
-            s2_wbase, s2_ch0
+            s2_wbase, s2_ch0, filled0_q, filled1_q
         );
         self.abuf.clock.next = self.clock.val();
         self.params.clock.next = self.clock.val();
@@ -291,6 +298,7 @@ impl<const ABITS: usize, const PBITS: usize> Logic for AccelCtrl<ABITS, PBITS> {
         self.params.w_nmult.next = self.prm_nmult.val();
         self.params.w_nshift.next = self.prm_nshift.val();
         self.params.raddr.next = self.drain.param_ch.val();
+        self.params.scale_raddr.next = self.drain.scale_ch.val();
 
         // ---- Stage 0: address generation and issue.
         self.addr.start.next = self.start.val();
@@ -312,9 +320,11 @@ impl<const ABITS: usize, const PBITS: usize> Logic for AccelCtrl<ABITS, PBITS> {
         self.addr.out_base.next = self.lay_out_base.val();
         self.addr.grp_step.next = self.lay_grp_step.val();
 
-        self.filled.next = self.all_filled0.val();
+        self.filled0_q.d.next = self.all_filled0.val();
+        self.filled1_q.d.next = self.all_filled1.val();
+        self.filled.next = self.filled0_q.q.val();
         if self.addr.bank.val() {
-            self.filled.next = self.all_filled1.val();
+            self.filled.next = self.filled1_q.q.val();
         }
         self.short_k.next = self.lay_k_len.val() < self.short_limit.val();
         self.pipe_busy.next = self.s1_en.q.val()
@@ -415,11 +425,15 @@ impl<const ABITS: usize, const PBITS: usize> Logic for AccelCtrl<ABITS, PBITS> {
             }
             self.s1_en.d.next = false;
             self.s2_last.d.next = false;
+            self.filled0_q.d.next = false;
+            self.filled1_q.d.next = false;
         }
         if self.reset.val() {
             self.state.d.next = CtrlState::Idle;
             self.s1_en.d.next = false;
             self.s2_last.d.next = false;
+            self.filled0_q.d.next = false;
+            self.filled1_q.d.next = false;
         }
         self.busy.next =
             (self.state.q.val() == CtrlState::Run) || (self.state.q.val() == CtrlState::Finish);

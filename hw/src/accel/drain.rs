@@ -1,6 +1,7 @@
 //! The drain sequencer of the accelerator: after the P accumulators of a finished output position
 //! are captured into the lanes' hold chain, it requantizes them one per clock. Each clock it
-//! names the channel whose parameters to read; one clock later (when the parameters and the head
+//! names the channel whose bias to read (and, one clock later, the same channel again for its
+//! multipliers and shifts); one clock later (when the parameters and the head
 //! of the hold chain meet in the requantizer) it shifts the chain and writes the result to the
 //! position's address in that channel's plane, unless the channel is beyond the layer's last.
 
@@ -27,8 +28,10 @@ pub struct DrainSeq {
 
     /// A drain is in progress.
     pub busy: Signal<Out, Bit>,
-    /// Channel whose parameters to read at this edge.
+    /// Channel whose bias to read at this edge.
     pub param_ch: Signal<Out, Bits<INDEX_BITS>>,
+    /// Channel whose multipliers and shifts to read at this edge: `param_ch` of the clock before.
+    pub scale_ch: Signal<Out, Bits<INDEX_BITS>>,
     /// The requantizer holds a drained value: shift the hold chain.
     pub shift: Signal<Out, Bit>,
     /// Write the requantized value to `write_addr`.
@@ -61,6 +64,7 @@ impl DrainSeq {
             out_c: Default::default(),
             busy: Default::default(),
             param_ch: Default::default(),
+            scale_ch: Default::default(),
             shift: Default::default(),
             write: Default::default(),
             write_addr: Default::default(),
@@ -100,6 +104,7 @@ impl Logic for DrainSeq {
         }
         self.busy.next = (self.left.q.val() != self.zero_i.val()) || self.out_valid.q.val();
         self.param_ch.next = self.ch.q.val();
+        self.scale_ch.next = self.out_ch.q.val();
         self.shift.next = self.out_valid.q.val();
         self.write.next = self.out_valid.q.val() && (self.out_ch.q.val() < self.out_c.val());
         self.write_addr.next = self.out_addr_q.q.val();

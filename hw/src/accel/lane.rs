@@ -11,10 +11,15 @@
 //! the activation that belongs to it together with `mac_en` / `mac_first` (cycle t+1). `capture`
 //! copies the finished accumulator into the hold register; `shift` moves the chain by one lane.
 
+use super::emit::WEIGHT_ADDR_BITS;
 use rust_hdl::prelude::*;
 
-/// Width of the accumulator (int32, wrapping).
-pub const ACC_BITS: usize = 32;
+/// Width of the accumulator. A position sums K products of an int8 weight and an int8
+/// activation: each is at most 2^14 in magnitude ((-128) * (-128)) and K is at most the
+/// 2^(WEIGHT_ADDR_BITS - 1) = 1,024 weights of a bank (the driver refuses larger K), so the sum
+/// lies in [-2^24, 2^24] and 26 signed bits hold it exactly: the int32 sum of the golden model,
+/// never wrapping. The requantizer sign-extends it.
+pub const ACC_BITS: usize = 2 * 8 + (WEIGHT_ADDR_BITS - 1);
 /// Width of counters and indices.
 pub const INDEX_BITS: usize = 16;
 
@@ -67,7 +72,7 @@ pub struct AccelLane<const WBITS: usize> {
     pub hold_out: Signal<Out, Bits<ACC_BITS>>,
 
     wbuf: RAM<Bits<8>, WBITS>,
-    load_k: DFF<Bits<INDEX_BITS>>,
+    load_k: DFF<Bits<WBITS>>,
     load_bank: DFF<Bit>,
     full0: DFF<Bit>,
     full1: DFF<Bit>,
@@ -80,12 +85,14 @@ pub struct AccelLane<const WBITS: usize> {
     can_load: Signal<Local, Bit>,
     take: Signal<Local, Bit>,
     mark: Signal<Local, Bit>,
-    next_k: Signal<Local, Bits<INDEX_BITS>>,
+    next_k: Signal<Local, Bits<WBITS>>,
+    k_low: Signal<Local, Bits<WBITS>>,
     last_w: Signal<Local, Bit>,
-    wr_index: Signal<Local, Bits<WBITS>>,
     rd_low: Signal<Local, Bits<WBITS>>,
 
     bank_bit: Constant<Bits<WBITS>>,
+    zero_w: Constant<Bits<WBITS>>,
+    one_w: Constant<Bits<WBITS>>,
     zero_i: Constant<Bits<INDEX_BITS>>,
     one_i: Constant<Bits<INDEX_BITS>>,
 }
@@ -129,10 +136,12 @@ impl<const WBITS: usize> Default for AccelLane<WBITS> {
             take: Default::default(),
             mark: Default::default(),
             next_k: Default::default(),
+            k_low: Default::default(),
             last_w: Default::default(),
-            wr_index: Default::default(),
             rd_low: Default::default(),
             bank_bit: Constant::new((1u64 << (WBITS - 1)).into()),
+            zero_w: Constant::new(0.into()),
+            one_w: Constant::new(1.into()),
             zero_i: Constant::new(0.into()),
             one_i: Constant::new(1.into()),
         }
@@ -165,23 +174,24 @@ impl<const WBITS: usize> Logic for AccelLane<WBITS> {
             (self.groups_left.q.val() != self.zero_i.val()) && !self.bank_full.val();
         self.w_ready.next = self.can_load.val() && (self.ch_left.q.val() != self.zero_i.val());
         self.take.next = self.w_ready.val() && self.w_valid.val();
-        // The incremented index serves both the count and the last-weight test.
-        self.next_k.next = self.load_k.q.val() + self.one_i.val();
-        self.last_w.next = self.next_k.val() == self.k_len.val();
+        // The incremented index serves both the count and the last-weight test. K is at most
+        // a bank (2^(WBITS - 1) weights), so WBITS bits hold the count up to K.
+        self.next_k.next = self.load_k.q.val() + self.one_w.val();
+        self.k_low.next = bit_cast::<WBITS, INDEX_BITS>(self.k_len.val());
+        self.last_w.next = self.next_k.val() == self.k_low.val();
         self.mark.next = (self.can_load.val() && (self.ch_left.q.val() == self.zero_i.val()))
             || (self.take.val() && self.last_w.val());
 
         self.wbuf.write_enable.next = self.take.val();
         self.wbuf.write_data.next = bit_cast::<8, 16>(self.w_in.val());
-        self.wr_index.next = bit_cast::<WBITS, INDEX_BITS>(self.load_k.q.val());
-        self.wbuf.write_address.next = self.wr_index.val();
+        self.wbuf.write_address.next = self.load_k.q.val();
         if self.load_bank.q.val() {
-            self.wbuf.write_address.next = self.wr_index.val() | self.bank_bit.val();
+            self.wbuf.write_address.next = self.load_k.q.val() | self.bank_bit.val();
         }
         if self.take.val() {
             self.load_k.d.next = self.next_k.val();
             if self.last_w.val() {
-                self.load_k.d.next = self.zero_i.val();
+                self.load_k.d.next = self.zero_w.val();
                 self.ch_left.d.next = self.ch_left.q.val() - self.one_i.val();
             }
         }
@@ -221,7 +231,7 @@ impl<const WBITS: usize> Logic for AccelLane<WBITS> {
 
         // ---- Layer start and reset.
         if self.start.val() {
-            self.load_k.d.next = self.zero_i.val();
+            self.load_k.d.next = self.zero_w.val();
             self.load_bank.d.next = false;
             self.full0.d.next = false;
             self.full1.d.next = false;
@@ -240,12 +250,13 @@ impl<const WBITS: usize> Logic for AccelLane<WBITS> {
     }
 }
 
-/// The multiply-accumulate of a lane: `acc = (first ? 0 : acc) + w * a` (int8 x int8, int32
-/// wrapping) on a clock edge where `en` is set. Written as a signed 16 x 16 product with the
+/// The multiply-accumulate of a lane: `acc = (first ? 0 : acc) + w * a` (int8 x int8 into
+/// [`ACC_BITS`], wrapping) on a clock edge where `en` is set. Written as a signed 16 x 16 product with the
 /// accumulator fed back into the adder, every operand signed: the form that Yosys
-/// `synth_ice40 -dsp` folds into one SB_MAC16 (multiplier, 32-bit adder and output register;
-/// only the feedback multiplexer of `first` stays in LUTs). Elsewhere it is a multiplier and an
-/// adder.
+/// `synth_ice40 -dsp` folds into one SB_MAC16 (multiplier, adder and output register; only the
+/// feedback multiplexer of `first` stays in LUTs: the SB_MAC16's load input replaces the sum by
+/// its C/D input rather than starting a new one with the product). Elsewhere it is a multiplier
+/// and an adder.
 #[derive(LogicBlock, Default)]
 pub struct MacAcc {
     /// Clock.
@@ -265,14 +276,15 @@ pub struct MacAcc {
 impl Logic for MacAcc {
     fn update(&mut self) {
         if self.clock.pos_edge() && self.en.val() {
-            let w = self.w.val().to_u64() as u8 as i8 as i32;
-            let a = self.a.val().to_u64() as u8 as i8 as i32;
+            let w = self.w.val().to_u64() as u8 as i8 as u64;
+            let a = self.a.val().to_u64() as u8 as i8 as u64;
             let base = if self.first.val() {
                 0
             } else {
-                self.acc.val().to_u64() as u32 as i32
+                self.acc.val().to_u64()
             };
-            self.acc.next = (base.wrapping_add(w * a) as u32 as u64).into();
+            let sum = base.wrapping_add(w.wrapping_mul(a)) & ((1u64 << ACC_BITS) - 1);
+            self.acc.next = sum.into();
         }
     }
 
@@ -281,13 +293,13 @@ impl Logic for MacAcc {
     }
 
     fn hdl(&self) -> Verilog {
-        Verilog::Custom(
-            "wire signed [15:0] w16 = {{8{w[7]}}, w};
-wire signed [15:0] a16 = {{8{a[7]}}, a};
-wire signed [31:0] p = w16 * a16;
-initial acc = 32'd0;
-always @(posedge clock) if (en) acc <= (first ? 32'sd0 : $signed(acc)) + p;"
-                .into(),
-        )
+        let top = ACC_BITS - 1;
+        Verilog::Custom(format!(
+            "wire signed [15:0] w16 = {{{{8{{w[7]}}}}, w}};
+wire signed [15:0] a16 = {{{{8{{a[7]}}}}, a}};
+wire signed [{top}:0] p = w16 * a16;
+initial acc = {ACC_BITS}'d0;
+always @(posedge clock) if (en) acc <= (first ? {ACC_BITS}'sd0 : $signed(acc)) + p;"
+        ))
     }
 }

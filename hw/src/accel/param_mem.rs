@@ -1,6 +1,7 @@
 //! The per-channel parameter memory of the accelerator: the host writes a channel's bias,
 //! multipliers and shifts, the drain reads them one channel per clock (synchronous read: the
-//! values of `raddr` appear one clock later).
+//! values of `raddr` appear one clock later). The multipliers and shifts have their own read
+//! address, `scale_raddr`: the requantizer uses them one clock after the bias.
 
 use super::lane::INDEX_BITS;
 use rust_hdl::prelude::*;
@@ -24,17 +25,19 @@ pub struct ParamMem<const PBITS: usize> {
     pub w_nmult: Signal<In, Bits<16>>,
     /// Shift for negative accumulators to write.
     pub w_nshift: Signal<In, Bits<8>>,
-    /// Channel read.
+    /// Channel whose bias is read.
     pub raddr: Signal<In, Bits<INDEX_BITS>>,
-    /// Bias of the channel read at the previous edge.
+    /// Channel whose multipliers and shifts are read.
+    pub scale_raddr: Signal<In, Bits<INDEX_BITS>>,
+    /// Bias of `raddr` at the previous edge.
     pub bias: Signal<Out, Bits<32>>,
-    /// Multiplier of the channel read at the previous edge.
+    /// Multiplier of `scale_raddr` at the previous edge.
     pub mult: Signal<Out, Bits<16>>,
-    /// Shift of the channel read at the previous edge.
+    /// Shift of `scale_raddr` at the previous edge.
     pub shift: Signal<Out, Bits<8>>,
-    /// Negative multiplier of the channel read at the previous edge.
+    /// Negative multiplier of `scale_raddr` at the previous edge.
     pub nmult: Signal<Out, Bits<16>>,
-    /// Negative shift of the channel read at the previous edge.
+    /// Negative shift of `scale_raddr` at the previous edge.
     pub nshift: Signal<Out, Bits<8>>,
 
     p_bias: RAM<Bits<32>, PBITS>,
@@ -75,10 +78,10 @@ impl<const PBITS: usize> Logic for ParamMem<PBITS> {
         self.p_nshift.write_enable.next = self.we.val();
 
         self.p_bias.read_address.next = bit_cast::<PBITS, INDEX_BITS>(self.raddr.val());
-        self.p_mult.read_address.next = bit_cast::<PBITS, INDEX_BITS>(self.raddr.val());
-        self.p_shift.read_address.next = bit_cast::<PBITS, INDEX_BITS>(self.raddr.val());
-        self.p_nmult.read_address.next = bit_cast::<PBITS, INDEX_BITS>(self.raddr.val());
-        self.p_nshift.read_address.next = bit_cast::<PBITS, INDEX_BITS>(self.raddr.val());
+        self.p_mult.read_address.next = bit_cast::<PBITS, INDEX_BITS>(self.scale_raddr.val());
+        self.p_shift.read_address.next = bit_cast::<PBITS, INDEX_BITS>(self.scale_raddr.val());
+        self.p_nmult.read_address.next = bit_cast::<PBITS, INDEX_BITS>(self.scale_raddr.val());
+        self.p_nshift.read_address.next = bit_cast::<PBITS, INDEX_BITS>(self.scale_raddr.val());
         self.bias.next = self.p_bias.read_data.val();
         self.mult.next = self.p_mult.read_data.val();
         self.shift.next = self.p_shift.read_data.val();

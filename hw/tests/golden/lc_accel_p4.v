@@ -2115,11 +2115,13 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
     input wire  [7:0] act;
     input wire  capture;
     input wire  shift;
-    input wire  [31:0] chain_in;
-    output reg  [31:0] hold_out;
+    input wire  [25:0] chain_in;
+    output reg  [25:0] hold_out;
     
     // Constant declarations
     localparam  bank_bit = 11'b10000000000;
+    localparam  zero_w = 11'b0;
+    localparam  one_w = 11'b1;
     localparam  zero_i = 16'h0;
     localparam  one_i = 16'h1;
     
@@ -2131,8 +2133,8 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
     reg  wbuf__write_clock;
     reg  [7:0] wbuf__write_data;
     reg  wbuf__write_enable;
-    reg  [15:0] load_k__d;
-    wire  [15:0] load_k__q;
+    reg  [10:0] load_k__d;
+    wire  [10:0] load_k__q;
     reg  load_bank__d;
     wire  load_bank__q;
     reg  full0__d;
@@ -2147,18 +2149,18 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
     reg  mac__first;
     reg  [7:0] mac__w;
     reg  [7:0] mac__a;
-    wire  [31:0] mac__acc;
-    reg  [31:0] hold__d;
-    wire  [31:0] hold__q;
+    wire  [25:0] mac__acc;
+    reg  [25:0] hold__d;
+    wire  [25:0] hold__q;
     
     // Local signals
     reg  bank_full;
     reg  can_load;
     reg  take;
     reg  mark;
-    reg  [15:0] next_k;
+    reg  [10:0] next_k;
+    reg  [10:0] k_low;
     reg  last_w;
-    reg  [10:0] wr_index;
     reg  [10:0] rd_low;
     
     // Sub module instances
@@ -2233,20 +2235,20 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
         can_load = (groups_left__q != zero_i) && ~bank_full;
         w_ready = can_load && (ch_left__q != zero_i);
         take = w_ready && w_valid;
-        next_k = load_k__q + one_i;
-        last_w = next_k == k_len;
+        next_k = load_k__q + one_w;
+        k_low = ((k_len) & 11'h7ff);
+        last_w = next_k == k_low;
         mark = (can_load && (ch_left__q == zero_i)) || (take && last_w);
         wbuf__write_enable = take;
         wbuf__write_data = ((w_in) & 8'hff);
-        wr_index = ((load_k__q) & 11'h7ff);
-        wbuf__write_address = wr_index;
+        wbuf__write_address = load_k__q;
         if (load_bank__q) begin
-            wbuf__write_address = wr_index | bank_bit;
+            wbuf__write_address = load_k__q | bank_bit;
         end
         if (take) begin
             load_k__d = next_k;
             if (last_w) begin
-                load_k__d = zero_i;
+                load_k__d = zero_w;
                 ch_left__d = ch_left__q - one_i;
             end
         end
@@ -2284,7 +2286,7 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
             hold__d = chain_in;
         end
         if (start) begin
-            load_k__d = zero_i;
+            load_k__d = zero_w;
             load_bank__d = 1'b0;
             full0__d = 1'b0;
             full1__d = 1'b0;
@@ -2383,13 +2385,13 @@ endmodule // lc_accel_lane__groups_left
 module lc_accel_lane__hold(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [25:0] d;
+    output reg  [25:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 26'h0;
     end
     
     always @(posedge clock) begin
@@ -2421,13 +2423,13 @@ endmodule // lc_accel_lane__load_bank
 module lc_accel_lane__load_k(d,q,clock);
     
     // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
+    input wire  [10:0] d;
+    output reg  [10:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 16'h0;
+       q = 11'h0;
     end
     
     always @(posedge clock) begin
@@ -2445,14 +2447,14 @@ module lc_accel_lane__mac(clock,en,first,w,a,acc);
     input wire  first;
     input wire  [7:0] w;
     input wire  [7:0] a;
-    output reg  [31:0] acc;
+    output reg  [25:0] acc;
     
     // Update code (custom)
     wire signed [15:0] w16 = {{8{w[7]}}, w};
     wire signed [15:0] a16 = {{8{a[7]}}, a};
-    wire signed [31:0] p = w16 * a16;
-    initial acc = 32'd0;
-    always @(posedge clock) if (en) acc <= (first ? 32'sd0 : $signed(acc)) + p;
+    wire signed [25:0] p = w16 * a16;
+    initial acc = 26'd0;
+    always @(posedge clock) if (en) acc <= (first ? 26'sd0 : $signed(acc)) + p;
 endmodule // lc_accel_lane__mac
 
 
@@ -2537,7 +2539,7 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
     output reg  [7:0] act;
     output reg  capture;
     output reg  shift;
-    input wire  [31:0] chain_head;
+    input wire  [25:0] chain_head;
     output reg  busy;
     output reg  done;
     output reg  error;
@@ -2569,6 +2571,7 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
     reg  [15:0] params__w_nmult;
     reg  [7:0] params__w_nshift;
     reg  [15:0] params__raddr;
+    reg  [15:0] params__scale_raddr;
     wire  [31:0] params__bias;
     wire  [15:0] params__mult;
     wire  [7:0] params__shift;
@@ -2610,10 +2613,11 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
     reg  [15:0] drain__out_c;
     wire  drain__busy;
     wire  [15:0] drain__param_ch;
+    wire  [15:0] drain__scale_ch;
     wire  drain__shift;
     wire  drain__write;
     wire  [15:0] drain__write_addr;
-    reg  [31:0] rq__acc;
+    reg  [25:0] rq__acc;
     reg  [31:0] rq__bias;
     reg  [15:0] rq__mult;
     reg  [7:0] rq__shift;
@@ -2649,6 +2653,10 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
     wire  [15:0] s2_wbase__q;
     reg  [15:0] s2_ch0__d;
     wire  [15:0] s2_ch0__q;
+    reg  filled0_q__d;
+    wire  filled0_q__q;
+    reg  filled1_q__d;
+    wire  filled1_q__q;
     
     // Local signals
     reg  filled;
@@ -2676,6 +2684,7 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         .w_nmult(params__w_nmult),
         .w_nshift(params__w_nshift),
         .raddr(params__raddr),
+        .scale_raddr(params__scale_raddr),
         .bias(params__bias),
         .mult(params__mult),
         .shift(params__shift),
@@ -2723,6 +2732,7 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         .out_c(drain__out_c),
         .busy(drain__busy),
         .param_ch(drain__param_ch),
+        .scale_ch(drain__scale_ch),
         .shift(drain__shift),
         .write(drain__write),
         .write_addr(drain__write_addr)
@@ -2796,6 +2806,16 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         .q(s2_ch0__q),
         .clock(clock)
     );
+    lc_accel_ctrl_p4__filled0_q filled0_q(
+        .d(filled0_q__d),
+        .q(filled0_q__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__filled1_q filled1_q(
+        .d(filled1_q__d),
+        .q(filled1_q__q),
+        .clock(clock)
+    );
     
     // Update code
     always @(*) begin
@@ -2809,6 +2829,8 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         s2_last__d = s2_last__q;
         s2_wbase__d = s2_wbase__q;
         s2_ch0__d = s2_ch0__q;
+        filled0_q__d = filled0_q__q;
+        filled1_q__d = filled1_q__q;
         params__we = prm_we;
         params__waddr = prm_addr;
         params__w_bias = prm_bias;
@@ -2817,6 +2839,7 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         params__w_nmult = prm_nmult;
         params__w_nshift = prm_nshift;
         params__raddr = drain__param_ch;
+        params__scale_raddr = drain__scale_ch;
         addr__start = start;
         addr__in_c = lay_in_c;
         addr__in_h = lay_in_h;
@@ -2835,9 +2858,11 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         addr__row_step = lay_row_step;
         addr__out_base = lay_out_base;
         addr__grp_step = lay_grp_step;
-        filled = all_filled0;
+        filled0_q__d = all_filled0;
+        filled1_q__d = all_filled1;
+        filled = filled0_q__q;
         if (addr__bank) begin
-            filled = all_filled1;
+            filled = filled1_q__q;
         end
         short_k = lay_k_len < short_limit;
         pipe_busy = s1_en__q || s2_last__q || drain__busy || rq__busy || rq__out_write;
@@ -2909,11 +2934,15 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
             end
             s1_en__d = 1'b0;
             s2_last__d = 1'b0;
+            filled0_q__d = 1'b0;
+            filled1_q__d = 1'b0;
         end
         if (reset) begin
             state__d = CtrlState__Idle;
             s1_en__d = 1'b0;
             s2_last__d = 1'b0;
+            filled0_q__d = 1'b0;
+            filled1_q__d = 1'b0;
         end
         busy = (state__q == CtrlState__Run) || (state__q == CtrlState__Finish);
         done = state__q == CtrlState__Done;
@@ -3580,7 +3609,7 @@ module lc_accel_ctrl_p4__addr__row_base(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__row_base
 
 
-module lc_accel_ctrl_p4__drain(clock,clear,capture,out_addr,ch0,out_plane,out_c,busy,param_ch,shift,write,write_addr);
+module lc_accel_ctrl_p4__drain(clock,clear,capture,out_addr,ch0,out_plane,out_c,busy,param_ch,scale_ch,shift,write,write_addr);
     
     // Module arguments
     input wire  clock;
@@ -3592,6 +3621,7 @@ module lc_accel_ctrl_p4__drain(clock,clear,capture,out_addr,ch0,out_plane,out_c,
     input wire  [15:0] out_c;
     output reg  busy;
     output reg  [15:0] param_ch;
+    output reg  [15:0] scale_ch;
     output reg  shift;
     output reg  write;
     output reg  [15:0] write_addr;
@@ -3674,6 +3704,7 @@ module lc_accel_ctrl_p4__drain(clock,clear,capture,out_addr,ch0,out_plane,out_c,
         end
         busy = (left__q != zero_i) || out_valid__q;
         param_ch = ch__q;
+        scale_ch = out_ch__q;
         shift = out_valid__q;
         write = out_valid__q && (out_ch__q < out_c);
         write_addr = out_addr_q__q;
@@ -3796,7 +3827,45 @@ module lc_accel_ctrl_p4__drain__out_valid(d,q,clock);
 endmodule // lc_accel_ctrl_p4__drain__out_valid
 
 
-module lc_accel_ctrl_p4__params(clock,we,waddr,w_bias,w_mult,w_shift,w_nmult,w_nshift,raddr,bias,mult,shift,nmult,nshift);
+module lc_accel_ctrl_p4__filled0_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__filled0_q
+
+
+module lc_accel_ctrl_p4__filled1_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__filled1_q
+
+
+module lc_accel_ctrl_p4__params(clock,we,waddr,w_bias,w_mult,w_shift,w_nmult,w_nshift,raddr,scale_raddr,bias,mult,shift,nmult,nshift);
     
     // Module arguments
     input wire  clock;
@@ -3808,6 +3877,7 @@ module lc_accel_ctrl_p4__params(clock,we,waddr,w_bias,w_mult,w_shift,w_nmult,w_n
     input wire  [15:0] w_nmult;
     input wire  [7:0] w_nshift;
     input wire  [15:0] raddr;
+    input wire  [15:0] scale_raddr;
     output reg  [31:0] bias;
     output reg  [15:0] mult;
     output reg  [7:0] shift;
@@ -3926,10 +3996,10 @@ module lc_accel_ctrl_p4__params(clock,we,waddr,w_bias,w_mult,w_shift,w_nmult,w_n
         p_nmult__write_enable = we;
         p_nshift__write_enable = we;
         p_bias__read_address = ((raddr) & 10'h3ff);
-        p_mult__read_address = ((raddr) & 10'h3ff);
-        p_shift__read_address = ((raddr) & 10'h3ff);
-        p_nmult__read_address = ((raddr) & 10'h3ff);
-        p_nshift__read_address = ((raddr) & 10'h3ff);
+        p_mult__read_address = ((scale_raddr) & 10'h3ff);
+        p_shift__read_address = ((scale_raddr) & 10'h3ff);
+        p_nmult__read_address = ((scale_raddr) & 10'h3ff);
+        p_nshift__read_address = ((scale_raddr) & 10'h3ff);
         bias = p_bias__read_data;
         mult = p_mult__read_data;
         shift = p_shift__read_data;
@@ -4089,7 +4159,7 @@ module lc_accel_ctrl_p4__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,c
     
     // Module arguments
     input wire  clock;
-    input wire  [31:0] acc;
+    input wire  [25:0] acc;
     input wire  [31:0] bias;
     input wire  [15:0] mult;
     input wire  [7:0] shift;
@@ -4108,70 +4178,85 @@ module lc_accel_ctrl_p4__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,c
     
     // Constant declarations
     localparam  zero32 = 32'h0;
+    localparam  acc_ext = 32'hfc000000;
+    localparam  acc_sign = 8'h19;
     localparam  zero16 = 16'h0;
-    localparam  zero48 = 48'h0;
     localparam  one48 = 48'h1;
     localparam  two48 = 48'h2;
-    localparam  ones48 = 48'hffffffffffff;
-    localparam  top_ones = 48'h1ffffffffff;
     localparam  sign8 = 8'h80;
-    localparam  one8 = 8'h1;
-    localparam  seven = 8'h7;
+    localparam  one_sh = 6'b1;
     localparam  sixteen = 8'h10;
     
     // Stub signals
-    reg  [15:0] r1_a_lo__d;
-    wire  [15:0] r1_a_lo__q;
-    reg  [15:0] r1_a_hi__d;
-    wire  [15:0] r1_a_hi__q;
-    reg  [15:0] r1_m__d;
-    wire  [15:0] r1_m__q;
-    reg  r1_sign__d;
-    wire  r1_sign__q;
-    reg  [7:0] r1_sh__d;
-    wire  [7:0] r1_sh__q;
+    reg  [31:0] r1_a__d;
+    wire  [31:0] r1_a__q;
     reg  r1_write__d;
     wire  r1_write__q;
     reg  [15:0] r1_addr__d;
     wire  [15:0] r1_addr__q;
-    reg  [31:0] r2_lo__d;
-    wire  [31:0] r2_lo__q;
-    reg  [31:0] r2_hi__d;
-    wire  [31:0] r2_hi__q;
+    reg  [15:0] r2_a_lo__d;
+    wire  [15:0] r2_a_lo__q;
+    reg  [15:0] r2_a_hi__d;
+    wire  [15:0] r2_a_hi__q;
+    reg  [15:0] r2_m__d;
+    wire  [15:0] r2_m__q;
     reg  r2_sign__d;
     wire  r2_sign__q;
-    reg  [7:0] r2_sh__d;
-    wire  [7:0] r2_sh__q;
+    reg  [5:0] r2_sh__d;
+    wire  [5:0] r2_sh__q;
     reg  r2_write__d;
     wire  r2_write__q;
     reg  [15:0] r2_addr__d;
     wire  [15:0] r2_addr__q;
-    reg  [47:0] r3_mag__d;
-    wire  [47:0] r3_mag__q;
+    reg  [31:0] r3_lo__d;
+    wire  [31:0] r3_lo__q;
+    reg  [31:0] r3_hi__d;
+    wire  [31:0] r3_hi__q;
     reg  r3_sign__d;
     wire  r3_sign__q;
-    reg  [7:0] r3_sh__d;
-    wire  [7:0] r3_sh__q;
+    reg  [5:0] r3_sh__d;
+    wire  [5:0] r3_sh__q;
     reg  r3_write__d;
     wire  r3_write__q;
     reg  [15:0] r3_addr__d;
     wire  [15:0] r3_addr__q;
-    reg  [47:0] r4_rnd__d;
-    wire  [47:0] r4_rnd__q;
-    reg  [7:0] r4_sh__d;
-    wire  [7:0] r4_sh__q;
+    reg  [47:0] r4_mag__d;
+    wire  [47:0] r4_mag__q;
+    reg  r4_sign__d;
+    wire  r4_sign__q;
+    reg  [5:0] r4_sh__d;
+    wire  [5:0] r4_sh__q;
     reg  r4_write__d;
     wire  r4_write__q;
     reg  [15:0] r4_addr__d;
     wire  [15:0] r4_addr__q;
-    reg  [7:0] r5_y__d;
-    wire  [7:0] r5_y__q;
+    reg  [47:0] r5_rnd__d;
+    wire  [47:0] r5_rnd__q;
+    reg  [5:0] r5_sh__d;
+    wire  [5:0] r5_sh__q;
     reg  r5_write__d;
     wire  r5_write__q;
     reg  [15:0] r5_addr__d;
     wire  [15:0] r5_addr__q;
+    reg  [7:0] r6_s8__d;
+    wire  [7:0] r6_s8__q;
+    reg  r6_over__d;
+    wire  r6_over__q;
+    reg  r6_neg__d;
+    wire  r6_neg__q;
+    reg  r6_write__d;
+    wire  r6_write__q;
+    reg  [15:0] r6_addr__d;
+    wire  [15:0] r6_addr__q;
+    reg  [7:0] r7_y__d;
+    wire  [7:0] r7_y__q;
+    reg  r7_write__d;
+    wire  r7_write__q;
+    reg  [15:0] r7_addr__d;
+    wire  [15:0] r7_addr__q;
     
     // Local signals
+    reg  [31:0] acc32;
     reg  [31:0] a;
     reg  neg;
     reg  [15:0] m;
@@ -4181,36 +4266,23 @@ module lc_accel_ctrl_p4__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,c
     reg  [15:0] mag_m;
     reg  [47:0] x;
     reg  [47:0] round;
-    reg  [47:0] sr;
-    reg  [47:0] top;
-    reg  fits;
+    reg  neg5;
+    reg  [47:0] z;
+    reg  [70:0] z71;
+    reg  [38:0] t32;
+    reg  [22:0] t16;
+    reg  [14:0] t8;
+    reg  [10:0] t4;
+    reg  [8:0] t2;
+    reg  [7:0] t1;
+    reg  over;
     reg  [7:0] s8;
     reg  [7:0] y8;
     
     // Sub module instances
-    lc_accel_ctrl_p4__rq__r1_a_lo r1_a_lo(
-        .d(r1_a_lo__d),
-        .q(r1_a_lo__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__rq__r1_a_hi r1_a_hi(
-        .d(r1_a_hi__d),
-        .q(r1_a_hi__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__rq__r1_m r1_m(
-        .d(r1_m__d),
-        .q(r1_m__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__rq__r1_sign r1_sign(
-        .d(r1_sign__d),
-        .q(r1_sign__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__rq__r1_sh r1_sh(
-        .d(r1_sh__d),
-        .q(r1_sh__q),
+    lc_accel_ctrl_p4__rq__r1_a r1_a(
+        .d(r1_a__d),
+        .q(r1_a__q),
         .clock(clock)
     );
     lc_accel_ctrl_p4__rq__r1_write r1_write(
@@ -4223,14 +4295,19 @@ module lc_accel_ctrl_p4__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,c
         .q(r1_addr__q),
         .clock(clock)
     );
-    lc_accel_ctrl_p4__rq__r2_lo r2_lo(
-        .d(r2_lo__d),
-        .q(r2_lo__q),
+    lc_accel_ctrl_p4__rq__r2_a_lo r2_a_lo(
+        .d(r2_a_lo__d),
+        .q(r2_a_lo__q),
         .clock(clock)
     );
-    lc_accel_ctrl_p4__rq__r2_hi r2_hi(
-        .d(r2_hi__d),
-        .q(r2_hi__q),
+    lc_accel_ctrl_p4__rq__r2_a_hi r2_a_hi(
+        .d(r2_a_hi__d),
+        .q(r2_a_hi__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r2_m r2_m(
+        .d(r2_m__d),
+        .q(r2_m__q),
         .clock(clock)
     );
     lc_accel_ctrl_p4__rq__r2_sign r2_sign(
@@ -4253,9 +4330,14 @@ module lc_accel_ctrl_p4__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,c
         .q(r2_addr__q),
         .clock(clock)
     );
-    lc_accel_ctrl_p4__rq__r3_mag r3_mag(
-        .d(r3_mag__d),
-        .q(r3_mag__q),
+    lc_accel_ctrl_p4__rq__r3_lo r3_lo(
+        .d(r3_lo__d),
+        .q(r3_lo__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r3_hi r3_hi(
+        .d(r3_hi__d),
+        .q(r3_hi__q),
         .clock(clock)
     );
     lc_accel_ctrl_p4__rq__r3_sign r3_sign(
@@ -4278,9 +4360,14 @@ module lc_accel_ctrl_p4__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,c
         .q(r3_addr__q),
         .clock(clock)
     );
-    lc_accel_ctrl_p4__rq__r4_rnd r4_rnd(
-        .d(r4_rnd__d),
-        .q(r4_rnd__q),
+    lc_accel_ctrl_p4__rq__r4_mag r4_mag(
+        .d(r4_mag__d),
+        .q(r4_mag__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r4_sign r4_sign(
+        .d(r4_sign__d),
+        .q(r4_sign__q),
         .clock(clock)
     );
     lc_accel_ctrl_p4__rq__r4_sh r4_sh(
@@ -4298,9 +4385,14 @@ module lc_accel_ctrl_p4__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,c
         .q(r4_addr__q),
         .clock(clock)
     );
-    lc_accel_ctrl_p4__rq__r5_y r5_y(
-        .d(r5_y__d),
-        .q(r5_y__q),
+    lc_accel_ctrl_p4__rq__r5_rnd r5_rnd(
+        .d(r5_rnd__d),
+        .q(r5_rnd__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r5_sh r5_sh(
+        .d(r5_sh__d),
+        .q(r5_sh__q),
         .clock(clock)
     );
     lc_accel_ctrl_p4__rq__r5_write r5_write(
@@ -4313,35 +4405,90 @@ module lc_accel_ctrl_p4__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,c
         .q(r5_addr__q),
         .clock(clock)
     );
+    lc_accel_ctrl_p4__rq__r6_s8 r6_s8(
+        .d(r6_s8__d),
+        .q(r6_s8__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r6_over r6_over(
+        .d(r6_over__d),
+        .q(r6_over__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r6_neg r6_neg(
+        .d(r6_neg__d),
+        .q(r6_neg__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r6_write r6_write(
+        .d(r6_write__d),
+        .q(r6_write__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r6_addr r6_addr(
+        .d(r6_addr__d),
+        .q(r6_addr__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r7_y r7_y(
+        .d(r7_y__d),
+        .q(r7_y__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r7_write r7_write(
+        .d(r7_write__d),
+        .q(r7_write__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r7_addr r7_addr(
+        .d(r7_addr__d),
+        .q(r7_addr__q),
+        .clock(clock)
+    );
     
     // Update code
     always @(*) begin
-        r1_a_lo__d = r1_a_lo__q;
-        r1_a_hi__d = r1_a_hi__q;
-        r1_m__d = r1_m__q;
-        r1_sign__d = r1_sign__q;
-        r1_sh__d = r1_sh__q;
+        r1_a__d = r1_a__q;
         r1_write__d = r1_write__q;
         r1_addr__d = r1_addr__q;
-        r2_lo__d = r2_lo__q;
-        r2_hi__d = r2_hi__q;
+        r2_a_lo__d = r2_a_lo__q;
+        r2_a_hi__d = r2_a_hi__q;
+        r2_m__d = r2_m__q;
         r2_sign__d = r2_sign__q;
         r2_sh__d = r2_sh__q;
         r2_write__d = r2_write__q;
         r2_addr__d = r2_addr__q;
-        r3_mag__d = r3_mag__q;
+        r3_lo__d = r3_lo__q;
+        r3_hi__d = r3_hi__q;
         r3_sign__d = r3_sign__q;
         r3_sh__d = r3_sh__q;
         r3_write__d = r3_write__q;
         r3_addr__d = r3_addr__q;
-        r4_rnd__d = r4_rnd__q;
+        r4_mag__d = r4_mag__q;
+        r4_sign__d = r4_sign__q;
         r4_sh__d = r4_sh__q;
         r4_write__d = r4_write__q;
         r4_addr__d = r4_addr__q;
-        r5_y__d = r5_y__q;
+        r5_rnd__d = r5_rnd__q;
+        r5_sh__d = r5_sh__q;
         r5_write__d = r5_write__q;
         r5_addr__d = r5_addr__q;
-        a = acc + bias;
+        r6_s8__d = r6_s8__q;
+        r6_over__d = r6_over__q;
+        r6_neg__d = r6_neg__q;
+        r6_write__d = r6_write__q;
+        r6_addr__d = r6_addr__q;
+        r7_y__d = r7_y__q;
+        r7_write__d = r7_write__q;
+        r7_addr__d = r7_addr__q;
+        acc32 = ((acc) & 32'hffffffff);
+        if (|(acc >> acc_sign)) begin
+            acc32 = ((acc) & 32'hffffffff) | acc_ext;
+        end
+        r1_a__d = acc32 + bias;
+        r1_write__d = in_write;
+        r1_addr__d = in_addr;
+        a = r1_a__q;
         neg = a[32'h1f];
         m = mult;
         sh = shift;
@@ -4358,116 +4505,134 @@ module lc_accel_ctrl_p4__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,c
         if (m_neg) begin
             mag_m = zero16 - m;
         end
-        r1_a_lo__d = ((mag_a) & 16'hffff);
-        r1_a_hi__d = ((mag_a >> sixteen) & 16'hffff);
-        r1_m__d = mag_m;
-        r1_sign__d = neg != m_neg;
-        r1_sh__d = sh;
-        r1_write__d = in_write;
-        r1_addr__d = in_addr;
-        r2_lo__d = r1_a_lo__q * r1_m__q;
-        r2_hi__d = r1_a_hi__q * r1_m__q;
-        r2_sign__d = r1_sign__q;
-        r2_sh__d = r1_sh__q;
+        r2_a_lo__d = ((mag_a) & 16'hffff);
+        r2_a_hi__d = ((mag_a >> sixteen) & 16'hffff);
+        r2_m__d = mag_m;
+        r2_sign__d = neg != m_neg;
+        r2_sh__d = ((sh) & 6'h3f);
         r2_write__d = r1_write__q;
         r2_addr__d = r1_addr__q;
-        r3_mag__d = (((r2_hi__q) & 48'hffffffffffff) << sixteen) + ((r2_lo__q) & 48'hffffffffffff);
+        r3_lo__d = r2_a_lo__q * r2_m__q;
+        r3_hi__d = r2_a_hi__q * r2_m__q;
         r3_sign__d = r2_sign__q;
         r3_sh__d = r2_sh__q;
         r3_write__d = r2_write__q;
         r3_addr__d = r2_addr__q;
-        x = r3_mag__q;
-        round = one48 << (r3_sh__q - one8);
-        if (r3_sign__q) begin
-            x = ~r3_mag__q;
-            if (r3_sh__q == one8) begin
-                round = two48;
-            end
-            else begin
-                round = (one48 << (r3_sh__q - one8)) | one48;
-            end
-        end
-        r4_rnd__d = x + round;
+        r4_mag__d = (((r3_hi__q) & 48'hffffffffffff) << sixteen) + ((r3_lo__q) & 48'hffffffffffff);
+        r4_sign__d = r3_sign__q;
         r4_sh__d = r3_sh__q;
         r4_write__d = r3_write__q;
         r4_addr__d = r3_addr__q;
-        sr = r4_rnd__q >> r4_sh__q;
-        if (r4_rnd__q[32'h2f]) begin
-            sr = (r4_rnd__q >> r4_sh__q) | ~(ones48 >> r4_sh__q);
+        x = r4_mag__q;
+        round = one48 << (r4_sh__q - one_sh);
+        if (r4_sign__q) begin
+            x = ~r4_mag__q;
+            if (r4_sh__q == one_sh) begin
+                round = two48;
+            end
+            else begin
+                round = (one48 << (r4_sh__q - one_sh)) | one48;
+            end
         end
-        top = sr >> seven;
-        fits = (top == zero48) || (top == top_ones);
-        s8 = ((sr) & 8'hff);
-        y8 = s8;
-        if (fits) begin
-            if ((s8 ^ sign8) < (lo ^ sign8)) begin
+        r5_rnd__d = x + round;
+        r5_sh__d = r4_sh__q;
+        r5_write__d = r4_write__q;
+        r5_addr__d = r4_addr__q;
+        neg5 = r5_rnd__q[32'h2f];
+        z = r5_rnd__q;
+        if (neg5) begin
+            z = ~r5_rnd__q;
+        end
+        z71 = ((z) & 71'h7fffffffffffffffff);
+        t32 = z71[(32'h0)+:(39)];
+        if (r5_sh__q[32'h5]) begin
+            t32 = z71[(32'h20)+:(39)];
+        end
+        t16 = t32[(32'h0)+:(23)];
+        if (r5_sh__q[32'h4]) begin
+            t16 = t32[(32'h10)+:(23)];
+        end
+        t8 = t16[(32'h0)+:(15)];
+        if (r5_sh__q[32'h3]) begin
+            t8 = t16[(32'h8)+:(15)];
+        end
+        t4 = t8[(32'h0)+:(11)];
+        if (r5_sh__q[32'h2]) begin
+            t4 = t8[(32'h4)+:(11)];
+        end
+        t2 = t4[(32'h0)+:(9)];
+        if (r5_sh__q[32'h1]) begin
+            t2 = t4[(32'h2)+:(9)];
+        end
+        t1 = t2[(32'h0)+:(8)];
+        if (r5_sh__q[32'h0]) begin
+            t1 = t2[(32'h1)+:(8)];
+        end
+        over = (~r5_sh__q[32'h5] && |z71[(32'h27)+:(32)]) || (~r5_sh__q[32'h4] && |t32[(32'h17)+:(16)]) || (~r5_sh__q[32'h3] && |t16[(32'hf)+:(8)]) || (~r5_sh__q[32'h2] && |t8[(32'hb)+:(4)]) || (~r5_sh__q[32'h1] && |t4[(32'h9)+:(2)]) || (~r5_sh__q[32'h0] && t2[32'h8]) || t1[32'h7];
+        s8 = t1;
+        if (neg5) begin
+            s8 = ~t1;
+        end
+        r6_s8__d = s8;
+        r6_over__d = over;
+        r6_neg__d = neg5;
+        r6_write__d = r5_write__q;
+        r6_addr__d = r5_addr__q;
+        y8 = r6_s8__q;
+        if (r6_over__q) begin
+            if (r6_neg__q) begin
                 y8 = lo;
             end
-            if ((s8 ^ sign8) > (hi ^ sign8)) begin
+            else begin
                 y8 = hi;
             end
         end
-        else if (sr[32'h2f]) begin
-            y8 = lo;
-        end
         else begin
-            y8 = hi;
+            if ((r6_s8__q ^ sign8) < (lo ^ sign8)) begin
+                y8 = lo;
+            end
+            if ((r6_s8__q ^ sign8) > (hi ^ sign8)) begin
+                y8 = hi;
+            end
         end
-        r5_y__d = y8;
-        r5_write__d = r4_write__q;
-        r5_addr__d = r4_addr__q;
+        r7_y__d = y8;
+        r7_write__d = r6_write__q;
+        r7_addr__d = r6_addr__q;
         if (clear) begin
             r1_write__d = 1'b0;
             r2_write__d = 1'b0;
             r3_write__d = 1'b0;
             r4_write__d = 1'b0;
             r5_write__d = 1'b0;
+            r6_write__d = 1'b0;
+            r7_write__d = 1'b0;
         end
-        y = r5_y__q;
-        out_write = r5_write__q;
-        out_addr = r5_addr__q;
-        busy = r1_write__q || r2_write__q || r3_write__q || r4_write__q;
+        y = r7_y__q;
+        out_write = r7_write__q;
+        out_addr = r7_addr__q;
+        busy = r1_write__q || r2_write__q || r3_write__q || r4_write__q || r5_write__q || r6_write__q;
     end
     
 endmodule // lc_accel_ctrl_p4__rq
 
 
-module lc_accel_ctrl_p4__rq__r1_a_hi(d,q,clock);
+module lc_accel_ctrl_p4__rq__r1_a(d,q,clock);
     
     // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 16'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // lc_accel_ctrl_p4__rq__r1_a_hi
-
-
-module lc_accel_ctrl_p4__rq__r1_a_lo(d,q,clock);
-    
-    // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 16'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__rq__r1_a_lo
+endmodule // lc_accel_ctrl_p4__rq__r1_a
 
 
 module lc_accel_ctrl_p4__rq__r1_addr(d,q,clock);
@@ -4489,63 +4654,6 @@ module lc_accel_ctrl_p4__rq__r1_addr(d,q,clock);
 endmodule // lc_accel_ctrl_p4__rq__r1_addr
 
 
-module lc_accel_ctrl_p4__rq__r1_m(d,q,clock);
-    
-    // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 16'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__rq__r1_m
-
-
-module lc_accel_ctrl_p4__rq__r1_sh(d,q,clock);
-    
-    // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__rq__r1_sh
-
-
-module lc_accel_ctrl_p4__rq__r1_sign(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__rq__r1_sign
-
-
 module lc_accel_ctrl_p4__rq__r1_write(d,q,clock);
     
     // Module arguments
@@ -4563,6 +4671,44 @@ module lc_accel_ctrl_p4__rq__r1_write(d,q,clock);
     end
           
 endmodule // lc_accel_ctrl_p4__rq__r1_write
+
+
+module lc_accel_ctrl_p4__rq__r2_a_hi(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r2_a_hi
+
+
+module lc_accel_ctrl_p4__rq__r2_a_lo(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r2_a_lo
 
 
 module lc_accel_ctrl_p4__rq__r2_addr(d,q,clock);
@@ -4584,54 +4730,35 @@ module lc_accel_ctrl_p4__rq__r2_addr(d,q,clock);
 endmodule // lc_accel_ctrl_p4__rq__r2_addr
 
 
-module lc_accel_ctrl_p4__rq__r2_hi(d,q,clock);
+module lc_accel_ctrl_p4__rq__r2_m(d,q,clock);
     
     // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
+    input wire  [15:0] d;
+    output reg  [15:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 32'h0;
+       q = 16'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // lc_accel_ctrl_p4__rq__r2_hi
-
-
-module lc_accel_ctrl_p4__rq__r2_lo(d,q,clock);
-    
-    // Module arguments
-    input wire  [31:0] d;
-    output reg  [31:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 32'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__rq__r2_lo
+endmodule // lc_accel_ctrl_p4__rq__r2_m
 
 
 module lc_accel_ctrl_p4__rq__r2_sh(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -4698,35 +4825,54 @@ module lc_accel_ctrl_p4__rq__r3_addr(d,q,clock);
 endmodule // lc_accel_ctrl_p4__rq__r3_addr
 
 
-module lc_accel_ctrl_p4__rq__r3_mag(d,q,clock);
+module lc_accel_ctrl_p4__rq__r3_hi(d,q,clock);
     
     // Module arguments
-    input wire  [47:0] d;
-    output reg  [47:0] q;
+    input wire  [31:0] d;
+    output reg  [31:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 48'h0;
+       q = 32'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
-endmodule // lc_accel_ctrl_p4__rq__r3_mag
+endmodule // lc_accel_ctrl_p4__rq__r3_hi
+
+
+module lc_accel_ctrl_p4__rq__r3_lo(d,q,clock);
+    
+    // Module arguments
+    input wire  [31:0] d;
+    output reg  [31:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 32'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r3_lo
 
 
 module lc_accel_ctrl_p4__rq__r3_sh(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -4793,7 +4939,7 @@ module lc_accel_ctrl_p4__rq__r4_addr(d,q,clock);
 endmodule // lc_accel_ctrl_p4__rq__r4_addr
 
 
-module lc_accel_ctrl_p4__rq__r4_rnd(d,q,clock);
+module lc_accel_ctrl_p4__rq__r4_mag(d,q,clock);
     
     // Module arguments
     input wire  [47:0] d;
@@ -4809,19 +4955,19 @@ module lc_accel_ctrl_p4__rq__r4_rnd(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_accel_ctrl_p4__rq__r4_rnd
+endmodule // lc_accel_ctrl_p4__rq__r4_mag
 
 
 module lc_accel_ctrl_p4__rq__r4_sh(d,q,clock);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
+    input wire  [5:0] d;
+    output reg  [5:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 8'h0;
+       q = 6'h0;
     end
     
     always @(posedge clock) begin
@@ -4829,6 +4975,25 @@ module lc_accel_ctrl_p4__rq__r4_sh(d,q,clock);
     end
           
 endmodule // lc_accel_ctrl_p4__rq__r4_sh
+
+
+module lc_accel_ctrl_p4__rq__r4_sign(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r4_sign
 
 
 module lc_accel_ctrl_p4__rq__r4_write(d,q,clock);
@@ -4869,6 +5034,44 @@ module lc_accel_ctrl_p4__rq__r5_addr(d,q,clock);
 endmodule // lc_accel_ctrl_p4__rq__r5_addr
 
 
+module lc_accel_ctrl_p4__rq__r5_rnd(d,q,clock);
+    
+    // Module arguments
+    input wire  [47:0] d;
+    output reg  [47:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 48'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r5_rnd
+
+
+module lc_accel_ctrl_p4__rq__r5_sh(d,q,clock);
+    
+    // Module arguments
+    input wire  [5:0] d;
+    output reg  [5:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 6'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r5_sh
+
+
 module lc_accel_ctrl_p4__rq__r5_write(d,q,clock);
     
     // Module arguments
@@ -4888,7 +5091,64 @@ module lc_accel_ctrl_p4__rq__r5_write(d,q,clock);
 endmodule // lc_accel_ctrl_p4__rq__r5_write
 
 
-module lc_accel_ctrl_p4__rq__r5_y(d,q,clock);
+module lc_accel_ctrl_p4__rq__r6_addr(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r6_addr
+
+
+module lc_accel_ctrl_p4__rq__r6_neg(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r6_neg
+
+
+module lc_accel_ctrl_p4__rq__r6_over(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r6_over
+
+
+module lc_accel_ctrl_p4__rq__r6_s8(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -4904,7 +5164,83 @@ module lc_accel_ctrl_p4__rq__r5_y(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_accel_ctrl_p4__rq__r5_y
+endmodule // lc_accel_ctrl_p4__rq__r6_s8
+
+
+module lc_accel_ctrl_p4__rq__r6_write(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r6_write
+
+
+module lc_accel_ctrl_p4__rq__r7_addr(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r7_addr
+
+
+module lc_accel_ctrl_p4__rq__r7_write(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r7_write
+
+
+module lc_accel_ctrl_p4__rq__r7_y(d,q,clock);
+    
+    // Module arguments
+    input wire  [7:0] d;
+    output reg  [7:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 8'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r7_y
 
 
 module lc_accel_ctrl_p4__s1_ch0(d,q,clock);
@@ -5179,8 +5515,8 @@ module lc_accel_p4(
     wire [3:0] mac_ready;
     wire [3:0] filled0_v;
     wire [3:0] filled1_v;
-    wire [159:0] hold_chain;
-    assign hold_chain[159:128] = 32'd0;
+    wire [129:0] hold_chain;
+    assign hold_chain[129:104] = 26'd0;
     assign error = ctrl_error | (|dec_error);
     lc_compact_config layer_config (
         .clock(clock),
@@ -5244,7 +5580,7 @@ module lc_accel_p4(
         .act(act),
         .capture(capture),
         .shift(shift),
-        .chain_head(hold_chain[31:0]),
+        .chain_head(hold_chain[25:0]),
         .busy(busy),
         .done(done),
         .error(ctrl_error)
@@ -5354,8 +5690,8 @@ module lc_accel_p4(
         .act(act),
         .capture(capture),
         .shift(shift),
-        .chain_in(hold_chain[63:32]),
-        .hold_out(hold_chain[31:0])
+        .chain_in(hold_chain[51:26]),
+        .hold_out(hold_chain[25:0])
     );
     lc_accel_lane mac1 (
         .clock(clock),
@@ -5378,8 +5714,8 @@ module lc_accel_p4(
         .act(act),
         .capture(capture),
         .shift(shift),
-        .chain_in(hold_chain[95:64]),
-        .hold_out(hold_chain[63:32])
+        .chain_in(hold_chain[77:52]),
+        .hold_out(hold_chain[51:26])
     );
     lc_accel_lane mac2 (
         .clock(clock),
@@ -5402,8 +5738,8 @@ module lc_accel_p4(
         .act(act),
         .capture(capture),
         .shift(shift),
-        .chain_in(hold_chain[127:96]),
-        .hold_out(hold_chain[95:64])
+        .chain_in(hold_chain[103:78]),
+        .hold_out(hold_chain[77:52])
     );
     lc_accel_lane mac3 (
         .clock(clock),
@@ -5426,7 +5762,7 @@ module lc_accel_p4(
         .act(act),
         .capture(capture),
         .shift(shift),
-        .chain_in(hold_chain[159:128]),
-        .hold_out(hold_chain[127:96])
+        .chain_in(hold_chain[129:104]),
+        .hold_out(hold_chain[103:78])
     );
 endmodule
