@@ -95,15 +95,16 @@ pub struct RequantUnit {
     r3_sh: DFF<Bits<SHIFT_BITS>>,
     r3_write: DFF<Bit>,
     r3_addr: DFF<Bits<INDEX_BITS>>,
-    // Stage 4: magnitude.
+    // Stage 4: magnitude and rounding term.
     r4_mag: DFF<Bits<PROD_BITS>>,
+    round: Signal<Local, Bits<PROD_BITS>>,
+    r4_round: DFF<Bits<PROD_BITS>>,
     r4_sign: DFF<Bit>,
     r4_sh: DFF<Bits<SHIFT_BITS>>,
     r4_write: DFF<Bit>,
     r4_addr: DFF<Bits<INDEX_BITS>>,
     // Stage 5: sign and rounding.
     x: Signal<Local, Bits<PROD_BITS>>,
-    round: Signal<Local, Bits<PROD_BITS>>,
     r5_rnd: DFF<Bits<PROD_BITS>>,
     r5_sh: DFF<Bits<SHIFT_BITS>>,
     r5_write: DFF<Bit>,
@@ -187,12 +188,13 @@ impl Default for RequantUnit {
             r3_write: Default::default(),
             r3_addr: Default::default(),
             r4_mag: Default::default(),
+            round: Default::default(),
+            r4_round: Default::default(),
             r4_sign: Default::default(),
             r4_sh: Default::default(),
             r4_write: Default::default(),
             r4_addr: Default::default(),
             x: Default::default(),
-            round: Default::default(),
             r5_rnd: Default::default(),
             r5_sh: Default::default(),
             r5_write: Default::default(),
@@ -235,9 +237,9 @@ impl Logic for RequantUnit {
     fn update(&mut self) {
         dff_setup!(
             self, clock, r1_a, r1_write, r1_addr, r2_a_lo, r2_a_hi, r2_m, r2_sign, r2_sh, r2_write,
-            r2_addr, r3_lo, r3_hi, r3_sign, r3_sh, r3_write, r3_addr, r4_mag, r4_sign, r4_sh,
-            r4_write, r4_addr, r5_rnd, r5_sh, r5_write, r5_addr, r6_s8, r6_over, r6_neg, r6_write,
-            r6_addr, r7_y, r7_write, r7_addr
+            r2_addr, r3_lo, r3_hi, r3_sign, r3_sh, r3_write, r3_addr, r4_mag, r4_round, r4_sign,
+            r4_sh, r4_write, r4_addr, r5_rnd, r5_sh, r5_write, r5_addr, r6_s8, r6_over, r6_neg,
+            r6_write, r6_addr, r7_y, r7_write, r7_addr
         );
         // ---- Stage 1: bias.
         self.acc32.next = bit_cast::<32, ACC_BITS>(self.acc.val());
@@ -282,9 +284,20 @@ impl Logic for RequantUnit {
         self.r3_write.d.next = self.r2_write.q.val();
         self.r3_addr.d.next = self.r2_addr.q.val();
 
-        // ---- Stage 4: the 48-bit magnitude.
+        // ---- Stage 4: the 48-bit magnitude, and the rounding term of its sign and shift:
+        // `2^(shift-1)`, plus the 1 of the negation `-m = !m + 1` when the sign is negative.
         self.r4_mag.d.next = (bit_cast::<PROD_BITS, 32>(self.r3_hi.q.val()) << self.sixteen.val())
             + bit_cast::<PROD_BITS, 32>(self.r3_lo.q.val());
+        self.round.next = self.one48.val() << (self.r3_sh.q.val() - self.one_sh.val());
+        if self.r3_sign.q.val() {
+            if self.r3_sh.q.val() == self.one_sh.val() {
+                self.round.next = self.two48.val();
+            } else {
+                self.round.next = (self.one48.val() << (self.r3_sh.q.val() - self.one_sh.val()))
+                    | self.one48.val();
+            }
+        }
+        self.r4_round.d.next = self.round.val();
         self.r4_sign.d.next = self.r3_sign.q.val();
         self.r4_sh.d.next = self.r3_sh.q.val();
         self.r4_write.d.next = self.r3_write.q.val();
@@ -292,17 +305,10 @@ impl Logic for RequantUnit {
 
         // ---- Stage 5: sign and rounding in one adder: -m + r = !m + (r + 1).
         self.x.next = self.r4_mag.q.val();
-        self.round.next = self.one48.val() << (self.r4_sh.q.val() - self.one_sh.val());
         if self.r4_sign.q.val() {
             self.x.next = !self.r4_mag.q.val();
-            if self.r4_sh.q.val() == self.one_sh.val() {
-                self.round.next = self.two48.val();
-            } else {
-                self.round.next = (self.one48.val() << (self.r4_sh.q.val() - self.one_sh.val()))
-                    | self.one48.val();
-            }
         }
-        self.r5_rnd.d.next = self.x.val() + self.round.val();
+        self.r5_rnd.d.next = self.x.val() + self.r4_round.q.val();
         self.r5_sh.d.next = self.r4_sh.q.val();
         self.r5_write.d.next = self.r4_write.q.val();
         self.r5_addr.d.next = self.r4_addr.q.val();
