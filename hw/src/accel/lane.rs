@@ -74,10 +74,13 @@ pub struct AccelLane<const WBITS: usize> {
     wbuf: RAM<Bits<8>, WBITS>,
     load_k: DFF<Bits<WBITS>>,
     load_bank: DFF<Bit>,
+    last_w: DFF<Bit>,
     full0: DFF<Bit>,
     full1: DFF<Bit>,
     groups_left: DFF<Bits<INDEX_BITS>>,
+    groups_any: DFF<Bit>,
     ch_left: DFF<Bits<INDEX_BITS>>,
+    ch_any: DFF<Bit>,
     mac: MacAcc,
     hold: DFF<Bits<ACC_BITS>>,
 
@@ -87,7 +90,8 @@ pub struct AccelLane<const WBITS: usize> {
     mark: Signal<Local, Bit>,
     next_k: Signal<Local, Bits<WBITS>>,
     k_low: Signal<Local, Bits<WBITS>>,
-    last_w: Signal<Local, Bit>,
+    k_last: Signal<Local, Bits<WBITS>>,
+    k_one: Signal<Local, Bit>,
     rd_low: Signal<Local, Bits<WBITS>>,
 
     bank_bit: Constant<Bits<WBITS>>,
@@ -125,10 +129,13 @@ impl<const WBITS: usize> Default for AccelLane<WBITS> {
             wbuf: Default::default(),
             load_k: Default::default(),
             load_bank: Default::default(),
+            last_w: Default::default(),
             full0: Default::default(),
             full1: Default::default(),
             groups_left: Default::default(),
+            groups_any: Default::default(),
             ch_left: Default::default(),
+            ch_any: Default::default(),
             mac: Default::default(),
             hold: Default::default(),
             bank_full: Default::default(),
@@ -137,7 +144,8 @@ impl<const WBITS: usize> Default for AccelLane<WBITS> {
             mark: Default::default(),
             next_k: Default::default(),
             k_low: Default::default(),
-            last_w: Default::default(),
+            k_last: Default::default(),
+            k_one: Default::default(),
             rd_low: Default::default(),
             bank_bit: Constant::new((1u64 << (WBITS - 1)).into()),
             zero_w: Constant::new(0.into()),
@@ -156,10 +164,13 @@ impl<const WBITS: usize> Logic for AccelLane<WBITS> {
             clock,
             load_k,
             load_bank,
+            last_w,
             full0,
             full1,
             groups_left,
+            groups_any,
             ch_left,
+            ch_any,
             hold
         );
         self.wbuf.read_clock.next = self.clock.val();
@@ -170,17 +181,20 @@ impl<const WBITS: usize> Logic for AccelLane<WBITS> {
         if self.load_bank.q.val() {
             self.bank_full.next = self.full1.q.val();
         }
-        self.can_load.next =
-            (self.groups_left.q.val() != self.zero_i.val()) && !self.bank_full.val();
-        self.w_ready.next = self.can_load.val() && (self.ch_left.q.val() != self.zero_i.val());
+        // `groups_any` / `ch_any`: the counter beside it is not zero (kept with the counter, so
+        // no zero test lies between the counters and the handshake).
+        self.can_load.next = self.groups_any.q.val() && !self.bank_full.val();
+        self.w_ready.next = self.can_load.val() && self.ch_any.q.val();
         self.take.next = self.w_ready.val() && self.w_valid.val();
-        // The incremented index serves both the count and the last-weight test. K is at most
-        // a bank (2^(WBITS - 1) weights), so WBITS bits hold the count up to K.
+        // K is at most a bank (2^(WBITS - 1) weights), so WBITS bits hold the index up to K.
+        // `last_w` says that the next weight taken is the channel's last (index K - 1): it is
+        // decided when the previous one is taken, so the compare stays out of this clock.
         self.next_k.next = self.load_k.q.val() + self.one_w.val();
         self.k_low.next = bit_cast::<WBITS, INDEX_BITS>(self.k_len.val());
-        self.last_w.next = self.next_k.val() == self.k_low.val();
-        self.mark.next = (self.can_load.val() && (self.ch_left.q.val() == self.zero_i.val()))
-            || (self.take.val() && self.last_w.val());
+        self.k_last.next = self.k_low.val() - self.one_w.val();
+        self.k_one.next = self.k_low.val() == self.one_w.val();
+        self.mark.next = (self.can_load.val() && !self.ch_any.q.val())
+            || (self.take.val() && self.last_w.q.val());
 
         self.wbuf.write_enable.next = self.take.val();
         self.wbuf.write_data.next = bit_cast::<8, 16>(self.w_in.val());
@@ -190,9 +204,12 @@ impl<const WBITS: usize> Logic for AccelLane<WBITS> {
         }
         if self.take.val() {
             self.load_k.d.next = self.next_k.val();
-            if self.last_w.val() {
+            self.last_w.d.next = self.next_k.val() == self.k_last.val();
+            if self.last_w.q.val() {
                 self.load_k.d.next = self.zero_w.val();
+                self.last_w.d.next = self.k_one.val();
                 self.ch_left.d.next = self.ch_left.q.val() - self.one_i.val();
+                self.ch_any.d.next = self.ch_left.q.val() != self.one_i.val();
             }
         }
         if self.free_bank.val() {
@@ -210,6 +227,7 @@ impl<const WBITS: usize> Logic for AccelLane<WBITS> {
             }
             self.load_bank.d.next = !self.load_bank.q.val();
             self.groups_left.d.next = self.groups_left.q.val() - self.one_i.val();
+            self.groups_any.d.next = self.groups_left.q.val() != self.one_i.val();
         }
 
         // ---- Reading and multiply-accumulate.
@@ -232,14 +250,18 @@ impl<const WBITS: usize> Logic for AccelLane<WBITS> {
         // ---- Layer start and reset.
         if self.start.val() {
             self.load_k.d.next = self.zero_w.val();
+            self.last_w.d.next = self.k_one.val();
             self.load_bank.d.next = false;
             self.full0.d.next = false;
             self.full1.d.next = false;
             self.groups_left.d.next = self.groups.val();
+            self.groups_any.d.next = self.groups.val() != self.zero_i.val();
             self.ch_left.d.next = self.channels.val();
+            self.ch_any.d.next = self.channels.val() != self.zero_i.val();
         }
         if self.reset.val() {
             self.groups_left.d.next = self.zero_i.val();
+            self.groups_any.d.next = false;
             self.full0.d.next = false;
             self.full1.d.next = false;
         }
