@@ -33,6 +33,7 @@ struct Geometry {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Product {
     k: u64,
+    first: bool,
     bank: bool,
     act_addr: u64,
     in_bounds: bool,
@@ -64,6 +65,7 @@ fn products(g: &Geometry) -> Vec<Product> {
                             let group_end = last && oy == g.out_h - 1 && ox == g.out_w - 1;
                             out.push(Product {
                                 k: (ic * g.kh + ky) * g.kw + kx,
+                                first: ic == 0 && ky == 0 && kx == 0,
                                 bank: grp % 2 == 1,
                                 act_addr: addr as u64 & MASK,
                                 in_bounds: (0..g.in_h as i64).contains(&iy)
@@ -140,6 +142,7 @@ fn program(uut: &mut AddrGen, g: &Geometry) {
 fn observed(uut: &AddrGen) -> Product {
     Product {
         k: uut.k.val().to_u64(),
+        first: uut.first.val(),
         bank: uut.bank.val(),
         act_addr: uut.act_addr.val().to_u64(),
         in_bounds: uut.in_bounds.val(),

@@ -3,11 +3,12 @@
 //! product per `step`, and says for the current product which weight to read, which activation
 //! to read (and whether it lies in the padding), and where the finished position goes.
 //!
-//! The loop counters count down, from the bound to 1, so that each wrap test compares with a
-//! constant; they carry in a chain (`wrap_kx` .. `wrap_oy`: the counter and all inner ones are
-//! at their last value); a counter steps when everything inside it wraps. The buffer addresses are
+//! The loop counters count down, from the bound to 1, and each keeps a flag that it is at 1
+//! ([`CountDown`]); the flags carry in a chain (`wrap_kx` .. `wrap_oy`: the counter and all inner
+//! ones are at their last value); a counter steps when everything inside it wraps. The buffer addresses are
 //! kept incrementally (`row_base` + `ix`), so no multiplier is needed.
 
+use super::count::CountDown;
 use super::lane::INDEX_BITS;
 use rust_hdl::prelude::*;
 
@@ -57,6 +58,8 @@ pub struct AddrGen {
 
     /// Weight index of the product inside its position (0..K).
     pub k: Signal<Out, Bits<INDEX_BITS>>,
+    /// `k` is 0: the product starts its position (from a flip-flop).
+    pub first: Signal<Out, Bit>,
     /// Weight bank of the current group (alternates per group).
     pub bank: Signal<Out, Bit>,
     /// Activation buffer address of the product.
@@ -75,16 +78,17 @@ pub struct AddrGen {
     pub layer_end: Signal<Out, Bit>,
 
     bank_q: DFF<Bit>,
-    group: DFF<Bits<INDEX_BITS>>,
+    group: CountDown<INDEX_BITS>,
     ch_base: DFF<Bits<INDEX_BITS>>,
     grp_base: DFF<Bits<INDEX_BITS>>,
-    oy: DFF<Bits<INDEX_BITS>>,
-    ox: DFF<Bits<INDEX_BITS>>,
+    oy: CountDown<INDEX_BITS>,
+    ox: CountDown<INDEX_BITS>,
     pos: DFF<Bits<INDEX_BITS>>,
-    ic: DFF<Bits<INDEX_BITS>>,
-    ky: DFF<Bits<8>>,
-    kx: DFF<Bits<8>>,
+    ic: CountDown<INDEX_BITS>,
+    ky: CountDown<8>,
+    kx: CountDown<8>,
     k_q: DFF<Bits<INDEX_BITS>>,
+    k_first: DFF<Bit>,
     iy: DFF<Bits<INDEX_BITS>>,
     ix: DFF<Bits<INDEX_BITS>>,
     iy_pos: DFF<Bits<INDEX_BITS>>,
@@ -104,7 +108,6 @@ pub struct AddrGen {
     lanes: Constant<Bits<INDEX_BITS>>,
     zero_i: Constant<Bits<INDEX_BITS>>,
     one_i: Constant<Bits<INDEX_BITS>>,
-    one8: Constant<Bits<8>>,
 }
 
 impl AddrGen {
@@ -132,6 +135,7 @@ impl AddrGen {
             out_base: Default::default(),
             grp_step: Default::default(),
             k: Default::default(),
+            first: Default::default(),
             bank: Default::default(),
             act_addr: Default::default(),
             in_bounds: Default::default(),
@@ -151,6 +155,7 @@ impl AddrGen {
             ky: Default::default(),
             kx: Default::default(),
             k_q: Default::default(),
+            k_first: Default::default(),
             iy: Default::default(),
             ix: Default::default(),
             iy_pos: Default::default(),
@@ -168,7 +173,6 @@ impl AddrGen {
             lanes: Constant::new((lanes as u64).into()),
             zero_i: Constant::new(0.into()),
             one_i: Constant::new(1.into()),
-            one8: Constant::new(1.into()),
         }
     }
 }
@@ -177,18 +181,25 @@ impl Logic for AddrGen {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, bank_q, group, ch_base, grp_base, oy, ox, pos, ic, ky, kx, k_q, iy, ix,
-            iy_pos, ix_pos, row_base, plane_base, pos_row0
+            self, clock, bank_q, ch_base, grp_base, pos, k_q, k_first, iy, ix, iy_pos, ix_pos,
+            row_base, plane_base, pos_row0
         );
-        self.wrap_kx.next = self.kx.q.val() == self.one8.val();
-        self.wrap_ky.next = self.wrap_kx.val() && (self.ky.q.val() == self.one8.val());
-        self.wrap_ic.next = self.wrap_ky.val() && (self.ic.q.val() == self.one_i.val());
-        self.wrap_ox.next = self.wrap_ic.val() && (self.ox.q.val() == self.one_i.val());
-        self.wrap_oy.next = self.wrap_ox.val() && (self.oy.q.val() == self.one_i.val());
+        self.kx.clock.next = self.clock.val();
+        self.ky.clock.next = self.clock.val();
+        self.ic.clock.next = self.clock.val();
+        self.ox.clock.next = self.clock.val();
+        self.oy.clock.next = self.clock.val();
+        self.group.clock.next = self.clock.val();
+        self.wrap_kx.next = self.kx.at_one.val();
+        self.wrap_ky.next = self.wrap_kx.val() && self.ky.at_one.val();
+        self.wrap_ic.next = self.wrap_ky.val() && self.ic.at_one.val();
+        self.wrap_ox.next = self.wrap_ic.val() && self.ox.at_one.val();
+        self.wrap_oy.next = self.wrap_ox.val() && self.oy.at_one.val();
         self.sw16.next = bit_cast::<INDEX_BITS, 8>(self.stride_w.val());
         self.sh16.next = bit_cast::<INDEX_BITS, 8>(self.stride_h.val());
 
         self.k.next = self.k_q.q.val();
+        self.first.next = self.k_first.q.val();
         self.bank.next = self.bank_q.q.val();
         self.act_addr.next = self.row_base.q.val() + self.ix.q.val();
         self.in_bounds.next =
@@ -197,45 +208,58 @@ impl Logic for AddrGen {
         self.out_addr.next = self.grp_base.q.val() + self.pos.q.val();
         self.ch0.next = self.ch_base.q.val();
         self.group_end.next = self.step.val() && self.wrap_oy.val();
-        self.layer_end.next =
-            self.step.val() && self.wrap_oy.val() && (self.group.q.val() == self.one_i.val());
+        self.layer_end.next = self.step.val() && self.wrap_oy.val() && self.group.at_one.val();
+
+        // The loop counters: each counts down when everything inside it wraps and reloads its
+        // bound when it wraps itself.
+        self.kx.init.next = self.kw.val();
+        self.kx.dec.next = self.step.val();
+        self.kx.load.next = self.start.val() || (self.step.val() && self.wrap_kx.val());
+        self.ky.init.next = self.kh.val();
+        self.ky.dec.next = self.step.val() && self.wrap_kx.val();
+        self.ky.load.next = self.start.val() || (self.step.val() && self.wrap_ky.val());
+        self.ic.init.next = self.in_c.val();
+        self.ic.dec.next = self.step.val() && self.wrap_ky.val();
+        self.ic.load.next = self.start.val() || (self.step.val() && self.wrap_ic.val());
+        self.ox.init.next = self.out_w.val();
+        self.ox.dec.next = self.step.val() && self.wrap_ic.val();
+        self.ox.load.next = self.start.val() || (self.step.val() && self.wrap_ox.val());
+        self.oy.init.next = self.out_h.val();
+        self.oy.dec.next = self.step.val() && self.wrap_ox.val();
+        self.oy.load.next = self.start.val() || (self.step.val() && self.wrap_oy.val());
+        self.group.init.next = self.groups.val();
+        self.group.dec.next = self.step.val() && self.wrap_oy.val();
+        self.group.load.next = self.start.val();
 
         // Each wrap overrides what the counters inside it set.
         if self.step.val() {
             self.k_q.d.next = self.k_q.q.val() + self.one_i.val();
-            self.kx.d.next = self.kx.q.val() - self.one8.val();
+            self.k_first.d.next = false;
             self.ix.d.next = self.ix.q.val() + self.one_i.val();
         }
         if self.step.val() && self.wrap_kx.val() {
-            self.kx.d.next = self.kw.val();
             self.ix.d.next = self.ix_pos.q.val();
-            self.ky.d.next = self.ky.q.val() - self.one8.val();
             self.iy.d.next = self.iy.q.val() + self.one_i.val();
             self.row_base.d.next = self.row_base.q.val() + self.in_w.val();
         }
         if self.step.val() && self.wrap_ky.val() {
-            self.ky.d.next = self.kh.val();
             self.iy.d.next = self.iy_pos.q.val();
-            self.ic.d.next = self.ic.q.val() - self.one_i.val();
             self.plane_base.d.next = self.plane_base.q.val() + self.plane.val();
             self.row_base.d.next = self.plane_base.q.val() + self.plane.val();
         }
         // End of an output position.
         if self.step.val() && self.wrap_ic.val() {
-            self.ic.d.next = self.in_c.val();
             self.k_q.d.next = self.zero_i.val();
+            self.k_first.d.next = true;
             self.pos.d.next = self.pos.q.val() + self.one_i.val();
-            self.ox.d.next = self.ox.q.val() - self.one_i.val();
             self.ix_pos.d.next = self.ix_pos.q.val() + self.sw16.val();
             self.ix.d.next = self.ix_pos.q.val() + self.sw16.val();
             self.row_base.d.next = self.pos_row0.q.val();
             self.plane_base.d.next = self.pos_row0.q.val();
         }
         if self.step.val() && self.wrap_ox.val() {
-            self.ox.d.next = self.out_w.val();
             self.ix_pos.d.next = self.ix0.val();
             self.ix.d.next = self.ix0.val();
-            self.oy.d.next = self.oy.q.val() - self.one_i.val();
             self.iy_pos.d.next = self.iy_pos.q.val() + self.sh16.val();
             self.iy.d.next = self.iy_pos.q.val() + self.sh16.val();
             self.pos_row0.d.next = self.pos_row0.q.val() + self.row_step.val();
@@ -244,7 +268,6 @@ impl Logic for AddrGen {
         }
         // End of a channel group.
         if self.step.val() && self.wrap_oy.val() {
-            self.oy.d.next = self.out_h.val();
             self.pos.d.next = self.zero_i.val();
             self.iy_pos.d.next = self.iy0.val();
             self.iy.d.next = self.iy0.val();
@@ -252,23 +275,17 @@ impl Logic for AddrGen {
             self.row_base.d.next = self.row0.val();
             self.plane_base.d.next = self.row0.val();
             self.bank_q.d.next = !self.bank_q.q.val();
-            self.group.d.next = self.group.q.val() - self.one_i.val();
             self.ch_base.d.next = self.ch_base.q.val() + self.lanes.val();
             self.grp_base.d.next = self.grp_base.q.val() + self.grp_step.val();
         }
 
         if self.start.val() {
             self.bank_q.d.next = false;
-            self.group.d.next = self.groups.val();
             self.ch_base.d.next = self.zero_i.val();
             self.grp_base.d.next = self.out_base.val();
-            self.oy.d.next = self.out_h.val();
-            self.ox.d.next = self.out_w.val();
             self.pos.d.next = self.zero_i.val();
-            self.ic.d.next = self.in_c.val();
-            self.ky.d.next = self.kh.val();
-            self.kx.d.next = self.kw.val();
             self.k_q.d.next = self.zero_i.val();
+            self.k_first.d.next = true;
             self.iy.d.next = self.iy0.val();
             self.ix.d.next = self.ix0.val();
             self.iy_pos.d.next = self.iy0.val();

@@ -176,9 +176,9 @@ pub struct AccelCtrl<const ABITS: usize, const PBITS: usize> {
     s2_ch0: DFF<Bits<INDEX_BITS>>,
     filled0_q: DFF<Bit>,
     filled1_q: DFF<Bit>,
+    short_k: DFF<Bit>,
 
     filled: Signal<Local, Bit>,
-    short_k: Signal<Local, Bit>,
     pipe_busy: Signal<Local, Bit>,
     issue: Signal<Local, Bit>,
     cfg_bad: Signal<Local, Bit>,
@@ -281,7 +281,7 @@ impl<const ABITS: usize, const PBITS: usize> Logic for AccelCtrl<ABITS, PBITS> {
     fn update(&mut self) {
         dff_setup!(
             self, clock, state, s1_en, s1_first, s1_pad, s1_last, s1_wbase, s1_ch0, s2_last,
-            s2_wbase, s2_ch0, filled0_q, filled1_q
+            s2_wbase, s2_ch0, filled0_q, filled1_q, short_k
         );
         self.abuf.clock.next = self.clock.val();
         self.params.clock.next = self.clock.val();
@@ -326,7 +326,9 @@ impl<const ABITS: usize, const PBITS: usize> Logic for AccelCtrl<ABITS, PBITS> {
         if self.addr.bank.val() {
             self.filled.next = self.filled1_q.q.val();
         }
-        self.short_k.next = self.lay_k_len.val() < self.short_limit.val();
+        // From the layer register through a flip-flop (the layer registers hold still while a
+        // layer runs, and it samples them at the start's edge too).
+        self.short_k.d.next = self.lay_k_len.val() < self.short_limit.val();
         self.pipe_busy.next = self.s1_en.q.val()
             || self.s2_last.q.val()
             || self.drain.busy.val()
@@ -335,9 +337,7 @@ impl<const ABITS: usize, const PBITS: usize> Logic for AccelCtrl<ABITS, PBITS> {
         self.issue.next = (self.state.q.val() == CtrlState::Run)
             && self.filled.val()
             && !(self.single_port.val() && self.rq.out_write.val())
-            && !((self.addr.k.val() == self.zero_i.val())
-                && self.short_k.val()
-                && self.pipe_busy.val());
+            && !(self.addr.first.val() && self.short_k.q.val() && self.pipe_busy.val());
         self.addr.step.next = self.issue.val();
 
         self.rd_bank.next = self.addr.bank.val();
@@ -353,7 +353,7 @@ impl<const ABITS: usize, const PBITS: usize> Logic for AccelCtrl<ABITS, PBITS> {
         }
 
         self.s1_en.d.next = self.issue.val();
-        self.s1_first.d.next = self.addr.k.val() == self.zero_i.val();
+        self.s1_first.d.next = self.addr.first.val();
         self.s1_pad.d.next = !self.addr.in_bounds.val();
         self.s1_last.d.next = self.addr.last.val();
         self.s1_wbase.d.next = self.addr.out_addr.val();

@@ -40,6 +40,7 @@ pub struct DrainSeq {
     pub write_addr: Signal<Out, Bits<INDEX_BITS>>,
 
     left: DFF<Bits<INDEX_BITS>>,
+    active: DFF<Bit>,
     addr: DFF<Bits<INDEX_BITS>>,
     ch: DFF<Bits<INDEX_BITS>>,
     out_valid: DFF<Bit>,
@@ -69,6 +70,7 @@ impl DrainSeq {
             write: Default::default(),
             write_addr: Default::default(),
             left: Default::default(),
+            active: Default::default(),
             addr: Default::default(),
             ch: Default::default(),
             out_valid: Default::default(),
@@ -84,25 +86,29 @@ impl DrainSeq {
 impl Logic for DrainSeq {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, left, addr, ch, out_valid, out_addr_q, out_ch);
-        self.out_valid.d.next = self.left.q.val() != self.zero_i.val();
+        dff_setup!(self, clock, left, active, addr, ch, out_valid, out_addr_q, out_ch);
+        // `active`: `left` is not zero (kept with the count, no zero test on the way to `busy`).
+        self.out_valid.d.next = self.active.q.val();
         self.out_addr_q.d.next = self.addr.q.val();
         self.out_ch.d.next = self.ch.q.val();
-        if self.left.q.val() != self.zero_i.val() {
+        if self.active.q.val() {
             self.left.d.next = self.left.q.val() - self.one_i.val();
+            self.active.d.next = self.left.q.val() != self.one_i.val();
             self.addr.d.next = self.addr.q.val() + self.out_plane.val();
             self.ch.d.next = self.ch.q.val() + self.one_i.val();
         }
         if self.capture.val() {
             self.left.d.next = self.lanes.val();
+            self.active.d.next = true;
             self.addr.d.next = self.out_addr.val();
             self.ch.d.next = self.ch0.val();
         }
         if self.clear.val() {
             self.left.d.next = self.zero_i.val();
+            self.active.d.next = false;
             self.out_valid.d.next = false;
         }
-        self.busy.next = (self.left.q.val() != self.zero_i.val()) || self.out_valid.q.val();
+        self.busy.next = self.active.q.val() || self.out_valid.q.val();
         self.param_ch.next = self.ch.q.val();
         self.scale_ch.next = self.out_ch.q.val();
         self.shift.next = self.out_valid.q.val();

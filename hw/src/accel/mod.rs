@@ -23,6 +23,7 @@
 pub mod act_buf;
 pub mod addr;
 pub mod board;
+pub mod count;
 pub mod ctrl;
 pub mod drain;
 pub mod emit;
