@@ -9,8 +9,9 @@
 //! output registers) and negated when the signs differ.
 //!
 //! Stages: (1) `a = acc + bias`; (2) the multiplier and shift of its sign, magnitudes; (3) the
-//! two partial products; (4) the 48-bit magnitude; (5) sign and rounding, `-m + r = !m + (r + 1)`;
-//! (6) the arithmetic shift, which needs only the low 8 bits and whether the shifted value fits
+//! two partial products; (4) the 48-bit magnitude, and the rounding term `r` decoded from the
+//! shift and the sign (a one-hot `2^(shift-1)`, plus 1 for a negative sign); (5) sign and
+//! rounding in one adder, `-m + r = !m + (r + 1)`; (6) the arithmetic shift, which needs only the low 8 bits and whether the shifted value fits
 //! 8 bits; (7) the clamp. The bias has a stage of its own: its adder follows the parameter
 //! memory's read, and the sign it yields selects the multiplier whose magnitude is a second
 //! carry chain. Stage 6 shifts `z` (the value with its sign bit XORed into every

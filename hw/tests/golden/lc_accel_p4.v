@@ -2137,14 +2137,20 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
     wire  [10:0] load_k__q;
     reg  load_bank__d;
     wire  load_bank__q;
+    reg  last_w__d;
+    wire  last_w__q;
     reg  full0__d;
     wire  full0__q;
     reg  full1__d;
     wire  full1__q;
     reg  [15:0] groups_left__d;
     wire  [15:0] groups_left__q;
+    reg  groups_any__d;
+    wire  groups_any__q;
     reg  [15:0] ch_left__d;
     wire  [15:0] ch_left__q;
+    reg  ch_any__d;
+    wire  ch_any__q;
     reg  mac__en;
     reg  mac__first;
     reg  [7:0] mac__w;
@@ -2160,7 +2166,8 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
     reg  mark;
     reg  [10:0] next_k;
     reg  [10:0] k_low;
-    reg  last_w;
+    reg  [10:0] k_last;
+    reg  k_one;
     reg  [10:0] rd_low;
     
     // Sub module instances
@@ -2183,6 +2190,11 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
         .q(load_bank__q),
         .clock(clock)
     );
+    lc_accel_lane__last_w last_w(
+        .d(last_w__d),
+        .q(last_w__q),
+        .clock(clock)
+    );
     lc_accel_lane__full0 full0(
         .d(full0__d),
         .q(full0__q),
@@ -2198,9 +2210,19 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
         .q(groups_left__q),
         .clock(clock)
     );
+    lc_accel_lane__groups_any groups_any(
+        .d(groups_any__d),
+        .q(groups_any__q),
+        .clock(clock)
+    );
     lc_accel_lane__ch_left ch_left(
         .d(ch_left__d),
         .q(ch_left__q),
+        .clock(clock)
+    );
+    lc_accel_lane__ch_any ch_any(
+        .d(ch_any__d),
+        .q(ch_any__q),
         .clock(clock)
     );
     lc_accel_lane__mac mac(
@@ -2221,10 +2243,13 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
     always @(*) begin
         load_k__d = load_k__q;
         load_bank__d = load_bank__q;
+        last_w__d = last_w__q;
         full0__d = full0__q;
         full1__d = full1__q;
         groups_left__d = groups_left__q;
+        groups_any__d = groups_any__q;
         ch_left__d = ch_left__q;
+        ch_any__d = ch_any__q;
         hold__d = hold__q;
         wbuf__read_clock = clock;
         wbuf__write_clock = clock;
@@ -2232,13 +2257,14 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
         if (load_bank__q) begin
             bank_full = full1__q;
         end
-        can_load = (groups_left__q != zero_i) && ~bank_full;
-        w_ready = can_load && (ch_left__q != zero_i);
+        can_load = groups_any__q && ~bank_full;
+        w_ready = can_load && ch_any__q;
         take = w_ready && w_valid;
         next_k = load_k__q + one_w;
         k_low = ((k_len) & 11'h7ff);
-        last_w = next_k == k_low;
-        mark = (can_load && (ch_left__q == zero_i)) || (take && last_w);
+        k_last = k_low - one_w;
+        k_one = k_low == one_w;
+        mark = (can_load && ~ch_any__q) || (take && last_w__q);
         wbuf__write_enable = take;
         wbuf__write_data = ((w_in) & 8'hff);
         wbuf__write_address = load_k__q;
@@ -2247,9 +2273,12 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
         end
         if (take) begin
             load_k__d = next_k;
-            if (last_w) begin
+            last_w__d = next_k == k_last;
+            if (last_w__q) begin
                 load_k__d = zero_w;
+                last_w__d = k_one;
                 ch_left__d = ch_left__q - one_i;
+                ch_any__d = ch_left__q != one_i;
             end
         end
         if (free_bank) begin
@@ -2269,6 +2298,7 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
             end
             load_bank__d = ~load_bank__q;
             groups_left__d = groups_left__q - one_i;
+            groups_any__d = groups_left__q != one_i;
         end
         rd_low = ((rd_index) & 11'h7ff);
         wbuf__read_address = rd_low;
@@ -2287,14 +2317,18 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
         end
         if (start) begin
             load_k__d = zero_w;
+            last_w__d = k_one;
             load_bank__d = 1'b0;
             full0__d = 1'b0;
             full1__d = 1'b0;
             groups_left__d = groups;
+            groups_any__d = groups != zero_i;
             ch_left__d = channels;
+            ch_any__d = channels != zero_i;
         end
         if (reset) begin
             groups_left__d = zero_i;
+            groups_any__d = 1'b0;
             full0__d = 1'b0;
             full1__d = 1'b0;
         end
@@ -2304,6 +2338,25 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
     end
     
 endmodule // top
+
+
+module lc_accel_lane__ch_any(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_lane__ch_any
 
 
 module lc_accel_lane__ch_left(d,q,clock);
@@ -2363,6 +2416,25 @@ module lc_accel_lane__full1(d,q,clock);
 endmodule // lc_accel_lane__full1
 
 
+module lc_accel_lane__groups_any(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_lane__groups_any
+
+
 module lc_accel_lane__groups_left(d,q,clock);
     
     // Module arguments
@@ -2399,6 +2471,25 @@ module lc_accel_lane__hold(d,q,clock);
     end
           
 endmodule // lc_accel_lane__hold
+
+
+module lc_accel_lane__last_w(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_lane__last_w
 
 
 module lc_accel_lane__load_bank(d,q,clock);
@@ -2597,6 +2688,7 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
     reg  [15:0] addr__out_base;
     reg  [15:0] addr__grp_step;
     wire  [15:0] addr__k;
+    wire  addr__first;
     wire  addr__bank;
     wire  [15:0] addr__act_addr;
     wire  addr__in_bounds;
@@ -2657,10 +2749,11 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
     wire  filled0_q__q;
     reg  filled1_q__d;
     wire  filled1_q__q;
+    reg  short_k__d;
+    wire  short_k__q;
     
     // Local signals
     reg  filled;
-    reg  short_k;
     reg  pipe_busy;
     reg  issue;
     reg  cfg_bad;
@@ -2713,6 +2806,7 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         .out_base(addr__out_base),
         .grp_step(addr__grp_step),
         .k(addr__k),
+        .first(addr__first),
         .bank(addr__bank),
         .act_addr(addr__act_addr),
         .in_bounds(addr__in_bounds),
@@ -2816,6 +2910,11 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         .q(filled1_q__q),
         .clock(clock)
     );
+    lc_accel_ctrl_p4__short_k short_k(
+        .d(short_k__d),
+        .q(short_k__q),
+        .clock(clock)
+    );
     
     // Update code
     always @(*) begin
@@ -2831,6 +2930,7 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         s2_ch0__d = s2_ch0__q;
         filled0_q__d = filled0_q__q;
         filled1_q__d = filled1_q__q;
+        short_k__d = short_k__q;
         params__we = prm_we;
         params__waddr = prm_addr;
         params__w_bias = prm_bias;
@@ -2864,9 +2964,9 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         if (addr__bank) begin
             filled = filled1_q__q;
         end
-        short_k = lay_k_len < short_limit;
+        short_k__d = lay_k_len < short_limit;
         pipe_busy = s1_en__q || s2_last__q || drain__busy || rq__busy || rq__out_write;
-        issue = (state__q == CtrlState__Run) && filled && ~(single_port && rq__out_write) && ~((addr__k == zero_i) && short_k && pipe_busy);
+        issue = (state__q == CtrlState__Run) && filled && ~(single_port && rq__out_write) && ~(addr__first && short_k__q && pipe_busy);
         addr__step = issue;
         rd_bank = addr__bank;
         rd_index = addr__k;
@@ -2880,7 +2980,7 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
             state__d = CtrlState__Finish;
         end
         s1_en__d = issue;
-        s1_first__d = addr__k == zero_i;
+        s1_first__d = addr__first;
         s1_pad__d = ~addr__in_bounds;
         s1_last__d = addr__last;
         s1_wbase__d = addr__out_addr;
@@ -2975,7 +3075,7 @@ module lc_accel_ctrl_p4__abuf(clock,we,waddr,wdata,raddr,rdata);
 endmodule // lc_accel_ctrl_p4__abuf
 
 
-module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,stride_w,out_h,out_w,groups,plane,ix0,iy0,row0,row_step,out_base,grp_step,k,bank,act_addr,in_bounds,last,out_addr,ch0,group_end,layer_end);
+module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,stride_w,out_h,out_w,groups,plane,ix0,iy0,row0,row_step,out_base,grp_step,k,first,bank,act_addr,in_bounds,last,out_addr,ch0,group_end,layer_end);
     
     // Module arguments
     input wire  clock;
@@ -2999,6 +3099,7 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
     input wire  [15:0] out_base;
     input wire  [15:0] grp_step;
     output reg  [15:0] k;
+    output reg  first;
     output reg  bank;
     output reg  [15:0] act_addr;
     output reg  in_bounds;
@@ -3012,31 +3113,44 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
     localparam  lanes = 16'h4;
     localparam  zero_i = 16'h0;
     localparam  one_i = 16'h1;
-    localparam  one8 = 8'h1;
     
     // Stub signals
     reg  bank_q__d;
     wire  bank_q__q;
-    reg  [15:0] group__d;
-    wire  [15:0] group__q;
+    reg  group__load;
+    reg  group__dec;
+    reg  [15:0] group__init;
+    wire  group__at_one;
     reg  [15:0] ch_base__d;
     wire  [15:0] ch_base__q;
     reg  [15:0] grp_base__d;
     wire  [15:0] grp_base__q;
-    reg  [15:0] oy__d;
-    wire  [15:0] oy__q;
-    reg  [15:0] ox__d;
-    wire  [15:0] ox__q;
+    reg  oy__load;
+    reg  oy__dec;
+    reg  [15:0] oy__init;
+    wire  oy__at_one;
+    reg  ox__load;
+    reg  ox__dec;
+    reg  [15:0] ox__init;
+    wire  ox__at_one;
     reg  [15:0] pos__d;
     wire  [15:0] pos__q;
-    reg  [15:0] ic__d;
-    wire  [15:0] ic__q;
-    reg  [7:0] ky__d;
-    wire  [7:0] ky__q;
-    reg  [7:0] kx__d;
-    wire  [7:0] kx__q;
+    reg  ic__load;
+    reg  ic__dec;
+    reg  [15:0] ic__init;
+    wire  ic__at_one;
+    reg  ky__load;
+    reg  ky__dec;
+    reg  [7:0] ky__init;
+    wire  ky__at_one;
+    reg  kx__load;
+    reg  kx__dec;
+    reg  [7:0] kx__init;
+    wire  kx__at_one;
     reg  [15:0] k_q__d;
     wire  [15:0] k_q__q;
+    reg  k_first__d;
+    wire  k_first__q;
     reg  [15:0] iy__d;
     wire  [15:0] iy__q;
     reg  [15:0] ix__d;
@@ -3068,9 +3182,11 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
         .clock(clock)
     );
     lc_accel_ctrl_p4__addr__group group(
-        .d(group__d),
-        .q(group__q),
-        .clock(clock)
+        .clock(clock),
+        .load(group__load),
+        .dec(group__dec),
+        .init(group__init),
+        .at_one(group__at_one)
     );
     lc_accel_ctrl_p4__addr__ch_base ch_base(
         .d(ch_base__d),
@@ -3083,14 +3199,18 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
         .clock(clock)
     );
     lc_accel_ctrl_p4__addr__oy oy(
-        .d(oy__d),
-        .q(oy__q),
-        .clock(clock)
+        .clock(clock),
+        .load(oy__load),
+        .dec(oy__dec),
+        .init(oy__init),
+        .at_one(oy__at_one)
     );
     lc_accel_ctrl_p4__addr__ox ox(
-        .d(ox__d),
-        .q(ox__q),
-        .clock(clock)
+        .clock(clock),
+        .load(ox__load),
+        .dec(ox__dec),
+        .init(ox__init),
+        .at_one(ox__at_one)
     );
     lc_accel_ctrl_p4__addr__pos pos(
         .d(pos__d),
@@ -3098,23 +3218,34 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
         .clock(clock)
     );
     lc_accel_ctrl_p4__addr__ic ic(
-        .d(ic__d),
-        .q(ic__q),
-        .clock(clock)
+        .clock(clock),
+        .load(ic__load),
+        .dec(ic__dec),
+        .init(ic__init),
+        .at_one(ic__at_one)
     );
     lc_accel_ctrl_p4__addr__ky ky(
-        .d(ky__d),
-        .q(ky__q),
-        .clock(clock)
+        .clock(clock),
+        .load(ky__load),
+        .dec(ky__dec),
+        .init(ky__init),
+        .at_one(ky__at_one)
     );
     lc_accel_ctrl_p4__addr__kx kx(
-        .d(kx__d),
-        .q(kx__q),
-        .clock(clock)
+        .clock(clock),
+        .load(kx__load),
+        .dec(kx__dec),
+        .init(kx__init),
+        .at_one(kx__at_one)
     );
     lc_accel_ctrl_p4__addr__k_q k_q(
         .d(k_q__d),
         .q(k_q__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__k_first k_first(
+        .d(k_first__d),
+        .q(k_first__q),
         .clock(clock)
     );
     lc_accel_ctrl_p4__addr__iy iy(
@@ -3156,16 +3287,11 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
     // Update code
     always @(*) begin
         bank_q__d = bank_q__q;
-        group__d = group__q;
         ch_base__d = ch_base__q;
         grp_base__d = grp_base__q;
-        oy__d = oy__q;
-        ox__d = ox__q;
         pos__d = pos__q;
-        ic__d = ic__q;
-        ky__d = ky__q;
-        kx__d = kx__q;
         k_q__d = k_q__q;
+        k_first__d = k_first__q;
         iy__d = iy__q;
         ix__d = ix__q;
         iy_pos__d = iy_pos__q;
@@ -3173,14 +3299,15 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
         row_base__d = row_base__q;
         plane_base__d = plane_base__q;
         pos_row0__d = pos_row0__q;
-        wrap_kx = kx__q == one8;
-        wrap_ky = wrap_kx && (ky__q == one8);
-        wrap_ic = wrap_ky && (ic__q == one_i);
-        wrap_ox = wrap_ic && (ox__q == one_i);
-        wrap_oy = wrap_ox && (oy__q == one_i);
+        wrap_kx = kx__at_one;
+        wrap_ky = wrap_kx && ky__at_one;
+        wrap_ic = wrap_ky && ic__at_one;
+        wrap_ox = wrap_ic && ox__at_one;
+        wrap_oy = wrap_ox && oy__at_one;
         sw16 = ((stride_w) & 16'hffff);
         sh16 = ((stride_h) & 16'hffff);
         k = k_q__q;
+        first = k_first__q;
         bank = bank_q__q;
         act_addr = row_base__q + ix__q;
         in_bounds = (iy__q < in_h) && (ix__q < in_w);
@@ -3188,41 +3315,52 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
         out_addr = grp_base__q + pos__q;
         ch0 = ch_base__q;
         group_end = step && wrap_oy;
-        layer_end = step && wrap_oy && (group__q == one_i);
+        layer_end = step && wrap_oy && group__at_one;
+        kx__init = kw;
+        kx__dec = step;
+        kx__load = start || (step && wrap_kx);
+        ky__init = kh;
+        ky__dec = step && wrap_kx;
+        ky__load = start || (step && wrap_ky);
+        ic__init = in_c;
+        ic__dec = step && wrap_ky;
+        ic__load = start || (step && wrap_ic);
+        ox__init = out_w;
+        ox__dec = step && wrap_ic;
+        ox__load = start || (step && wrap_ox);
+        oy__init = out_h;
+        oy__dec = step && wrap_ox;
+        oy__load = start || (step && wrap_oy);
+        group__init = groups;
+        group__dec = step && wrap_oy;
+        group__load = start;
         if (step) begin
             k_q__d = k_q__q + one_i;
-            kx__d = kx__q - one8;
+            k_first__d = 1'b0;
             ix__d = ix__q + one_i;
         end
         if (step && wrap_kx) begin
-            kx__d = kw;
             ix__d = ix_pos__q;
-            ky__d = ky__q - one8;
             iy__d = iy__q + one_i;
             row_base__d = row_base__q + in_w;
         end
         if (step && wrap_ky) begin
-            ky__d = kh;
             iy__d = iy_pos__q;
-            ic__d = ic__q - one_i;
             plane_base__d = plane_base__q + plane;
             row_base__d = plane_base__q + plane;
         end
         if (step && wrap_ic) begin
-            ic__d = in_c;
             k_q__d = zero_i;
+            k_first__d = 1'b1;
             pos__d = pos__q + one_i;
-            ox__d = ox__q - one_i;
             ix_pos__d = ix_pos__q + sw16;
             ix__d = ix_pos__q + sw16;
             row_base__d = pos_row0__q;
             plane_base__d = pos_row0__q;
         end
         if (step && wrap_ox) begin
-            ox__d = out_w;
             ix_pos__d = ix0;
             ix__d = ix0;
-            oy__d = oy__q - one_i;
             iy_pos__d = iy_pos__q + sh16;
             iy__d = iy_pos__q + sh16;
             pos_row0__d = pos_row0__q + row_step;
@@ -3230,7 +3368,6 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
             plane_base__d = pos_row0__q + row_step;
         end
         if (step && wrap_oy) begin
-            oy__d = out_h;
             pos__d = zero_i;
             iy_pos__d = iy0;
             iy__d = iy0;
@@ -3238,22 +3375,16 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
             row_base__d = row0;
             plane_base__d = row0;
             bank_q__d = ~bank_q__q;
-            group__d = group__q - one_i;
             ch_base__d = ch_base__q + lanes;
             grp_base__d = grp_base__q + grp_step;
         end
         if (start) begin
             bank_q__d = 1'b0;
-            group__d = groups;
             ch_base__d = zero_i;
             grp_base__d = out_base;
-            oy__d = out_h;
-            ox__d = out_w;
             pos__d = zero_i;
-            ic__d = in_c;
-            ky__d = kh;
-            kx__d = kw;
             k_q__d = zero_i;
+            k_first__d = 1'b1;
             iy__d = iy0;
             ix__d = ix0;
             iy_pos__d = iy0;
@@ -3305,7 +3436,56 @@ module lc_accel_ctrl_p4__addr__ch_base(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__ch_base
 
 
-module lc_accel_ctrl_p4__addr__group(d,q,clock);
+module lc_accel_ctrl_p4__addr__group(clock,load,dec,init,at_one);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  load;
+    input wire  dec;
+    input wire  [15:0] init;
+    output reg  at_one;
+    
+    // Constant declarations
+    localparam  one = 16'h1;
+    localparam  two = 16'h2;
+    
+    // Stub signals
+    reg  [15:0] count__d;
+    wire  [15:0] count__q;
+    reg  one_q__d;
+    wire  one_q__q;
+    
+    // Sub module instances
+    lc_accel_ctrl_p4__addr__group__count count(
+        .d(count__d),
+        .q(count__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__group__one_q one_q(
+        .d(one_q__d),
+        .q(one_q__q),
+        .clock(clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        count__d = count__q;
+        one_q__d = one_q__q;
+        if (dec) begin
+            count__d = count__q - one;
+            one_q__d = count__q == two;
+        end
+        if (load) begin
+            count__d = init;
+            one_q__d = init == one;
+        end
+        at_one = one_q__q;
+    end
+    
+endmodule // lc_accel_ctrl_p4__addr__group
+
+
+module lc_accel_ctrl_p4__addr__group__count(d,q,clock);
     
     // Module arguments
     input wire  [15:0] d;
@@ -3321,7 +3501,26 @@ module lc_accel_ctrl_p4__addr__group(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_accel_ctrl_p4__addr__group
+endmodule // lc_accel_ctrl_p4__addr__group__count
+
+
+module lc_accel_ctrl_p4__addr__group__one_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__group__one_q
 
 
 module lc_accel_ctrl_p4__addr__grp_base(d,q,clock);
@@ -3343,7 +3542,56 @@ module lc_accel_ctrl_p4__addr__grp_base(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__grp_base
 
 
-module lc_accel_ctrl_p4__addr__ic(d,q,clock);
+module lc_accel_ctrl_p4__addr__ic(clock,load,dec,init,at_one);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  load;
+    input wire  dec;
+    input wire  [15:0] init;
+    output reg  at_one;
+    
+    // Constant declarations
+    localparam  one = 16'h1;
+    localparam  two = 16'h2;
+    
+    // Stub signals
+    reg  [15:0] count__d;
+    wire  [15:0] count__q;
+    reg  one_q__d;
+    wire  one_q__q;
+    
+    // Sub module instances
+    lc_accel_ctrl_p4__addr__ic__count count(
+        .d(count__d),
+        .q(count__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__ic__one_q one_q(
+        .d(one_q__d),
+        .q(one_q__q),
+        .clock(clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        count__d = count__q;
+        one_q__d = one_q__q;
+        if (dec) begin
+            count__d = count__q - one;
+            one_q__d = count__q == two;
+        end
+        if (load) begin
+            count__d = init;
+            one_q__d = init == one;
+        end
+        at_one = one_q__q;
+    end
+    
+endmodule // lc_accel_ctrl_p4__addr__ic
+
+
+module lc_accel_ctrl_p4__addr__ic__count(d,q,clock);
     
     // Module arguments
     input wire  [15:0] d;
@@ -3359,7 +3607,26 @@ module lc_accel_ctrl_p4__addr__ic(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_accel_ctrl_p4__addr__ic
+endmodule // lc_accel_ctrl_p4__addr__ic__count
+
+
+module lc_accel_ctrl_p4__addr__ic__one_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__ic__one_q
 
 
 module lc_accel_ctrl_p4__addr__ix(d,q,clock);
@@ -3438,6 +3705,25 @@ module lc_accel_ctrl_p4__addr__iy_pos(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__iy_pos
 
 
+module lc_accel_ctrl_p4__addr__k_first(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__k_first
+
+
 module lc_accel_ctrl_p4__addr__k_q(d,q,clock);
     
     // Module arguments
@@ -3457,26 +3743,56 @@ module lc_accel_ctrl_p4__addr__k_q(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__k_q
 
 
-module lc_accel_ctrl_p4__addr__kx(d,q,clock);
+module lc_accel_ctrl_p4__addr__kx(clock,load,dec,init,at_one);
     
     // Module arguments
-    input wire  [7:0] d;
-    output reg  [7:0] q;
     input wire  clock;
+    input wire  load;
+    input wire  dec;
+    input wire  [7:0] init;
+    output reg  at_one;
     
-    // Update code (custom)
-    initial begin
-       q = 8'h0;
+    // Constant declarations
+    localparam  one = 8'h1;
+    localparam  two = 8'h2;
+    
+    // Stub signals
+    reg  [7:0] count__d;
+    wire  [7:0] count__q;
+    reg  one_q__d;
+    wire  one_q__q;
+    
+    // Sub module instances
+    lc_accel_ctrl_p4__addr__kx__count count(
+        .d(count__d),
+        .q(count__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__kx__one_q one_q(
+        .d(one_q__d),
+        .q(one_q__q),
+        .clock(clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        count__d = count__q;
+        one_q__d = one_q__q;
+        if (dec) begin
+            count__d = count__q - one;
+            one_q__d = count__q == two;
+        end
+        if (load) begin
+            count__d = init;
+            one_q__d = init == one;
+        end
+        at_one = one_q__q;
     end
     
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
 endmodule // lc_accel_ctrl_p4__addr__kx
 
 
-module lc_accel_ctrl_p4__addr__ky(d,q,clock);
+module lc_accel_ctrl_p4__addr__kx__count(d,q,clock);
     
     // Module arguments
     input wire  [7:0] d;
@@ -3492,29 +3808,165 @@ module lc_accel_ctrl_p4__addr__ky(d,q,clock);
        q <= d;
     end
           
+endmodule // lc_accel_ctrl_p4__addr__kx__count
+
+
+module lc_accel_ctrl_p4__addr__kx__one_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__kx__one_q
+
+
+module lc_accel_ctrl_p4__addr__ky(clock,load,dec,init,at_one);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  load;
+    input wire  dec;
+    input wire  [7:0] init;
+    output reg  at_one;
+    
+    // Constant declarations
+    localparam  one = 8'h1;
+    localparam  two = 8'h2;
+    
+    // Stub signals
+    reg  [7:0] count__d;
+    wire  [7:0] count__q;
+    reg  one_q__d;
+    wire  one_q__q;
+    
+    // Sub module instances
+    lc_accel_ctrl_p4__addr__ky__count count(
+        .d(count__d),
+        .q(count__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__ky__one_q one_q(
+        .d(one_q__d),
+        .q(one_q__q),
+        .clock(clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        count__d = count__q;
+        one_q__d = one_q__q;
+        if (dec) begin
+            count__d = count__q - one;
+            one_q__d = count__q == two;
+        end
+        if (load) begin
+            count__d = init;
+            one_q__d = init == one;
+        end
+        at_one = one_q__q;
+    end
+    
 endmodule // lc_accel_ctrl_p4__addr__ky
 
 
-module lc_accel_ctrl_p4__addr__ox(d,q,clock);
+module lc_accel_ctrl_p4__addr__ky__count(d,q,clock);
     
     // Module arguments
-    input wire  [15:0] d;
-    output reg  [15:0] q;
+    input wire  [7:0] d;
+    output reg  [7:0] q;
     input wire  clock;
     
     // Update code (custom)
     initial begin
-       q = 16'h0;
+       q = 8'h0;
     end
     
     always @(posedge clock) begin
        q <= d;
     end
           
+endmodule // lc_accel_ctrl_p4__addr__ky__count
+
+
+module lc_accel_ctrl_p4__addr__ky__one_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__ky__one_q
+
+
+module lc_accel_ctrl_p4__addr__ox(clock,load,dec,init,at_one);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  load;
+    input wire  dec;
+    input wire  [15:0] init;
+    output reg  at_one;
+    
+    // Constant declarations
+    localparam  one = 16'h1;
+    localparam  two = 16'h2;
+    
+    // Stub signals
+    reg  [15:0] count__d;
+    wire  [15:0] count__q;
+    reg  one_q__d;
+    wire  one_q__q;
+    
+    // Sub module instances
+    lc_accel_ctrl_p4__addr__ox__count count(
+        .d(count__d),
+        .q(count__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__ox__one_q one_q(
+        .d(one_q__d),
+        .q(one_q__q),
+        .clock(clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        count__d = count__q;
+        one_q__d = one_q__q;
+        if (dec) begin
+            count__d = count__q - one;
+            one_q__d = count__q == two;
+        end
+        if (load) begin
+            count__d = init;
+            one_q__d = init == one;
+        end
+        at_one = one_q__q;
+    end
+    
 endmodule // lc_accel_ctrl_p4__addr__ox
 
 
-module lc_accel_ctrl_p4__addr__oy(d,q,clock);
+module lc_accel_ctrl_p4__addr__ox__count(d,q,clock);
     
     // Module arguments
     input wire  [15:0] d;
@@ -3530,7 +3982,113 @@ module lc_accel_ctrl_p4__addr__oy(d,q,clock);
        q <= d;
     end
           
+endmodule // lc_accel_ctrl_p4__addr__ox__count
+
+
+module lc_accel_ctrl_p4__addr__ox__one_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__ox__one_q
+
+
+module lc_accel_ctrl_p4__addr__oy(clock,load,dec,init,at_one);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  load;
+    input wire  dec;
+    input wire  [15:0] init;
+    output reg  at_one;
+    
+    // Constant declarations
+    localparam  one = 16'h1;
+    localparam  two = 16'h2;
+    
+    // Stub signals
+    reg  [15:0] count__d;
+    wire  [15:0] count__q;
+    reg  one_q__d;
+    wire  one_q__q;
+    
+    // Sub module instances
+    lc_accel_ctrl_p4__addr__oy__count count(
+        .d(count__d),
+        .q(count__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__oy__one_q one_q(
+        .d(one_q__d),
+        .q(one_q__q),
+        .clock(clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        count__d = count__q;
+        one_q__d = one_q__q;
+        if (dec) begin
+            count__d = count__q - one;
+            one_q__d = count__q == two;
+        end
+        if (load) begin
+            count__d = init;
+            one_q__d = init == one;
+        end
+        at_one = one_q__q;
+    end
+    
 endmodule // lc_accel_ctrl_p4__addr__oy
+
+
+module lc_accel_ctrl_p4__addr__oy__count(d,q,clock);
+    
+    // Module arguments
+    input wire  [15:0] d;
+    output reg  [15:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 16'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__oy__count
+
+
+module lc_accel_ctrl_p4__addr__oy__one_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__oy__one_q
 
 
 module lc_accel_ctrl_p4__addr__plane_base(d,q,clock);
@@ -3634,6 +4192,8 @@ module lc_accel_ctrl_p4__drain(clock,clear,capture,out_addr,ch0,out_plane,out_c,
     // Stub signals
     reg  [15:0] left__d;
     wire  [15:0] left__q;
+    reg  active__d;
+    wire  active__q;
     reg  [15:0] addr__d;
     wire  [15:0] addr__q;
     reg  [15:0] ch__d;
@@ -3649,6 +4209,11 @@ module lc_accel_ctrl_p4__drain(clock,clear,capture,out_addr,ch0,out_plane,out_c,
     lc_accel_ctrl_p4__drain__left left(
         .d(left__d),
         .q(left__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__drain__active active(
+        .d(active__d),
+        .q(active__q),
         .clock(clock)
     );
     lc_accel_ctrl_p4__drain__addr addr(
@@ -3680,29 +4245,33 @@ module lc_accel_ctrl_p4__drain(clock,clear,capture,out_addr,ch0,out_plane,out_c,
     // Update code
     always @(*) begin
         left__d = left__q;
+        active__d = active__q;
         addr__d = addr__q;
         ch__d = ch__q;
         out_valid__d = out_valid__q;
         out_addr_q__d = out_addr_q__q;
         out_ch__d = out_ch__q;
-        out_valid__d = left__q != zero_i;
+        out_valid__d = active__q;
         out_addr_q__d = addr__q;
         out_ch__d = ch__q;
-        if (left__q != zero_i) begin
+        if (active__q) begin
             left__d = left__q - one_i;
+            active__d = left__q != one_i;
             addr__d = addr__q + out_plane;
             ch__d = ch__q + one_i;
         end
         if (capture) begin
             left__d = lanes;
+            active__d = 1'b1;
             addr__d = out_addr;
             ch__d = ch0;
         end
         if (clear) begin
             left__d = zero_i;
+            active__d = 1'b0;
             out_valid__d = 1'b0;
         end
-        busy = (left__q != zero_i) || out_valid__q;
+        busy = active__q || out_valid__q;
         param_ch = ch__q;
         scale_ch = out_ch__q;
         shift = out_valid__q;
@@ -3711,6 +4280,25 @@ module lc_accel_ctrl_p4__drain(clock,clear,capture,out_addr,ch0,out_plane,out_c,
     end
     
 endmodule // lc_accel_ctrl_p4__drain
+
+
+module lc_accel_ctrl_p4__drain__active(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__drain__active
 
 
 module lc_accel_ctrl_p4__drain__addr(d,q,clock);
@@ -4222,6 +4810,8 @@ module lc_accel_ctrl_p4__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,c
     wire  [15:0] r3_addr__q;
     reg  [47:0] r4_mag__d;
     wire  [47:0] r4_mag__q;
+    reg  [47:0] r4_round__d;
+    wire  [47:0] r4_round__q;
     reg  r4_sign__d;
     wire  r4_sign__q;
     reg  [5:0] r4_sh__d;
@@ -4264,8 +4854,8 @@ module lc_accel_ctrl_p4__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,c
     reg  m_neg;
     reg  [31:0] mag_a;
     reg  [15:0] mag_m;
-    reg  [47:0] x;
     reg  [47:0] round;
+    reg  [47:0] x;
     reg  neg5;
     reg  [47:0] z;
     reg  [70:0] z71;
@@ -4363,6 +4953,11 @@ module lc_accel_ctrl_p4__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,c
     lc_accel_ctrl_p4__rq__r4_mag r4_mag(
         .d(r4_mag__d),
         .q(r4_mag__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__rq__r4_round r4_round(
+        .d(r4_round__d),
+        .q(r4_round__q),
         .clock(clock)
     );
     lc_accel_ctrl_p4__rq__r4_sign r4_sign(
@@ -4465,6 +5060,7 @@ module lc_accel_ctrl_p4__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,c
         r3_write__d = r3_write__q;
         r3_addr__d = r3_addr__q;
         r4_mag__d = r4_mag__q;
+        r4_round__d = r4_round__q;
         r4_sign__d = r4_sign__q;
         r4_sh__d = r4_sh__q;
         r4_write__d = r4_write__q;
@@ -4519,22 +5115,25 @@ module lc_accel_ctrl_p4__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,c
         r3_write__d = r2_write__q;
         r3_addr__d = r2_addr__q;
         r4_mag__d = (((r3_hi__q) & 48'hffffffffffff) << sixteen) + ((r3_lo__q) & 48'hffffffffffff);
+        round = one48 << (r3_sh__q - one_sh);
+        if (r3_sign__q) begin
+            if (r3_sh__q == one_sh) begin
+                round = two48;
+            end
+            else begin
+                round = (one48 << (r3_sh__q - one_sh)) | one48;
+            end
+        end
+        r4_round__d = round;
         r4_sign__d = r3_sign__q;
         r4_sh__d = r3_sh__q;
         r4_write__d = r3_write__q;
         r4_addr__d = r3_addr__q;
         x = r4_mag__q;
-        round = one48 << (r4_sh__q - one_sh);
         if (r4_sign__q) begin
             x = ~r4_mag__q;
-            if (r4_sh__q == one_sh) begin
-                round = two48;
-            end
-            else begin
-                round = (one48 << (r4_sh__q - one_sh)) | one48;
-            end
         end
-        r5_rnd__d = x + round;
+        r5_rnd__d = x + r4_round__q;
         r5_sh__d = r4_sh__q;
         r5_write__d = r4_write__q;
         r5_addr__d = r4_addr__q;
@@ -4956,6 +5555,25 @@ module lc_accel_ctrl_p4__rq__r4_mag(d,q,clock);
     end
           
 endmodule // lc_accel_ctrl_p4__rq__r4_mag
+
+
+module lc_accel_ctrl_p4__rq__r4_round(d,q,clock);
+    
+    // Module arguments
+    input wire  [47:0] d;
+    output reg  [47:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 48'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__rq__r4_round
 
 
 module lc_accel_ctrl_p4__rq__r4_sh(d,q,clock);
@@ -5412,6 +6030,25 @@ module lc_accel_ctrl_p4__s2_wbase(d,q,clock);
     end
           
 endmodule // lc_accel_ctrl_p4__s2_wbase
+
+
+module lc_accel_ctrl_p4__short_k(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__short_k
 
 
 module lc_accel_ctrl_p4__state(d,q,clock);
