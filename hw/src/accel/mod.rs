@@ -7,8 +7,9 @@
 //! * [`requant::RequantUnit`]: bias, multiplier, shift, rounding, activation, clamp.
 //! * [`ctrl::AccelCtrl`]: layer registers, activation buffer ([`act_buf::ActBuffer`]: block RAM,
 //!   or UP5K single-port RAM) and the pipeline that ties together
-//!   [`addr::AddrGen`] (which product, which activation), [`param_mem::ParamMem`] (per-channel
-//!   requantization parameters) and [`drain::DrainSeq`] (requantize and write back a position).
+//!   [`addr::AddrGen`] (which product, which activation; loop counters [`count::CountDown`]),
+//!   [`param_mem::ParamMem`] (per-channel requantization parameters) and [`drain::DrainSeq`]
+//!   (requantize and write back a position).
 //! * [`router::WeightRouter`]: hands one decompressor lane's weights to its MAC lanes in turn
 //!   when there are fewer decompressor lanes than MAC lanes.
 //! * [`split::AccelLanes`]: P MAC lanes, D decompressor lanes (D divides P), and which channels
