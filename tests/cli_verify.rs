@@ -125,7 +125,7 @@ fn dynamic_models_take_an_input_shape_and_random_or_folder_inputs() {
             &["eval"],
             &shaped[..],
             &["--dataset", "random", "--images", "3", "--bias-correction"],
-            &["--mse-clip", "--json"],
+            &["--mse-clip", "--refit-scales", "--json"],
         ]
         .concat(),
     );

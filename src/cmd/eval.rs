@@ -92,6 +92,10 @@ pub struct QuantArgs {
     /// moves one step towards the prediction when that shortens its code).
     #[arg(long)]
     pub dead_zone: bool,
+    /// Refit each output channel's scale (the requantization multiplier) to the integers the
+    /// method stores, by least squares against the float weights.
+    #[arg(long)]
+    pub refit_scales: bool,
 }
 
 impl QuantArgs {
@@ -106,6 +110,7 @@ impl QuantArgs {
     pub fn codec(&self, codec: CodecSettings) -> CodecSettings {
         CodecSettings {
             mse_clip: self.mse_clip,
+            refit_scales: self.refit_scales,
             dead_zone: self.dead_zone,
             ..codec
         }
@@ -159,16 +164,18 @@ pub fn codec_settings(c: &CodecArgs) -> Result<CodecSettings> {
         lanes: o.lanes,
         strategy: o.strategy,
         mse_clip: false,
+        refit_scales: false,
         dead_zone: false,
     })
 }
 
 /// Run `eval`.
 pub fn run(args: &Args) -> Result<()> {
-    if args.save.is_some() && args.quant.bias_correction {
+    if args.save.is_some() && (args.quant.bias_correction || args.quant.refit_scales) {
         bail!(
-            "--save writes the weights only, and the accelerator runs with the uncorrected bias: \
-             drop --bias-correction to save a container for verify"
+            "--save writes the weights with their grid's scales, and the accelerator runs with \
+             the uncorrected bias: drop --bias-correction and --refit-scales to save a container \
+             for verify"
         );
     }
     let model = args.data.load(&args.model)?;

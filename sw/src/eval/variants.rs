@@ -65,6 +65,9 @@ pub struct CodecSettings {
     /// MSE-optimal clipping of each channel's grid ([`Grid::MseClip`]) for uniform and
     /// LineCompress weights (k-means centroids are least-squares already) instead of max-abs.
     pub mse_clip: bool,
+    /// Refit each channel's scale to the stored integers by least squares
+    /// ([`Quantized::refit_scales`]), for every method.
+    pub refit_scales: bool,
     /// The rice budget ladder also offers dead-zone eps ([`super::ladder::DEAD_ZONE_EPS`]).
     pub dead_zone: bool,
     /// The hardware profile the streams must decode on.
@@ -86,6 +89,7 @@ impl Default for CodecSettings {
             lanes: 1,
             strategy: Strategy::Optimal,
             mse_clip: false,
+            refit_scales: false,
             dead_zone: false,
         }
     }
@@ -113,6 +117,21 @@ pub struct LayerVariant {
 
 /// Represent one layer's float weights.
 pub fn layer_variant(
+    name: &str,
+    data: &[f32],
+    dims: &[usize],
+    m: Method,
+    codec: CodecSettings,
+) -> Result<LayerVariant, EvalError> {
+    let mut v = stored_variant(name, data, dims, m, codec)?;
+    if codec.refit_scales {
+        v.weights.refit_scales(data);
+    }
+    Ok(v)
+}
+
+/// [`layer_variant`] with the scales of the method's grid.
+fn stored_variant(
     name: &str,
     data: &[f32],
     dims: &[usize],

@@ -62,19 +62,63 @@ impl Plan {
             .expect("k = guess - 1 <= B always")
     }
 
-    /// The segment of `q` this plan encodes.
+    /// The segment of `q` this plan encodes. With a dead zone the Rice parameter is chosen
+    /// again on the residuals it writes ([`dead_zone_k`]).
     fn segment(&self, params: &LayerParams, q: &[i32]) -> Segment {
+        let k = if has_dead_zone(params) {
+            dead_zone_k(params, self.start, self.slope, q, self.k)
+        } else {
+            self.k
+        };
         Segment {
             len: q.len(),
             start: self.start,
             slope: self.slope,
-            rice_k: self.k,
+            rice_k: k,
             residuals: line(self.start, self.slope, params.frac_bits)
                 .zip(q)
-                .map(|(p, &q)| coded_residual(params, self.k, q as i64, p))
+                .map(|(p, &q)| coded_residual(params, k, q as i64, p))
                 .collect(),
         }
     }
+}
+
+/// Whether eps lies strictly between half the step `2^r` and the step: then [`coded_residual`]
+/// has a choice of two multiples for some weights.
+pub(super) fn has_dead_zone(params: &LayerParams) -> bool {
+    let (r, eps) = (params.shift, params.eps as i64);
+    r > 0 && eps > 1 << (r - 1) && eps < 1 << r
+}
+
+/// Code bits of a segment's residuals as [`coded_residual`] writes them at Rice parameter `k`.
+fn dead_zone_bits(params: &LayerParams, start: i64, slope: i64, q: &[i32], k: u32) -> u64 {
+    line(start, slope, params.frac_bits)
+        .zip(q)
+        .map(|(p, &q)| code_bits(params, zigzag(coded_residual(params, k, q as i64, p)), k))
+        .sum()
+}
+
+/// The Rice parameter with the fewest code bits once each residual takes the shorter code the
+/// dead zone allows at that parameter: every `k` the format holds is tried, `planned` (the
+/// planners' choice, sized with the nearest residuals) winning ties, so no segment grows.
+pub(super) fn dead_zone_k(
+    params: &LayerParams,
+    start: i64,
+    slope: i64,
+    q: &[i32],
+    planned: u32,
+) -> u32 {
+    let bits = |k| dead_zone_bits(params, start, slope, q, k);
+    (0..=params.bits as u32)
+        .map(|k| (k, bits(k)))
+        .fold((planned, bits(planned)), |best, c| {
+            if c.1 < best.1 {
+                c
+            } else {
+                best
+            }
+        })
+        .0
 }
 
 /// The residual written for `q` predicted by `p` in a segment with Rice parameter `k`: the
@@ -85,10 +129,10 @@ impl Plan {
 /// the prediction, a bias that bias correction removes.
 pub(super) fn coded_residual(params: &LayerParams, k: u32, q: i64, p: i64) -> i64 {
     let e = residual(params, q, p);
-    let (r, eps) = (params.shift, params.eps as i64);
-    if r == 0 || eps <= 1 << (r - 1) || eps >= 1 << r {
+    if !has_dead_zone(params) {
         return e;
     }
+    let (r, eps) = (params.shift, params.eps as i64);
     let d = q - p;
     let other = if d >= e << r { e + 1 } else { e - 1 };
     let bits = |e: i64| code_bits(params, zigzag(e), k);
@@ -401,6 +445,7 @@ pub fn optimal(params: &LayerParams, q: &[i32]) -> Vec<Segment> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::segment::reconstruct;
     use lc_format::Mode;
     use proptest::prelude::*;
 
@@ -484,6 +529,62 @@ mod tests {
                 nearest(&cheapest)
             };
             prop_assert_eq!(coded_residual(&params, k, p + d, p), model);
+        }
+
+        /// With a dead zone a segment's Rice parameter is the one with the fewest code bits
+        /// among all the format holds, against a plain model (each residual the multiple of
+        /// the step within eps with the shortest code at that parameter), so never more than
+        /// at the planned one; every reconstruction is within eps.
+        #[test]
+        fn dead_zone_segments_take_the_cheapest_k(
+            shift in 2u8..=5,
+            dead in 0i64..64,
+            q in proptest::collection::vec(-127i32..=127, 1..200),
+            start in -127i64..=127,
+            slope in -40i64..=40,
+            planned in 0u32..=8,
+        ) {
+            let step = 1i64 << shift;
+            let half = step / 2;
+            let eps = half + 1 + dead % (half - 1);
+            let params = LayerParams {
+                bits: 8,
+                mode: Mode::Rice,
+                eps: eps as u16,
+                frac_bits: 4,
+                len_bits: 8,
+                slope_bits: 8,
+                shift,
+            };
+            let preds: Vec<i64> = line(start, slope, params.frac_bits).take(q.len()).collect();
+            let model_bits = |k: u32| -> u64 {
+                preds
+                    .iter()
+                    .zip(&q)
+                    .map(|(&p, &v)| {
+                        (-300..=300)
+                            .filter(|&e| (v as i64 - p - e * step).abs() <= eps)
+                            .map(|e| code_bits(&params, zigzag(e), k))
+                            .min()
+                            .expect("a multiple is within half a step")
+                    })
+                    .sum()
+            };
+            let fewest = (0..=8).map(model_bits).min().expect("nine parameters");
+            let plan = Plan { start, slope, k: planned, bits: 0 };
+            let seg = plan.segment(&params, &q);
+            let bits: u64 = seg
+                .residuals
+                .iter()
+                .map(|&e| code_bits(&params, zigzag(e), seg.rice_k))
+                .sum();
+            prop_assert_eq!(bits, fewest);
+            prop_assert!(bits <= model_bits(planned));
+            let mut out = Vec::new();
+            reconstruct(&params, &seg, &mut out);
+            for (&r, &v) in out.iter().zip(&q) {
+                prop_assert!((r - v).abs() as i64 <= eps, "{} vs {} at eps {}", r, v, eps);
+            }
         }
     }
 }
