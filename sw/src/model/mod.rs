@@ -9,6 +9,7 @@ pub mod fold;
 pub mod golden;
 pub mod graph;
 pub mod import;
+pub mod int_kernels;
 pub mod kernels;
 pub mod lut;
 pub mod onnx;
