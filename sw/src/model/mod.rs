@@ -5,6 +5,7 @@ pub mod bias_correction;
 pub mod calib;
 pub mod elementwise;
 pub mod float_exec;
+pub mod float_kernels;
 pub mod fold;
 pub mod golden;
 pub mod graph;
