@@ -271,9 +271,9 @@ impl<'g> Evaluator<'g> {
                 .set
                 .labels
                 .as_ref()
-                .map(|l| super::metrics::accuracy(&logits, l)),
-            agreement: super::metrics::agreement(&self.float_logits, &logits),
-            sqnr_db: super::metrics::sqnr_db(&self.float_logits, &logits),
+                .map(|l| super::metrics::accuracy(logits, l)),
+            agreement: super::metrics::agreement(&self.float_logits, logits),
+            sqnr_db: super::metrics::sqnr_db(&self.float_logits, logits),
             drop_ci95: super::metrics::paired_drop_ci95(
                 &self.correct(&self.float_logits),
                 &self.correct(logits),

@@ -3,8 +3,8 @@
 use thiserror::Error;
 
 use super::elementwise::{broadcast_mul, clip, relu};
-use super::graph::{Graph, Op, Tensor};
 use super::float_kernels;
+use super::graph::{Graph, Op, Tensor};
 use super::kernels::{self, ConvShape};
 
 /// Errors while running a graph (shape mismatches between the model and its input).
