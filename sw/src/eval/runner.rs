@@ -218,14 +218,13 @@ impl<'g> Evaluator<'g> {
     }
 
     /// Score `weights`, starting from the values of `base` before the first weight layer where
-    /// they differ; with `keep`, return every value of every image.
-    #[allow(clippy::type_complexity)]
+    /// they differ; with `keep`, return every value of every image (else none).
     fn execute(
         &self,
         weights: &[Quantized],
         base: Option<&Run>,
         keep: bool,
-    ) -> Result<(Score, Vec<Vec<Option<QTensor>>>), EvalError> {
+    ) -> Result<(Score, Values), EvalError> {
         let q = QModel::build_with(self.graph, &self.calib, weights, self.build)?;
         let base = base.filter(|b| !b.values.is_empty());
         let keep = keep && (base.is_some() || self.values_fit(&q)?);
@@ -282,6 +281,9 @@ impl<'g> Evaluator<'g> {
     }
 }
 
+/// Every value of the integer model by id ([`QModel::run_all`]), per image.
+type Values = Vec<Vec<Option<QTensor>>>;
+
 /// Most bytes of int8 values a [`Run`] keeps; a run that would need more keeps none, and the
 /// scores from it run every layer.
 pub const KEEP_LIMIT: usize = 4 << 30;
@@ -294,8 +296,8 @@ pub struct Run<'e> {
     ev: &'e Evaluator<'e>,
     /// The weights run.
     weights: Vec<Quantized>,
-    /// Every value by id, per image.
-    values: Vec<Vec<Option<QTensor>>>,
+    /// Every value by id, per image (none when they would take more than [`KEEP_LIMIT`]).
+    values: Values,
     /// Their score.
     score: Score,
 }
