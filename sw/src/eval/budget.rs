@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use super::ladder::Family;
-use super::runner::{Evaluator, Score};
+use super::runner::{Evaluator, Run, Score};
 use super::variants::{layer_variant, CodecSettings, LayerVariant, Method};
 use super::EvalError;
 
@@ -228,7 +228,8 @@ pub fn measure(
     let int8_w: Vec<_> = (0..n)
         .map(|l| variant(l, Method::Uniform(8)).map(|v| v.weights))
         .collect::<Result<_, _>>()?;
-    let int8 = ev.score(&int8_w)?;
+    let base = ev.run(&int8_w)?;
+    let int8 = base.score();
     let (q8, a8, n8) = (int8.quality() * 100.0, int8.agreement * 100.0, noise(&int8));
     let mut variants: Vec<Vec<LayerVariant>> = Vec::with_capacity(n);
     let mut table = Vec::new();
@@ -239,7 +240,7 @@ pub fn measure(
             let v = variant(li, m)?;
             let mut w = int8_w.clone();
             w[li] = v.weights.clone();
-            let s = ev.score(&w)?;
+            let s = base.score_with(&w)?;
             table.push(Sensitivity {
                 layer: li,
                 method: m.label(),
@@ -341,29 +342,32 @@ pub fn select(
         limits,
     };
     progress("verifying the chosen settings");
-    r.score = ev.score(&r.weights())?;
+    let mut run = ev.run(&r.weights())?;
+    r.score = run.score();
     while let Some(why) = guard.violation(base_q, &r.score) {
-        let Some((l, k, score)) = cheapest_repair(ev, &r, base_q, |_, _| true)? else {
+        let Some((l, k, score)) = cheapest_repair(&run, &r, base_q, |_, _| true)? else {
             return Ok(r);
         };
         progress("backing off");
         let step = r.move_to(l, k);
         r.adjustments.push(format!("backed off, {why}: {step}"));
         r.score = score;
+        run = run.then(&r.weights())?;
     }
     loop {
-        refill(ev, &mut r, base_q, &mut progress)?;
-        if !trade(ev, &mut r, base_q, &mut progress)? {
+        refill(&mut run, &mut r, base_q, &mut progress)?;
+        if !trade(&mut run, &mut r, base_q, &mut progress)? {
             return Ok(r);
         }
     }
 }
 
 /// The one-layer step back that removes the most excess over the guard per added bit, each
-/// candidate measured on the images of `ev`; when none removes any (noise), the one leaving the
-/// least excess. Only steps `allowed(layer, added bits)` are measured; `None` when there are none.
+/// candidate measured on the images of `run` (a run of the choice of `r`); when none removes any
+/// (noise), the one leaving the least excess. Only steps `allowed(layer, added bits)` are
+/// measured; `None` when there are none.
 fn cheapest_repair(
-    ev: &Evaluator,
+    run: &Run,
     r: &BudgetResult,
     base_q: f64,
     allowed: impl Fn(usize, u64) -> bool,
@@ -374,7 +378,7 @@ fn cheapest_repair(
         if !allowed(l, added) {
             continue;
         }
-        let s = ev.score(&r.weights_with(&[(l, k)]))?;
+        let s = run.score_with(&r.weights_with(&[(l, k)]))?;
         measured.push((l, k, added, r.guard.excess(base_q, &s), s));
     }
     let per_bit = |m: &(usize, usize, u64, f64, Score)| (now - m.3) / m.2 as f64;
@@ -391,11 +395,11 @@ fn cheapest_repair(
 }
 
 /// After the repairs: raise, one layer by one ladder step at a time, the layer whose raise saves
-/// the most bits while the guard still holds on the images of `ev` (each candidate measured),
-/// until no raise keeps it. Takes up what the predicted (additive) costs and the order of the
-/// greedy raises and repairs left behind.
+/// the most bits while the guard still holds on the images of `run` (each candidate measured;
+/// `run` is a run of the choice, and follows it), until no raise keeps it. Takes up what the
+/// predicted (additive) costs and the order of the greedy raises and repairs left behind.
 fn refill(
-    ev: &Evaluator,
+    run: &mut Run,
     r: &mut BudgetResult,
     base_q: f64,
     mut progress: impl FnMut(&str),
@@ -407,7 +411,7 @@ fn refill(
                 continue;
             }
             progress("refilling");
-            let s = ev.score(&r.weights_with(&[(l, next)]))?;
+            let s = run.score_with(&r.weights_with(&[(l, next)]))?;
             if r.guard.violation(base_q, &s).is_none() {
                 best = Some((saved, l, next, s));
             }
@@ -419,6 +423,7 @@ fn refill(
         r.adjustments
             .push(format!("raised again, the guard holds: {step}"));
         r.score = s;
+        *run = run.then(&r.weights())?;
     }
 }
 
@@ -426,12 +431,13 @@ fn refill(
 const TRADE_CANDIDATES: usize = 3;
 
 /// When no single raise keeps the guard: raise one layer a step anyway, then step other layers
-/// back as the repairs do (each step measured on the images of `ev`, most excess removed per
-/// added bit) until the guard holds again, only through steps that keep the total below the
-/// bits before the raise. The raises are tried most bits saved first, at most
-/// [`TRADE_CANDIDATES`] of them; the first trade that holds is taken. Returns whether one was.
+/// back as the repairs do (each step measured on the images of `run`, a run of the choice that
+/// follows it, most excess removed per added bit) until the guard holds again, only through
+/// steps that keep the total below the bits before the raise. The raises are tried most bits
+/// saved first, at most [`TRADE_CANDIDATES`] of them; the first trade that holds is taken.
+/// Returns whether one was.
 fn trade(
-    ev: &Evaluator,
+    run: &mut Run,
     r: &mut BudgetResult,
     base_q: f64,
     mut progress: impl FnMut(&str),
@@ -444,20 +450,23 @@ fn trade(
         progress("trading");
         let mut t = r.clone();
         let mut steps = vec![t.move_to(l, up)];
-        t.score = ev.score(&t.weights())?;
+        let mut t_run = run.then(&t.weights())?;
+        t.score = t_run.score();
         while t.guard.violation(base_q, &t.score).is_some() {
             let room = before - total(&t);
             let allowed = |b: usize, added: u64| b != l && added < room;
-            let Some((b, k, s)) = cheapest_repair(ev, &t, base_q, allowed)? else {
+            let Some((b, k, s)) = cheapest_repair(&t_run, &t, base_q, allowed)? else {
                 break;
             };
             steps.push(t.move_to(b, k));
             t.score = s;
+            t_run = t_run.then(&t.weights())?;
         }
         if t.guard.violation(base_q, &t.score).is_none() {
             t.adjustments
                 .push(format!("traded, the guard holds: {}", steps.join(", ")));
             *r = t;
+            *run = t_run;
             return Ok(true);
         }
     }
@@ -681,8 +690,9 @@ mod tests {
             for budget in [1.0, 2.0, 4.0] {
                 let r = choose(&ev, family, budget, full_codec(), |_| {}).unwrap();
                 if r.guard.violation(float_q, &r.score).is_none() {
+                    let mut run = ev.run(&r.weights()).unwrap();
                     assert!(
-                        !trade(&ev, &mut r.clone(), float_q, |_| {}).unwrap(),
+                        !trade(&mut run, &mut r.clone(), float_q, |_| {}).unwrap(),
                         "{family:?} {budget}: a trade was left"
                     );
                 }
@@ -695,7 +705,8 @@ mod tests {
                         continue;
                     }
                     let before = total(&t);
-                    if !trade(&ev, &mut t, float_q, |_| {}).unwrap() {
+                    let mut run = ev.run(&t.weights()).unwrap();
+                    if !trade(&mut run, &mut t, float_q, |_| {}).unwrap() {
                         assert_eq!(t.choice, start, "{family:?} {budget}");
                         continue;
                     }

@@ -1,9 +1,11 @@
 //! Running the float reference and the integer golden model over many inputs, on all cores.
 
+use super::EvalError;
 use crate::model::calib::Calibration;
 use crate::model::float_exec::{self, ExecError};
-use crate::model::golden::{BuildOptions, QModel};
+use crate::model::golden::{BuildOptions, QModel, QTensor};
 use crate::model::graph::{Graph, Op, Tensor, ValueId};
+use crate::quant::Quantized;
 
 /// Number of worker threads: the machine's parallelism (at least 1).
 pub fn threads() -> usize {
@@ -199,21 +201,127 @@ impl<'g> Evaluator<'g> {
     }
 
     /// Build the integer model with `weights` (one per weight layer) and score it.
-    pub fn score(&self, weights: &[crate::quant::Quantized]) -> Result<Score, super::EvalError> {
+    pub fn score(&self, weights: &[Quantized]) -> Result<Score, EvalError> {
+        Ok(self.execute(weights, None, false)?.0)
+    }
+
+    /// Score `weights` like [`Evaluator::score`], keeping every value of every image, so that
+    /// weights sharing its first layers are scored from there ([`Run::score_with`]).
+    pub fn run(&self, weights: &[Quantized]) -> Result<Run<'_>, EvalError> {
+        let (score, values) = self.execute(weights, None, true)?;
+        Ok(Run {
+            ev: self,
+            weights: weights.to_vec(),
+            values,
+            score,
+        })
+    }
+
+    /// Score `weights`, starting from the values of `base` before the first weight layer where
+    /// they differ; with `keep`, return every value of every image (else none).
+    fn execute(
+        &self,
+        weights: &[Quantized],
+        base: Option<&Run>,
+        keep: bool,
+    ) -> Result<(Score, Values), EvalError> {
         let q = QModel::build_with(self.graph, &self.calib, weights, self.build)?;
-        let logits = golden_logits(&q, classifier_output(self.graph), &self.set.inputs)?;
-        Ok(Score {
+        let base = base.filter(|b| !b.values.is_empty());
+        let keep = keep && (base.is_some() || self.values_fit(&q)?);
+        let start = base.map(|b| {
+            let same = b.weights.iter().zip(weights).take_while(|(a, w)| a == w);
+            let from = q.weight_layer_position(same.count());
+            (b, from.unwrap_or(q.layers.len()))
+        });
+        let index = classifier_output(self.graph);
+        let images: Vec<usize> = (0..self.set.len()).collect();
+        let runs = par_map(&images, |&i| {
+            let vals = match start {
+                Some((b, from)) => {
+                    let mut vals = b.values[i].clone();
+                    q.run_layers(from, &mut vals)?;
+                    vals
+                }
+                None => q.run_all(&q.quantize_input(&self.set.inputs[i]))?,
+            };
+            let logits = q.output_float(&vals, index)?.data;
+            Ok::<_, ExecError>((logits, if keep { vals } else { Vec::new() }))
+        })?;
+        let (logits, values): (Vec<_>, Vec<_>) = runs.into_iter().unzip();
+        let values = if keep { values } else { Vec::new() };
+        Ok((self.score_logits(&logits), values))
+    }
+
+    /// Whether every value of `q` on every image takes at most [`KEEP_LIMIT`] bytes (measured
+    /// on the first image).
+    fn values_fit(&self, q: &QModel) -> Result<bool, ExecError> {
+        let Some(x) = self.set.inputs.first() else {
+            return Ok(true);
+        };
+        let vals = q.run_all(&q.quantize_input(x))?;
+        let one: usize = vals.iter().flatten().map(|t| t.data.len()).sum();
+        Ok(one.saturating_mul(self.set.len()) <= KEEP_LIMIT)
+    }
+
+    /// The score of integer-model `logits`, one per image.
+    fn score_logits(&self, logits: &[Vec<f32>]) -> Score {
+        Score {
             accuracy: self
                 .set
                 .labels
                 .as_ref()
-                .map(|l| super::metrics::accuracy(&logits, l)),
-            agreement: super::metrics::agreement(&self.float_logits, &logits),
-            sqnr_db: super::metrics::sqnr_db(&self.float_logits, &logits),
+                .map(|l| super::metrics::accuracy(logits, l)),
+            agreement: super::metrics::agreement(&self.float_logits, logits),
+            sqnr_db: super::metrics::sqnr_db(&self.float_logits, logits),
             drop_ci95: super::metrics::paired_drop_ci95(
                 &self.correct(&self.float_logits),
-                &self.correct(&logits),
+                &self.correct(logits),
             ),
+        }
+    }
+}
+
+/// Every value of the integer model by id ([`QModel::run_all`]), per image.
+type Values = Vec<Vec<Option<QTensor>>>;
+
+/// Most bytes of int8 values a [`Run`] keeps; a run that would need more keeps none, and the
+/// scores from it run every layer.
+pub const KEEP_LIMIT: usize = 4 << 30;
+
+/// The integer model's values on every image of an evaluator for one weight configuration
+/// ([`Evaluator::run`]): weights that differ from it only from some weight layer on are scored
+/// from its values before that layer, with the same result as [`Evaluator::score`].
+pub struct Run<'e> {
+    /// The evaluator whose images were run.
+    ev: &'e Evaluator<'e>,
+    /// The weights run.
+    weights: Vec<Quantized>,
+    /// Every value by id, per image (none when they would take more than [`KEEP_LIMIT`]).
+    values: Values,
+    /// Their score.
+    score: Score,
+}
+
+impl<'e> Run<'e> {
+    /// The score of the run's weights.
+    pub fn score(&self) -> Score {
+        self.score
+    }
+
+    /// The score of `weights` ([`Evaluator::score`]), running only the layers from the first
+    /// weight layer where they differ from this run's on.
+    pub fn score_with(&self, weights: &[Quantized]) -> Result<Score, EvalError> {
+        Ok(self.ev.execute(weights, Some(self), false)?.0)
+    }
+
+    /// The run of `weights` ([`Evaluator::run`]), starting like [`Run::score_with`].
+    pub fn then(&self, weights: &[Quantized]) -> Result<Run<'e>, EvalError> {
+        let (score, values) = self.ev.execute(weights, Some(self), true)?;
+        Ok(Run {
+            ev: self.ev,
+            weights: weights.to_vec(),
+            values,
+            score,
         })
     }
 }

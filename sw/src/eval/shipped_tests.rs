@@ -107,3 +107,62 @@ fn resnet_small_golden_matches_float() {
 fn mobilenet_small_golden_matches_float() {
     check("mobilenet_small.onnx", 200);
 }
+
+/// Scores started from a kept run (only the layers from the first changed weight layer run
+/// again) equal full scores, on models with skip connections and depthwise layers too: every
+/// layer in turn takes other weights, then a second layer changes on top of the first.
+fn prefix_runs_match_full_runs(name: &str) {
+    let Some((g, test, train)) = shipped(name) else {
+        return;
+    };
+    let set = EvalSet::from_dataset(&g, &test, 0..40).unwrap();
+    let calib = EvalSet::from_dataset(&g, &train, 0..train.len())
+        .unwrap()
+        .inputs;
+    let ev = Evaluator::new(&g, set, &calib).unwrap();
+    let n = g.weight_layers().len();
+    let weights = |bits: u8| -> Vec<_> {
+        model_variant(
+            &g,
+            &vec![Method::Uniform(bits); n],
+            CodecSettings::default(),
+        )
+        .unwrap()
+        .into_iter()
+        .map(|v| v.weights)
+        .collect()
+    };
+    let (int8, int3) = (weights(8), weights(3));
+    let base = ev.run(&int8).unwrap();
+    assert_eq!(base.score(), ev.score(&int8).unwrap(), "{name}");
+    for l in 0..n {
+        let mut w = int8.clone();
+        w[l] = int3[l].clone();
+        let full = ev.score(&w).unwrap();
+        assert_eq!(base.score_with(&w).unwrap(), full, "{name} layer {l}");
+        let then = base.then(&w).unwrap();
+        assert_eq!(then.score(), full, "{name} layer {l}");
+        // A later layer, then an earlier one, changed on top, from the kept run.
+        for m in [(l + 1) % n, l / 2] {
+            let mut v = w.clone();
+            v[m] = int3[m].clone();
+            let full = ev.score(&v).unwrap();
+            assert_eq!(then.score_with(&v).unwrap(), full, "{name} {l} then {m}");
+        }
+    }
+}
+
+#[test]
+fn lenet5_prefix_runs_match_full_runs() {
+    prefix_runs_match_full_runs("lenet5.onnx");
+}
+
+#[test]
+fn resnet_small_prefix_runs_match_full_runs() {
+    prefix_runs_match_full_runs("resnet_small.onnx");
+}
+
+#[test]
+fn mobilenet_small_prefix_runs_match_full_runs() {
+    prefix_runs_match_full_runs("mobilenet_small.onnx");
+}

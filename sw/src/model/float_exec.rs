@@ -3,6 +3,7 @@
 use thiserror::Error;
 
 use super::elementwise::{broadcast_mul, clip, relu};
+use super::float_kernels;
 use super::graph::{Graph, Op, Tensor};
 use super::kernels::{self, ConvShape};
 
@@ -115,7 +116,7 @@ pub fn run_all(graph: &Graph, input: &Tensor) -> Result<Vec<Option<Tensor>>, Exe
                     .resolve([h, w])
                     .ok_or_else(|| err(format!("window does not fit input {h}x{w}")))?;
                 let sh = ConvShape::new(ci, o, c.groups, &c.window, res);
-                let mut acc = kernels::conv2d(&x.data, &c.weight.data, &sh);
+                let mut acc = float_kernels::conv2d(&x.data, &c.weight.data, &sh);
                 let plane = res.out_hw[0] * res.out_hw[1];
                 for (ch, b) in c.bias.iter().enumerate() {
                     acc[ch * plane..(ch + 1) * plane]

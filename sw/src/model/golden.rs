@@ -11,6 +11,7 @@ use super::calib::Calibration;
 use super::elementwise::broadcast_mul;
 use super::float_exec::{chw, concat_channels, reshape_to, ExecError};
 use super::graph::{Graph, Op, Pool, Tensor, ValueId, Window};
+use super::int_kernels;
 use super::kernels::{self, ConvShape};
 use super::lut::{look_up, lookup_table, Chain};
 use super::requant::{rounded_mean, AddRequant, Requant, RequantError};
@@ -205,9 +206,8 @@ impl QLayer {
                 let res = window
                     .resolve([h, w])
                     .ok_or_else(|| err(format!("window does not fit input {h}x{w}")))?;
-                let xi: Vec<i32> = x.data.iter().map(|&v| v as i32).collect();
-                let acc = kernels::conv2d(
-                    &xi,
+                let acc = int_kernels::conv2d(
+                    &x.data,
                     &layer.weights,
                     &ConvShape::new(ci, o, *groups, window, res),
                 );
@@ -222,8 +222,7 @@ impl QLayer {
                 if x.data.len() != i {
                     return Err(err(format!("{} inputs, weights expect {i}", x.data.len())));
                 }
-                let xi: Vec<i32> = x.data.iter().map(|&v| v as i32).collect();
-                let acc = kernels::dense(&xi, &layer.weights, o);
+                let acc = int_kernels::dense(&x.data, &layer.weights, o);
                 QTensor {
                     shape: vec![o],
                     data: finish(&acc, 1, layer),
@@ -715,7 +714,14 @@ impl QModel {
         }
         let mut vals: Vec<Option<QTensor>> = vec![None; self.num_values];
         vals[self.input] = Some(input.clone());
-        for l in &self.layers {
+        self.run_layers(0, &mut vals)?;
+        Ok(vals)
+    }
+
+    /// Run the layers from index `from` on, in order, on `vals` (indexed by value id): every
+    /// value they read that an earlier layer or the input produces must be there.
+    pub fn run_layers(&self, from: usize, vals: &mut [Option<QTensor>]) -> Result<(), ExecError> {
+        for l in self.layers.iter().skip(from) {
             let inputs = l
                 .inputs
                 .iter()
@@ -729,7 +735,41 @@ impl QModel {
             let out = l.apply(&inputs)?;
             vals[l.output] = Some(out);
         }
-        Ok(vals)
+        Ok(())
+    }
+
+    /// Index in [`QModel::layers`] of weight layer `w` (the `w`-th convolution or dense layer,
+    /// [`Graph::weight_layers`] order): the layers before it do not depend on its weights or on
+    /// those of any later weight layer.
+    pub fn weight_layer_position(&self, w: usize) -> Option<usize> {
+        self.layers
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| matches!(l.op, QOp::Conv { .. } | QOp::Dense(_)))
+            .nth(w)
+            .map(|(i, _)| i)
+    }
+
+    /// Output `index` of a run's values (see [`QModel::run_all`]), dequantized.
+    pub fn output_float(
+        &self,
+        vals: &[Option<QTensor>],
+        index: usize,
+    ) -> Result<Tensor, ExecError> {
+        let missing = |r: String| ExecError::new("output", "Output", r);
+        let (&o, &s) = self
+            .outputs
+            .get(index)
+            .zip(self.output_scales.get(index))
+            .ok_or_else(|| missing(format!("no output {index}")))?;
+        let q = vals
+            .get(o)
+            .and_then(|v| v.as_ref())
+            .ok_or_else(|| missing(format!("value {o} not computed")))?;
+        Ok(Tensor {
+            shape: q.shape.clone(),
+            data: q.data.iter().map(|&v| v as f32 * s).collect(),
+        })
     }
 
     /// Run on an int8 input and return the outputs.
@@ -747,15 +787,10 @@ impl QModel {
 
     /// Quantize `x`, run, and dequantize the outputs.
     pub fn run_float(&self, x: &Tensor) -> Result<Vec<Tensor>, ExecError> {
-        let outs = self.run(&self.quantize_input(x))?;
-        Ok(outs
-            .into_iter()
-            .zip(&self.output_scales)
-            .map(|(q, &s)| Tensor {
-                shape: q.shape,
-                data: q.data.iter().map(|&v| v as f32 * s).collect(),
-            })
-            .collect())
+        let vals = self.run_all(&self.quantize_input(x))?;
+        (0..self.outputs.len())
+            .map(|i| self.output_float(&vals, i))
+            .collect()
     }
 }
 

@@ -61,7 +61,7 @@ impl ConvShape {
 }
 
 /// The half-open range of output positions whose input index `o*s + k*d - pad` lies in `0..n`.
-fn valid_range(n: usize, out: usize, s: usize, kd: usize, pad: usize) -> (usize, usize) {
+pub(crate) fn valid_range(n: usize, out: usize, s: usize, kd: usize, pad: usize) -> (usize, usize) {
     // o*s + kd >= pad  <=>  o >= ceil((pad - kd) / s)
     let lo = if kd >= pad { 0 } else { (pad - kd).div_ceil(s) };
     // o*s + kd - pad <= n - 1  <=>  o <= (n - 1 + pad - kd) / s
@@ -101,6 +101,10 @@ pub fn conv2d<T: Mac>(input: &[T], weight: &[T], sh: &ConvShape) -> Vec<T> {
                 for kx in 0..kw {
                     let wv = weight[wbase + ky * kw + kx];
                     let (x0, x1) = xr[kx];
+                    if x0 == x1 {
+                        // This tap reads padding only.
+                        continue;
+                    }
                     for oy in y0..y1 {
                         let iy = oy * sh.stride[0] + ky * sh.dilation[0] - pt;
                         let irow = &iplane[iy * w..(iy + 1) * w];
