@@ -9,7 +9,7 @@
 
 use multiversion::multiversion;
 
-use super::kernels::{self, valid_range, ConvShape};
+use super::kernels::{self, ConvShape};
 
 /// Convolution sums `[O, OH, OW]` without bias: `input` is `[C, H, W]`, `weight` is
 /// `[O, C/groups, KH, KW]`.
@@ -55,30 +55,9 @@ fn accumulate(w: &[f32], taps: &[f32], k: usize, out: &mut [f32]) {
 /// kernel column), each the input value that tap reads at every output position, 0 in the
 /// padding.
 fn gather(input: &[f32], c0: usize, n: usize, sh: &ConvShape, taps: &mut [f32]) {
-    let [h, w] = sh.res.in_hw;
-    let [oh, ow] = sh.res.out_hw;
-    let [kh, kw] = sh.kernel;
-    let [pt, pl] = sh.res.pad_begin;
-    let plane = oh * ow;
+    let plane = sh.res.out_hw[0] * sh.res.out_hw[1];
     taps.fill(0.0);
-    for ic in 0..n {
-        let iplane = &input[(c0 + ic) * h * w..(c0 + ic + 1) * h * w];
-        for ky in 0..kh {
-            let (y0, y1) = valid_range(h, oh, sh.stride[0], ky * sh.dilation[0], pt);
-            for kx in 0..kw {
-                let (x0, x1) = valid_range(w, ow, sh.stride[1], kx * sh.dilation[1], pl);
-                let row = &mut taps[((ic * kh + ky) * kw + kx) * plane..][..plane];
-                for oy in y0..y1 {
-                    let iy = oy * sh.stride[0] + ky * sh.dilation[0] - pt;
-                    let irow = &iplane[iy * w..(iy + 1) * w];
-                    for ox in x0..x1 {
-                        let ix = ox * sh.stride[1] + kx * sh.dilation[1] - pl;
-                        row[oy * ow + ox] = irow[ix];
-                    }
-                }
-            }
-        }
-    }
+    kernels::each_tap_read(c0, n, sh, |j, p, i| taps[j * plane + p] = input[i]);
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 
 use multiversion::multiversion;
 
-use super::kernels::{self, valid_range, ConvShape};
+use super::kernels::{self, ConvShape};
 
 /// Convolution accumulators `[O, OH, OW]` without bias of the int8 `input` `[C, H, W]` and the
 /// integer `weight` `[O, C/groups, KH, KW]`.
@@ -90,30 +90,9 @@ fn narrow(w: &[i32]) -> Option<Vec<i16>> {
 /// `n * KH * KW` values (channel, kernel row, kernel column) per output position; positions in
 /// the padding read 0.
 fn patches(input: &[i8], c0: usize, n: usize, sh: &ConvShape, cols: &mut [i16]) {
-    let [h, w] = sh.res.in_hw;
-    let [oh, ow] = sh.res.out_hw;
-    let [kh, kw] = sh.kernel;
-    let [pt, pl] = sh.res.pad_begin;
-    let k = n * kh * kw;
+    let k = n * sh.kernel[0] * sh.kernel[1];
     cols.fill(0);
-    for ic in 0..n {
-        let iplane = &input[(c0 + ic) * h * w..(c0 + ic + 1) * h * w];
-        for ky in 0..kh {
-            let (y0, y1) = valid_range(h, oh, sh.stride[0], ky * sh.dilation[0], pt);
-            for kx in 0..kw {
-                let (x0, x1) = valid_range(w, ow, sh.stride[1], kx * sh.dilation[1], pl);
-                let j = (ic * kh + ky) * kw + kx;
-                for oy in y0..y1 {
-                    let iy = oy * sh.stride[0] + ky * sh.dilation[0] - pt;
-                    let irow = &iplane[iy * w..(iy + 1) * w];
-                    for ox in x0..x1 {
-                        let ix = ox * sh.stride[1] + kx * sh.dilation[1] - pl;
-                        cols[(oy * ow + ox) * k + j] = irow[ix] as i16;
-                    }
-                }
-            }
-        }
-    }
+    kernels::each_tap_read(c0, n, sh, |j, p, i| cols[p * k + j] = input[i] as i16);
 }
 
 #[cfg(test)]

@@ -73,6 +73,39 @@ pub(crate) fn valid_range(n: usize, out: usize, s: usize, kd: usize, pad: usize)
     (lo.min(hi), hi)
 }
 
+/// Every read of the convolution's input channels `c0..c0 + n` outside the padding: `f(j, p, i)`
+/// for kernel tap `j` (channel, kernel row, kernel column, numbered from 0 at `c0`), output
+/// position `p` (row-major) and the index `i` of the input value it reads in `input` `[C, H, W]`.
+#[inline(always)]
+pub(crate) fn each_tap_read(
+    c0: usize,
+    n: usize,
+    sh: &ConvShape,
+    mut f: impl FnMut(usize, usize, usize),
+) {
+    let [h, w] = sh.res.in_hw;
+    let [oh, ow] = sh.res.out_hw;
+    let [kh, kw] = sh.kernel;
+    let [pt, pl] = sh.res.pad_begin;
+    for ic in 0..n {
+        let base = (c0 + ic) * h * w;
+        for ky in 0..kh {
+            let (y0, y1) = valid_range(h, oh, sh.stride[0], ky * sh.dilation[0], pt);
+            for kx in 0..kw {
+                let (x0, x1) = valid_range(w, ow, sh.stride[1], kx * sh.dilation[1], pl);
+                let j = (ic * kh + ky) * kw + kx;
+                for oy in y0..y1 {
+                    let row = base + (oy * sh.stride[0] + ky * sh.dilation[0] - pt) * w;
+                    for ox in x0..x1 {
+                        let ix = ox * sh.stride[1] + kx * sh.dilation[1] - pl;
+                        f(j, oy * ow + ox, row + ix);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Convolution accumulators `[O, OH, OW]` without bias: `input` is `[C, H, W]`, `weight` is
 /// `[O, C/groups, KH, KW]`. Summation order: input channel, kernel row, kernel column.
 pub fn conv2d<T: Mac>(input: &[T], weight: &[T], sh: &ConvShape) -> Vec<T> {
