@@ -108,17 +108,11 @@ pub(super) fn dead_zone_k(
     q: &[i32],
     planned: u32,
 ) -> u32 {
-    let bits = |k| dead_zone_bits(params, start, slope, q, k);
-    (0..=params.bits as u32)
-        .map(|k| (k, bits(k)))
-        .fold((planned, bits(planned)), |best, c| {
-            if c.1 < best.1 {
-                c
-            } else {
-                best
-            }
-        })
-        .0
+    // `min_by_key` keeps the first of equal minima: `planned` comes first.
+    std::iter::once(planned)
+        .chain((0..=params.bits as u32).filter(|&k| k != planned))
+        .min_by_key(|&k| dead_zone_bits(params, start, slope, q, k))
+        .unwrap_or(planned)
 }
 
 /// The residual written for `q` predicted by `p` in a segment with Rice parameter `k`: the
