@@ -226,3 +226,23 @@ fn the_ppocr_classifier_runs_bit_exact_with_every_convolution_on_the_rtl() {
     assert_eq!(r["host_layers"], serde_json::json!([]), "{r}");
     assert!(r["compressed"]["cycles"].as_u64().unwrap() > 0, "{r}");
 }
+
+/// `eval --save` writes the weights `verify` runs: options that change the scales or the bias
+/// outside the container are refused with one line, before any work.
+#[test]
+fn eval_refuses_to_save_weights_with_refitted_scales_or_corrected_bias() {
+    let dir = tempfile::tempdir().unwrap();
+    let save = dir.path().join("w.lcw");
+    for option in ["--refit-scales", "--bias-correction"] {
+        let out = cli(&[
+            "eval",
+            "--model",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/models/lenet5.onnx"),
+            option,
+            "--save",
+            path(&save),
+        ]);
+        assert_clean_failure(&out, option);
+        assert!(!save.exists(), "{option}: a container was written");
+    }
+}
