@@ -4,7 +4,6 @@
 //! stalls of `step`, and a restart in the middle of a layer.
 
 use lc_hw::accel::addr::AddrGen;
-use lc_hw::accel::count::CountDown;
 use rust_hdl::prelude::*;
 
 mod common;
@@ -227,32 +226,4 @@ fn a_dense_layer_is_one_position_per_group() {
     let mut uut = AddrGen::new(4);
     uut.connect_all();
     run(&mut uut, &g, usize::MAX, &mut XorShift(7));
-}
-
-#[test]
-fn a_loop_counter_flags_its_last_value() {
-    // Plain model: the count, and the flag is "the count is 1". Loads of 0..=4 and decrements
-    // in random order, including a decrement past 1 (the last group of a layer).
-    let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
-    let mut uut = CountDown::<8>::default();
-    uut.connect_all();
-    let mut count: u64 = 0;
-    for i in 0..2_000 {
-        let load = rng.chance(1, 5);
-        let dec = rng.chance(2, 3);
-        let init = rng.range(0, 4);
-        uut.load.next = load;
-        uut.dec.next = dec;
-        uut.init.next = init.into();
-        clock_edge(&mut uut, |u, c| u.clock.next = Clock { clk: c });
-        if load {
-            count = init;
-        } else if dec {
-            count = count.wrapping_sub(1) & 0xff;
-        }
-        uut.load.next = false;
-        uut.dec.next = false;
-        assert!(simulate(&mut uut, 100), "the block settles");
-        assert_eq!(uut.at_one.val(), count == 1, "cycle {i}: count {count}");
-    }
 }

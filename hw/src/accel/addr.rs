@@ -190,6 +190,13 @@ impl Logic for AddrGen {
         self.ox.clock.next = self.clock.val();
         self.oy.clock.next = self.clock.val();
         self.group.clock.next = self.clock.val();
+        // `start` reloads the loop counters; none is cleared.
+        self.kx.clear.next = false;
+        self.ky.clear.next = false;
+        self.ic.clear.next = false;
+        self.ox.clear.next = false;
+        self.oy.clear.next = false;
+        self.group.clear.next = false;
         self.wrap_kx.next = self.kx.at_one.val();
         self.wrap_ky.next = self.wrap_kx.val() && self.ky.at_one.val();
         self.wrap_ic.next = self.wrap_ky.val() && self.ic.at_one.val();

@@ -1,26 +1,35 @@
-//! A loop counter of the address generator that counts down from its bound to 1 and says, from
-//! a flip-flop, when it is at 1: the flag is decided with the count (from the value it loads or
-//! from the count before the decrement), so the address generator's wrap tests read flip-flops
-//! instead of comparing the counters in the clock that uses them.
+//! The accelerator's down counter with registered flags: "the count is 1" and "the count is not
+//! zero", each decided with the count (from the value it loads or from the count before the
+//! decrement), so the logic that tests them reads flip-flops instead of comparing the counter in
+//! the clock that uses it. It serves the address generator's loop counters (which wrap after 1),
+//! the drain sequencer's channels left and a MAC lane's groups and channels left to load (which
+//! run until 0). A flag nobody reads is removed in synthesis with its compare.
 
 use rust_hdl::prelude::*;
 
-/// Down counter of `N` bits with a registered "at 1" flag.
+/// Down counter of `N` bits with registered "at 1" and "not zero" flags. Priority: `clear`, then
+/// `load`, then `dec`; a decrement at 0 wraps to `2^N - 1`.
 #[derive(LogicBlock)]
 pub struct CountDown<const N: usize> {
     /// Clock.
     pub clock: Signal<In, Clock>,
+    /// Go to 0 (overrides `load` and `dec`).
+    pub clear: Signal<In, Bit>,
     /// Load `init` (overrides `dec`).
     pub load: Signal<In, Bit>,
     /// Count down by one.
     pub dec: Signal<In, Bit>,
-    /// The bound the counter loads.
+    /// The value the counter loads.
     pub init: Signal<In, Bits<N>>,
-    /// The counter is at 1 (its last value before it wraps).
+    /// The counter is at 1 (its last value before a loop wraps).
     pub at_one: Signal<Out, Bit>,
+    /// The counter is not zero (something is left).
+    pub nonzero: Signal<Out, Bit>,
 
     count: DFF<Bits<N>>,
     one_q: DFF<Bit>,
+    nonzero_q: DFF<Bit>,
+    zero: Constant<Bits<N>>,
     one: Constant<Bits<N>>,
     two: Constant<Bits<N>>,
 }
@@ -29,12 +38,16 @@ impl<const N: usize> Default for CountDown<N> {
     fn default() -> Self {
         Self {
             clock: Default::default(),
+            clear: Default::default(),
             load: Default::default(),
             dec: Default::default(),
             init: Default::default(),
             at_one: Default::default(),
+            nonzero: Default::default(),
             count: Default::default(),
             one_q: Default::default(),
+            nonzero_q: Default::default(),
+            zero: Constant::new(0.into()),
             one: Constant::new(1.into()),
             two: Constant::new(2.into()),
         }
@@ -44,15 +57,23 @@ impl<const N: usize> Default for CountDown<N> {
 impl<const N: usize> Logic for CountDown<N> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, count, one_q);
+        dff_setup!(self, clock, count, one_q, nonzero_q);
         if self.dec.val() {
             self.count.d.next = self.count.q.val() - self.one.val();
             self.one_q.d.next = self.count.q.val() == self.two.val();
+            self.nonzero_q.d.next = self.count.q.val() != self.one.val();
         }
         if self.load.val() {
             self.count.d.next = self.init.val();
             self.one_q.d.next = self.init.val() == self.one.val();
+            self.nonzero_q.d.next = self.init.val() != self.zero.val();
+        }
+        if self.clear.val() {
+            self.count.d.next = self.zero.val();
+            self.one_q.d.next = false;
+            self.nonzero_q.d.next = false;
         }
         self.at_one.next = self.one_q.q.val();
+        self.nonzero.next = self.nonzero_q.q.val();
     }
 }

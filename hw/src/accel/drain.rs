@@ -5,6 +5,7 @@
 //! of the hold chain meet in the requantizer) it shifts the chain and writes the result to the
 //! position's address in that channel's plane, unless the channel is beyond the layer's last.
 
+use super::count::CountDown;
 use super::lane::INDEX_BITS;
 use rust_hdl::prelude::*;
 
@@ -39,8 +40,8 @@ pub struct DrainSeq {
     /// Output buffer address of the requantized value.
     pub write_addr: Signal<Out, Bits<INDEX_BITS>>,
 
-    left: DFF<Bits<INDEX_BITS>>,
-    active: DFF<Bit>,
+    /// Channels of the position left to requantize; `nonzero` says that a drain is under way.
+    left: CountDown<INDEX_BITS>,
     addr: DFF<Bits<INDEX_BITS>>,
     ch: DFF<Bits<INDEX_BITS>>,
     out_valid: DFF<Bit>,
@@ -48,7 +49,6 @@ pub struct DrainSeq {
     out_ch: DFF<Bits<INDEX_BITS>>,
 
     lanes: Constant<Bits<INDEX_BITS>>,
-    zero_i: Constant<Bits<INDEX_BITS>>,
     one_i: Constant<Bits<INDEX_BITS>>,
 }
 
@@ -70,14 +70,12 @@ impl DrainSeq {
             write: Default::default(),
             write_addr: Default::default(),
             left: Default::default(),
-            active: Default::default(),
             addr: Default::default(),
             ch: Default::default(),
             out_valid: Default::default(),
             out_addr_q: Default::default(),
             out_ch: Default::default(),
             lanes: Constant::new((lanes as u64).into()),
-            zero_i: Constant::new(0.into()),
             one_i: Constant::new(1.into()),
         }
     }
@@ -86,29 +84,29 @@ impl DrainSeq {
 impl Logic for DrainSeq {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, left, active, addr, ch, out_valid, out_addr_q, out_ch);
-        // `active`: `left` is not zero (kept with the count, no zero test on the way to `busy`).
-        self.out_valid.d.next = self.active.q.val();
+        dff_setup!(self, clock, addr, ch, out_valid, out_addr_q, out_ch);
+        // A drain names one channel per clock while channels are left (a flag of the counter, so
+        // no zero test lies on the way to `busy`).
+        self.left.clock.next = self.clock.val();
+        self.left.clear.next = self.clear.val();
+        self.left.load.next = self.capture.val();
+        self.left.init.next = self.lanes.val();
+        self.left.dec.next = self.left.nonzero.val();
+        self.out_valid.d.next = self.left.nonzero.val();
         self.out_addr_q.d.next = self.addr.q.val();
         self.out_ch.d.next = self.ch.q.val();
-        if self.active.q.val() {
-            self.left.d.next = self.left.q.val() - self.one_i.val();
-            self.active.d.next = self.left.q.val() != self.one_i.val();
+        if self.left.nonzero.val() {
             self.addr.d.next = self.addr.q.val() + self.out_plane.val();
             self.ch.d.next = self.ch.q.val() + self.one_i.val();
         }
         if self.capture.val() {
-            self.left.d.next = self.lanes.val();
-            self.active.d.next = true;
             self.addr.d.next = self.out_addr.val();
             self.ch.d.next = self.ch0.val();
         }
         if self.clear.val() {
-            self.left.d.next = self.zero_i.val();
-            self.active.d.next = false;
             self.out_valid.d.next = false;
         }
-        self.busy.next = self.active.q.val() || self.out_valid.q.val();
+        self.busy.next = self.left.nonzero.val() || self.out_valid.q.val();
         self.param_ch.next = self.ch.q.val();
         self.scale_ch.next = self.out_ch.q.val();
         self.shift.next = self.out_valid.q.val();

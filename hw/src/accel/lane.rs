@@ -11,6 +11,7 @@
 //! the activation that belongs to it together with `mac_en` / `mac_first` (cycle t+1). `capture`
 //! copies the finished accumulator into the hold register; `shift` moves the chain by one lane.
 
+use super::count::CountDown;
 use super::emit::WEIGHT_ADDR_BITS;
 use rust_hdl::prelude::*;
 
@@ -77,10 +78,10 @@ pub struct AccelLane<const WBITS: usize> {
     last_w: DFF<Bit>,
     full0: DFF<Bit>,
     full1: DFF<Bit>,
-    groups_left: DFF<Bits<INDEX_BITS>>,
-    groups_any: DFF<Bit>,
-    ch_left: DFF<Bits<INDEX_BITS>>,
-    ch_any: DFF<Bit>,
+    /// Groups left to load a bank for.
+    groups_left: CountDown<INDEX_BITS>,
+    /// Channels of this lane left to load.
+    ch_left: CountDown<INDEX_BITS>,
     mac: MacAcc,
     hold: DFF<Bits<ACC_BITS>>,
 
@@ -97,8 +98,6 @@ pub struct AccelLane<const WBITS: usize> {
     bank_bit: Constant<Bits<WBITS>>,
     zero_w: Constant<Bits<WBITS>>,
     one_w: Constant<Bits<WBITS>>,
-    zero_i: Constant<Bits<INDEX_BITS>>,
-    one_i: Constant<Bits<INDEX_BITS>>,
 }
 
 impl<const WBITS: usize> Default for AccelLane<WBITS> {
@@ -133,9 +132,7 @@ impl<const WBITS: usize> Default for AccelLane<WBITS> {
             full0: Default::default(),
             full1: Default::default(),
             groups_left: Default::default(),
-            groups_any: Default::default(),
             ch_left: Default::default(),
-            ch_any: Default::default(),
             mac: Default::default(),
             hold: Default::default(),
             bank_full: Default::default(),
@@ -150,8 +147,6 @@ impl<const WBITS: usize> Default for AccelLane<WBITS> {
             bank_bit: Constant::new((1u64 << (WBITS - 1)).into()),
             zero_w: Constant::new(0.into()),
             one_w: Constant::new(1.into()),
-            zero_i: Constant::new(0.into()),
-            one_i: Constant::new(1.into()),
         }
     }
 }
@@ -159,20 +154,7 @@ impl<const WBITS: usize> Default for AccelLane<WBITS> {
 impl<const WBITS: usize> Logic for AccelLane<WBITS> {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(
-            self,
-            clock,
-            load_k,
-            load_bank,
-            last_w,
-            full0,
-            full1,
-            groups_left,
-            groups_any,
-            ch_left,
-            ch_any,
-            hold
-        );
+        dff_setup!(self, clock, load_k, load_bank, last_w, full0, full1, hold);
         self.wbuf.read_clock.next = self.clock.val();
         self.wbuf.write_clock.next = self.clock.val();
 
@@ -181,10 +163,10 @@ impl<const WBITS: usize> Logic for AccelLane<WBITS> {
         if self.load_bank.q.val() {
             self.bank_full.next = self.full1.q.val();
         }
-        // `groups_any` / `ch_any`: the counter beside it is not zero (kept with the counter, so
-        // no zero test lies between the counters and the handshake).
-        self.can_load.next = self.groups_any.q.val() && !self.bank_full.val();
-        self.w_ready.next = self.can_load.val() && self.ch_any.q.val();
+        // Groups and channels left are flags of their counters, so no zero test lies between the
+        // counters and the handshake.
+        self.can_load.next = self.groups_left.nonzero.val() && !self.bank_full.val();
+        self.w_ready.next = self.can_load.val() && self.ch_left.nonzero.val();
         self.take.next = self.w_ready.val() && self.w_valid.val();
         // K is at most a bank (2^(WBITS - 1) weights), so WBITS bits hold the index up to K.
         // `last_w` says that the next weight taken is the channel's last (index K - 1): it is
@@ -193,7 +175,7 @@ impl<const WBITS: usize> Logic for AccelLane<WBITS> {
         self.k_low.next = bit_cast::<WBITS, INDEX_BITS>(self.k_len.val());
         self.k_last.next = self.k_low.val() - self.one_w.val();
         self.k_one.next = self.k_low.val() == self.one_w.val();
-        self.mark.next = (self.can_load.val() && !self.ch_any.q.val())
+        self.mark.next = (self.can_load.val() && !self.ch_left.nonzero.val())
             || (self.take.val() && self.last_w.q.val());
 
         self.wbuf.write_enable.next = self.take.val();
@@ -208,8 +190,6 @@ impl<const WBITS: usize> Logic for AccelLane<WBITS> {
             if self.last_w.q.val() {
                 self.load_k.d.next = self.zero_w.val();
                 self.last_w.d.next = self.k_one.val();
-                self.ch_left.d.next = self.ch_left.q.val() - self.one_i.val();
-                self.ch_any.d.next = self.ch_left.q.val() != self.one_i.val();
             }
         }
         if self.free_bank.val() {
@@ -226,9 +206,20 @@ impl<const WBITS: usize> Logic for AccelLane<WBITS> {
                 self.full0.d.next = true;
             }
             self.load_bank.d.next = !self.load_bank.q.val();
-            self.groups_left.d.next = self.groups_left.q.val() - self.one_i.val();
-            self.groups_any.d.next = self.groups_left.q.val() != self.one_i.val();
         }
+
+        // A group is done when its bank is marked full, a channel when its last weight is taken;
+        // `start` loads both counts, `reset` leaves no group to load.
+        self.groups_left.clock.next = self.clock.val();
+        self.groups_left.clear.next = self.reset.val();
+        self.groups_left.load.next = self.start.val();
+        self.groups_left.init.next = self.groups.val();
+        self.groups_left.dec.next = self.mark.val();
+        self.ch_left.clock.next = self.clock.val();
+        self.ch_left.clear.next = false;
+        self.ch_left.load.next = self.start.val();
+        self.ch_left.init.next = self.channels.val();
+        self.ch_left.dec.next = self.take.val() && self.last_w.q.val();
 
         // ---- Reading and multiply-accumulate.
         self.rd_low.next = bit_cast::<WBITS, INDEX_BITS>(self.rd_index.val());
@@ -254,14 +245,8 @@ impl<const WBITS: usize> Logic for AccelLane<WBITS> {
             self.load_bank.d.next = false;
             self.full0.d.next = false;
             self.full1.d.next = false;
-            self.groups_left.d.next = self.groups.val();
-            self.groups_any.d.next = self.groups.val() != self.zero_i.val();
-            self.ch_left.d.next = self.channels.val();
-            self.ch_any.d.next = self.channels.val() != self.zero_i.val();
         }
         if self.reset.val() {
-            self.groups_left.d.next = self.zero_i.val();
-            self.groups_any.d.next = false;
             self.full0.d.next = false;
             self.full1.d.next = false;
         }

@@ -2122,8 +2122,6 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
     localparam  bank_bit = 11'b10000000000;
     localparam  zero_w = 11'b0;
     localparam  one_w = 11'b1;
-    localparam  zero_i = 16'h0;
-    localparam  one_i = 16'h1;
     
     // Stub signals
     reg  [10:0] wbuf__read_address;
@@ -2143,14 +2141,18 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
     wire  full0__q;
     reg  full1__d;
     wire  full1__q;
-    reg  [15:0] groups_left__d;
-    wire  [15:0] groups_left__q;
-    reg  groups_any__d;
-    wire  groups_any__q;
-    reg  [15:0] ch_left__d;
-    wire  [15:0] ch_left__q;
-    reg  ch_any__d;
-    wire  ch_any__q;
+    reg  groups_left__clear;
+    reg  groups_left__load;
+    reg  groups_left__dec;
+    reg  [15:0] groups_left__init;
+    wire  groups_left__at_one;
+    wire  groups_left__nonzero;
+    reg  ch_left__clear;
+    reg  ch_left__load;
+    reg  ch_left__dec;
+    reg  [15:0] ch_left__init;
+    wire  ch_left__at_one;
+    wire  ch_left__nonzero;
     reg  mac__en;
     reg  mac__first;
     reg  [7:0] mac__w;
@@ -2206,24 +2208,22 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
         .clock(clock)
     );
     lc_accel_lane__groups_left groups_left(
-        .d(groups_left__d),
-        .q(groups_left__q),
-        .clock(clock)
-    );
-    lc_accel_lane__groups_any groups_any(
-        .d(groups_any__d),
-        .q(groups_any__q),
-        .clock(clock)
+        .clock(clock),
+        .clear(groups_left__clear),
+        .load(groups_left__load),
+        .dec(groups_left__dec),
+        .init(groups_left__init),
+        .at_one(groups_left__at_one),
+        .nonzero(groups_left__nonzero)
     );
     lc_accel_lane__ch_left ch_left(
-        .d(ch_left__d),
-        .q(ch_left__q),
-        .clock(clock)
-    );
-    lc_accel_lane__ch_any ch_any(
-        .d(ch_any__d),
-        .q(ch_any__q),
-        .clock(clock)
+        .clock(clock),
+        .clear(ch_left__clear),
+        .load(ch_left__load),
+        .dec(ch_left__dec),
+        .init(ch_left__init),
+        .at_one(ch_left__at_one),
+        .nonzero(ch_left__nonzero)
     );
     lc_accel_lane__mac mac(
         .clock(clock),
@@ -2246,10 +2246,6 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
         last_w__d = last_w__q;
         full0__d = full0__q;
         full1__d = full1__q;
-        groups_left__d = groups_left__q;
-        groups_any__d = groups_any__q;
-        ch_left__d = ch_left__q;
-        ch_any__d = ch_any__q;
         hold__d = hold__q;
         wbuf__read_clock = clock;
         wbuf__write_clock = clock;
@@ -2257,14 +2253,14 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
         if (load_bank__q) begin
             bank_full = full1__q;
         end
-        can_load = groups_any__q && ~bank_full;
-        w_ready = can_load && ch_any__q;
+        can_load = groups_left__nonzero && ~bank_full;
+        w_ready = can_load && ch_left__nonzero;
         take = w_ready && w_valid;
         next_k = load_k__q + one_w;
         k_low = ((k_len) & 11'h7ff);
         k_last = k_low - one_w;
         k_one = k_low == one_w;
-        mark = (can_load && ~ch_any__q) || (take && last_w__q);
+        mark = (can_load && ~ch_left__nonzero) || (take && last_w__q);
         wbuf__write_enable = take;
         wbuf__write_data = ((w_in) & 8'hff);
         wbuf__write_address = load_k__q;
@@ -2277,8 +2273,6 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
             if (last_w__q) begin
                 load_k__d = zero_w;
                 last_w__d = k_one;
-                ch_left__d = ch_left__q - one_i;
-                ch_any__d = ch_left__q != one_i;
             end
         end
         if (free_bank) begin
@@ -2297,9 +2291,15 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
                 full0__d = 1'b1;
             end
             load_bank__d = ~load_bank__q;
-            groups_left__d = groups_left__q - one_i;
-            groups_any__d = groups_left__q != one_i;
         end
+        groups_left__clear = reset;
+        groups_left__load = start;
+        groups_left__init = groups;
+        groups_left__dec = mark;
+        ch_left__clear = 1'b0;
+        ch_left__load = start;
+        ch_left__init = channels;
+        ch_left__dec = take && last_w__q;
         rd_low = ((rd_index) & 11'h7ff);
         wbuf__read_address = rd_low;
         if (rd_bank) begin
@@ -2321,14 +2321,8 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
             load_bank__d = 1'b0;
             full0__d = 1'b0;
             full1__d = 1'b0;
-            groups_left__d = groups;
-            groups_any__d = groups != zero_i;
-            ch_left__d = channels;
-            ch_any__d = channels != zero_i;
         end
         if (reset) begin
-            groups_left__d = zero_i;
-            groups_any__d = 1'b0;
             full0__d = 1'b0;
             full1__d = 1'b0;
         end
@@ -2340,26 +2334,75 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
 endmodule // top
 
 
-module lc_accel_lane__ch_any(d,q,clock);
+module lc_accel_lane__ch_left(clock,clear,load,dec,init,at_one,nonzero);
     
     // Module arguments
-    input wire  d;
-    output reg  q;
     input wire  clock;
+    input wire  clear;
+    input wire  load;
+    input wire  dec;
+    input wire  [15:0] init;
+    output reg  at_one;
+    output reg  nonzero;
     
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
+    // Constant declarations
+    localparam  zero = 16'h0;
+    localparam  one = 16'h1;
+    localparam  two = 16'h2;
+    
+    // Stub signals
+    reg  [15:0] count__d;
+    wire  [15:0] count__q;
+    reg  one_q__d;
+    wire  one_q__q;
+    reg  nonzero_q__d;
+    wire  nonzero_q__q;
+    
+    // Sub module instances
+    lc_accel_lane__ch_left__count count(
+        .d(count__d),
+        .q(count__q),
+        .clock(clock)
+    );
+    lc_accel_lane__ch_left__one_q one_q(
+        .d(one_q__d),
+        .q(one_q__q),
+        .clock(clock)
+    );
+    lc_accel_lane__ch_left__nonzero_q nonzero_q(
+        .d(nonzero_q__d),
+        .q(nonzero_q__q),
+        .clock(clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        count__d = count__q;
+        one_q__d = one_q__q;
+        nonzero_q__d = nonzero_q__q;
+        if (dec) begin
+            count__d = count__q - one;
+            one_q__d = count__q == two;
+            nonzero_q__d = count__q != one;
+        end
+        if (load) begin
+            count__d = init;
+            one_q__d = init == one;
+            nonzero_q__d = init != zero;
+        end
+        if (clear) begin
+            count__d = zero;
+            one_q__d = 1'b0;
+            nonzero_q__d = 1'b0;
+        end
+        at_one = one_q__q;
+        nonzero = nonzero_q__q;
     end
     
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_lane__ch_any
+endmodule // lc_accel_lane__ch_left
 
 
-module lc_accel_lane__ch_left(d,q,clock);
+module lc_accel_lane__ch_left__count(d,q,clock);
     
     // Module arguments
     input wire  [15:0] d;
@@ -2375,7 +2418,45 @@ module lc_accel_lane__ch_left(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_accel_lane__ch_left
+endmodule // lc_accel_lane__ch_left__count
+
+
+module lc_accel_lane__ch_left__nonzero_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_lane__ch_left__nonzero_q
+
+
+module lc_accel_lane__ch_left__one_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_lane__ch_left__one_q
 
 
 module lc_accel_lane__full0(d,q,clock);
@@ -2416,26 +2497,75 @@ module lc_accel_lane__full1(d,q,clock);
 endmodule // lc_accel_lane__full1
 
 
-module lc_accel_lane__groups_any(d,q,clock);
+module lc_accel_lane__groups_left(clock,clear,load,dec,init,at_one,nonzero);
     
     // Module arguments
-    input wire  d;
-    output reg  q;
     input wire  clock;
+    input wire  clear;
+    input wire  load;
+    input wire  dec;
+    input wire  [15:0] init;
+    output reg  at_one;
+    output reg  nonzero;
     
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
+    // Constant declarations
+    localparam  zero = 16'h0;
+    localparam  one = 16'h1;
+    localparam  two = 16'h2;
+    
+    // Stub signals
+    reg  [15:0] count__d;
+    wire  [15:0] count__q;
+    reg  one_q__d;
+    wire  one_q__q;
+    reg  nonzero_q__d;
+    wire  nonzero_q__q;
+    
+    // Sub module instances
+    lc_accel_lane__groups_left__count count(
+        .d(count__d),
+        .q(count__q),
+        .clock(clock)
+    );
+    lc_accel_lane__groups_left__one_q one_q(
+        .d(one_q__d),
+        .q(one_q__q),
+        .clock(clock)
+    );
+    lc_accel_lane__groups_left__nonzero_q nonzero_q(
+        .d(nonzero_q__d),
+        .q(nonzero_q__q),
+        .clock(clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        count__d = count__q;
+        one_q__d = one_q__q;
+        nonzero_q__d = nonzero_q__q;
+        if (dec) begin
+            count__d = count__q - one;
+            one_q__d = count__q == two;
+            nonzero_q__d = count__q != one;
+        end
+        if (load) begin
+            count__d = init;
+            one_q__d = init == one;
+            nonzero_q__d = init != zero;
+        end
+        if (clear) begin
+            count__d = zero;
+            one_q__d = 1'b0;
+            nonzero_q__d = 1'b0;
+        end
+        at_one = one_q__q;
+        nonzero = nonzero_q__q;
     end
     
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_lane__groups_any
+endmodule // lc_accel_lane__groups_left
 
 
-module lc_accel_lane__groups_left(d,q,clock);
+module lc_accel_lane__groups_left__count(d,q,clock);
     
     // Module arguments
     input wire  [15:0] d;
@@ -2451,7 +2581,45 @@ module lc_accel_lane__groups_left(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_accel_lane__groups_left
+endmodule // lc_accel_lane__groups_left__count
+
+
+module lc_accel_lane__groups_left__nonzero_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_lane__groups_left__nonzero_q
+
+
+module lc_accel_lane__groups_left__one_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_lane__groups_left__one_q
 
 
 module lc_accel_lane__hold(d,q,clock);
@@ -3117,36 +3285,48 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
     // Stub signals
     reg  bank_q__d;
     wire  bank_q__q;
+    reg  group__clear;
     reg  group__load;
     reg  group__dec;
     reg  [15:0] group__init;
     wire  group__at_one;
+    wire  group__nonzero;
     reg  [15:0] ch_base__d;
     wire  [15:0] ch_base__q;
     reg  [15:0] grp_base__d;
     wire  [15:0] grp_base__q;
+    reg  oy__clear;
     reg  oy__load;
     reg  oy__dec;
     reg  [15:0] oy__init;
     wire  oy__at_one;
+    wire  oy__nonzero;
+    reg  ox__clear;
     reg  ox__load;
     reg  ox__dec;
     reg  [15:0] ox__init;
     wire  ox__at_one;
+    wire  ox__nonzero;
     reg  [15:0] pos__d;
     wire  [15:0] pos__q;
+    reg  ic__clear;
     reg  ic__load;
     reg  ic__dec;
     reg  [15:0] ic__init;
     wire  ic__at_one;
+    wire  ic__nonzero;
+    reg  ky__clear;
     reg  ky__load;
     reg  ky__dec;
     reg  [7:0] ky__init;
     wire  ky__at_one;
+    wire  ky__nonzero;
+    reg  kx__clear;
     reg  kx__load;
     reg  kx__dec;
     reg  [7:0] kx__init;
     wire  kx__at_one;
+    wire  kx__nonzero;
     reg  [15:0] k_q__d;
     wire  [15:0] k_q__q;
     reg  k_first__d;
@@ -3183,10 +3363,12 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
     );
     lc_accel_ctrl_p4__addr__group group(
         .clock(clock),
+        .clear(group__clear),
         .load(group__load),
         .dec(group__dec),
         .init(group__init),
-        .at_one(group__at_one)
+        .at_one(group__at_one),
+        .nonzero(group__nonzero)
     );
     lc_accel_ctrl_p4__addr__ch_base ch_base(
         .d(ch_base__d),
@@ -3200,17 +3382,21 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
     );
     lc_accel_ctrl_p4__addr__oy oy(
         .clock(clock),
+        .clear(oy__clear),
         .load(oy__load),
         .dec(oy__dec),
         .init(oy__init),
-        .at_one(oy__at_one)
+        .at_one(oy__at_one),
+        .nonzero(oy__nonzero)
     );
     lc_accel_ctrl_p4__addr__ox ox(
         .clock(clock),
+        .clear(ox__clear),
         .load(ox__load),
         .dec(ox__dec),
         .init(ox__init),
-        .at_one(ox__at_one)
+        .at_one(ox__at_one),
+        .nonzero(ox__nonzero)
     );
     lc_accel_ctrl_p4__addr__pos pos(
         .d(pos__d),
@@ -3219,24 +3405,30 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
     );
     lc_accel_ctrl_p4__addr__ic ic(
         .clock(clock),
+        .clear(ic__clear),
         .load(ic__load),
         .dec(ic__dec),
         .init(ic__init),
-        .at_one(ic__at_one)
+        .at_one(ic__at_one),
+        .nonzero(ic__nonzero)
     );
     lc_accel_ctrl_p4__addr__ky ky(
         .clock(clock),
+        .clear(ky__clear),
         .load(ky__load),
         .dec(ky__dec),
         .init(ky__init),
-        .at_one(ky__at_one)
+        .at_one(ky__at_one),
+        .nonzero(ky__nonzero)
     );
     lc_accel_ctrl_p4__addr__kx kx(
         .clock(clock),
+        .clear(kx__clear),
         .load(kx__load),
         .dec(kx__dec),
         .init(kx__init),
-        .at_one(kx__at_one)
+        .at_one(kx__at_one),
+        .nonzero(kx__nonzero)
     );
     lc_accel_ctrl_p4__addr__k_q k_q(
         .d(k_q__d),
@@ -3299,6 +3491,12 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
         row_base__d = row_base__q;
         plane_base__d = plane_base__q;
         pos_row0__d = pos_row0__q;
+        kx__clear = 1'b0;
+        ky__clear = 1'b0;
+        ic__clear = 1'b0;
+        ox__clear = 1'b0;
+        oy__clear = 1'b0;
+        group__clear = 1'b0;
         wrap_kx = kx__at_one;
         wrap_ky = wrap_kx && ky__at_one;
         wrap_ic = wrap_ky && ic__at_one;
@@ -3436,16 +3634,19 @@ module lc_accel_ctrl_p4__addr__ch_base(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__ch_base
 
 
-module lc_accel_ctrl_p4__addr__group(clock,load,dec,init,at_one);
+module lc_accel_ctrl_p4__addr__group(clock,clear,load,dec,init,at_one,nonzero);
     
     // Module arguments
     input wire  clock;
+    input wire  clear;
     input wire  load;
     input wire  dec;
     input wire  [15:0] init;
     output reg  at_one;
+    output reg  nonzero;
     
     // Constant declarations
+    localparam  zero = 16'h0;
     localparam  one = 16'h1;
     localparam  two = 16'h2;
     
@@ -3454,6 +3655,8 @@ module lc_accel_ctrl_p4__addr__group(clock,load,dec,init,at_one);
     wire  [15:0] count__q;
     reg  one_q__d;
     wire  one_q__q;
+    reg  nonzero_q__d;
+    wire  nonzero_q__q;
     
     // Sub module instances
     lc_accel_ctrl_p4__addr__group__count count(
@@ -3466,20 +3669,34 @@ module lc_accel_ctrl_p4__addr__group(clock,load,dec,init,at_one);
         .q(one_q__q),
         .clock(clock)
     );
+    lc_accel_ctrl_p4__addr__group__nonzero_q nonzero_q(
+        .d(nonzero_q__d),
+        .q(nonzero_q__q),
+        .clock(clock)
+    );
     
     // Update code
     always @(*) begin
         count__d = count__q;
         one_q__d = one_q__q;
+        nonzero_q__d = nonzero_q__q;
         if (dec) begin
             count__d = count__q - one;
             one_q__d = count__q == two;
+            nonzero_q__d = count__q != one;
         end
         if (load) begin
             count__d = init;
             one_q__d = init == one;
+            nonzero_q__d = init != zero;
+        end
+        if (clear) begin
+            count__d = zero;
+            one_q__d = 1'b0;
+            nonzero_q__d = 1'b0;
         end
         at_one = one_q__q;
+        nonzero = nonzero_q__q;
     end
     
 endmodule // lc_accel_ctrl_p4__addr__group
@@ -3502,6 +3719,25 @@ module lc_accel_ctrl_p4__addr__group__count(d,q,clock);
     end
           
 endmodule // lc_accel_ctrl_p4__addr__group__count
+
+
+module lc_accel_ctrl_p4__addr__group__nonzero_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__group__nonzero_q
 
 
 module lc_accel_ctrl_p4__addr__group__one_q(d,q,clock);
@@ -3542,16 +3778,19 @@ module lc_accel_ctrl_p4__addr__grp_base(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__grp_base
 
 
-module lc_accel_ctrl_p4__addr__ic(clock,load,dec,init,at_one);
+module lc_accel_ctrl_p4__addr__ic(clock,clear,load,dec,init,at_one,nonzero);
     
     // Module arguments
     input wire  clock;
+    input wire  clear;
     input wire  load;
     input wire  dec;
     input wire  [15:0] init;
     output reg  at_one;
+    output reg  nonzero;
     
     // Constant declarations
+    localparam  zero = 16'h0;
     localparam  one = 16'h1;
     localparam  two = 16'h2;
     
@@ -3560,6 +3799,8 @@ module lc_accel_ctrl_p4__addr__ic(clock,load,dec,init,at_one);
     wire  [15:0] count__q;
     reg  one_q__d;
     wire  one_q__q;
+    reg  nonzero_q__d;
+    wire  nonzero_q__q;
     
     // Sub module instances
     lc_accel_ctrl_p4__addr__ic__count count(
@@ -3572,20 +3813,34 @@ module lc_accel_ctrl_p4__addr__ic(clock,load,dec,init,at_one);
         .q(one_q__q),
         .clock(clock)
     );
+    lc_accel_ctrl_p4__addr__ic__nonzero_q nonzero_q(
+        .d(nonzero_q__d),
+        .q(nonzero_q__q),
+        .clock(clock)
+    );
     
     // Update code
     always @(*) begin
         count__d = count__q;
         one_q__d = one_q__q;
+        nonzero_q__d = nonzero_q__q;
         if (dec) begin
             count__d = count__q - one;
             one_q__d = count__q == two;
+            nonzero_q__d = count__q != one;
         end
         if (load) begin
             count__d = init;
             one_q__d = init == one;
+            nonzero_q__d = init != zero;
+        end
+        if (clear) begin
+            count__d = zero;
+            one_q__d = 1'b0;
+            nonzero_q__d = 1'b0;
         end
         at_one = one_q__q;
+        nonzero = nonzero_q__q;
     end
     
 endmodule // lc_accel_ctrl_p4__addr__ic
@@ -3608,6 +3863,25 @@ module lc_accel_ctrl_p4__addr__ic__count(d,q,clock);
     end
           
 endmodule // lc_accel_ctrl_p4__addr__ic__count
+
+
+module lc_accel_ctrl_p4__addr__ic__nonzero_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__ic__nonzero_q
 
 
 module lc_accel_ctrl_p4__addr__ic__one_q(d,q,clock);
@@ -3743,16 +4017,19 @@ module lc_accel_ctrl_p4__addr__k_q(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__k_q
 
 
-module lc_accel_ctrl_p4__addr__kx(clock,load,dec,init,at_one);
+module lc_accel_ctrl_p4__addr__kx(clock,clear,load,dec,init,at_one,nonzero);
     
     // Module arguments
     input wire  clock;
+    input wire  clear;
     input wire  load;
     input wire  dec;
     input wire  [7:0] init;
     output reg  at_one;
+    output reg  nonzero;
     
     // Constant declarations
+    localparam  zero = 8'h0;
     localparam  one = 8'h1;
     localparam  two = 8'h2;
     
@@ -3761,6 +4038,8 @@ module lc_accel_ctrl_p4__addr__kx(clock,load,dec,init,at_one);
     wire  [7:0] count__q;
     reg  one_q__d;
     wire  one_q__q;
+    reg  nonzero_q__d;
+    wire  nonzero_q__q;
     
     // Sub module instances
     lc_accel_ctrl_p4__addr__kx__count count(
@@ -3773,20 +4052,34 @@ module lc_accel_ctrl_p4__addr__kx(clock,load,dec,init,at_one);
         .q(one_q__q),
         .clock(clock)
     );
+    lc_accel_ctrl_p4__addr__kx__nonzero_q nonzero_q(
+        .d(nonzero_q__d),
+        .q(nonzero_q__q),
+        .clock(clock)
+    );
     
     // Update code
     always @(*) begin
         count__d = count__q;
         one_q__d = one_q__q;
+        nonzero_q__d = nonzero_q__q;
         if (dec) begin
             count__d = count__q - one;
             one_q__d = count__q == two;
+            nonzero_q__d = count__q != one;
         end
         if (load) begin
             count__d = init;
             one_q__d = init == one;
+            nonzero_q__d = init != zero;
+        end
+        if (clear) begin
+            count__d = zero;
+            one_q__d = 1'b0;
+            nonzero_q__d = 1'b0;
         end
         at_one = one_q__q;
+        nonzero = nonzero_q__q;
     end
     
 endmodule // lc_accel_ctrl_p4__addr__kx
@@ -3811,6 +4104,25 @@ module lc_accel_ctrl_p4__addr__kx__count(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__kx__count
 
 
+module lc_accel_ctrl_p4__addr__kx__nonzero_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__kx__nonzero_q
+
+
 module lc_accel_ctrl_p4__addr__kx__one_q(d,q,clock);
     
     // Module arguments
@@ -3830,16 +4142,19 @@ module lc_accel_ctrl_p4__addr__kx__one_q(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__kx__one_q
 
 
-module lc_accel_ctrl_p4__addr__ky(clock,load,dec,init,at_one);
+module lc_accel_ctrl_p4__addr__ky(clock,clear,load,dec,init,at_one,nonzero);
     
     // Module arguments
     input wire  clock;
+    input wire  clear;
     input wire  load;
     input wire  dec;
     input wire  [7:0] init;
     output reg  at_one;
+    output reg  nonzero;
     
     // Constant declarations
+    localparam  zero = 8'h0;
     localparam  one = 8'h1;
     localparam  two = 8'h2;
     
@@ -3848,6 +4163,8 @@ module lc_accel_ctrl_p4__addr__ky(clock,load,dec,init,at_one);
     wire  [7:0] count__q;
     reg  one_q__d;
     wire  one_q__q;
+    reg  nonzero_q__d;
+    wire  nonzero_q__q;
     
     // Sub module instances
     lc_accel_ctrl_p4__addr__ky__count count(
@@ -3860,20 +4177,34 @@ module lc_accel_ctrl_p4__addr__ky(clock,load,dec,init,at_one);
         .q(one_q__q),
         .clock(clock)
     );
+    lc_accel_ctrl_p4__addr__ky__nonzero_q nonzero_q(
+        .d(nonzero_q__d),
+        .q(nonzero_q__q),
+        .clock(clock)
+    );
     
     // Update code
     always @(*) begin
         count__d = count__q;
         one_q__d = one_q__q;
+        nonzero_q__d = nonzero_q__q;
         if (dec) begin
             count__d = count__q - one;
             one_q__d = count__q == two;
+            nonzero_q__d = count__q != one;
         end
         if (load) begin
             count__d = init;
             one_q__d = init == one;
+            nonzero_q__d = init != zero;
+        end
+        if (clear) begin
+            count__d = zero;
+            one_q__d = 1'b0;
+            nonzero_q__d = 1'b0;
         end
         at_one = one_q__q;
+        nonzero = nonzero_q__q;
     end
     
 endmodule // lc_accel_ctrl_p4__addr__ky
@@ -3898,6 +4229,25 @@ module lc_accel_ctrl_p4__addr__ky__count(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__ky__count
 
 
+module lc_accel_ctrl_p4__addr__ky__nonzero_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__ky__nonzero_q
+
+
 module lc_accel_ctrl_p4__addr__ky__one_q(d,q,clock);
     
     // Module arguments
@@ -3917,16 +4267,19 @@ module lc_accel_ctrl_p4__addr__ky__one_q(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__ky__one_q
 
 
-module lc_accel_ctrl_p4__addr__ox(clock,load,dec,init,at_one);
+module lc_accel_ctrl_p4__addr__ox(clock,clear,load,dec,init,at_one,nonzero);
     
     // Module arguments
     input wire  clock;
+    input wire  clear;
     input wire  load;
     input wire  dec;
     input wire  [15:0] init;
     output reg  at_one;
+    output reg  nonzero;
     
     // Constant declarations
+    localparam  zero = 16'h0;
     localparam  one = 16'h1;
     localparam  two = 16'h2;
     
@@ -3935,6 +4288,8 @@ module lc_accel_ctrl_p4__addr__ox(clock,load,dec,init,at_one);
     wire  [15:0] count__q;
     reg  one_q__d;
     wire  one_q__q;
+    reg  nonzero_q__d;
+    wire  nonzero_q__q;
     
     // Sub module instances
     lc_accel_ctrl_p4__addr__ox__count count(
@@ -3947,20 +4302,34 @@ module lc_accel_ctrl_p4__addr__ox(clock,load,dec,init,at_one);
         .q(one_q__q),
         .clock(clock)
     );
+    lc_accel_ctrl_p4__addr__ox__nonzero_q nonzero_q(
+        .d(nonzero_q__d),
+        .q(nonzero_q__q),
+        .clock(clock)
+    );
     
     // Update code
     always @(*) begin
         count__d = count__q;
         one_q__d = one_q__q;
+        nonzero_q__d = nonzero_q__q;
         if (dec) begin
             count__d = count__q - one;
             one_q__d = count__q == two;
+            nonzero_q__d = count__q != one;
         end
         if (load) begin
             count__d = init;
             one_q__d = init == one;
+            nonzero_q__d = init != zero;
+        end
+        if (clear) begin
+            count__d = zero;
+            one_q__d = 1'b0;
+            nonzero_q__d = 1'b0;
         end
         at_one = one_q__q;
+        nonzero = nonzero_q__q;
     end
     
 endmodule // lc_accel_ctrl_p4__addr__ox
@@ -3985,6 +4354,25 @@ module lc_accel_ctrl_p4__addr__ox__count(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__ox__count
 
 
+module lc_accel_ctrl_p4__addr__ox__nonzero_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__ox__nonzero_q
+
+
 module lc_accel_ctrl_p4__addr__ox__one_q(d,q,clock);
     
     // Module arguments
@@ -4004,16 +4392,19 @@ module lc_accel_ctrl_p4__addr__ox__one_q(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__ox__one_q
 
 
-module lc_accel_ctrl_p4__addr__oy(clock,load,dec,init,at_one);
+module lc_accel_ctrl_p4__addr__oy(clock,clear,load,dec,init,at_one,nonzero);
     
     // Module arguments
     input wire  clock;
+    input wire  clear;
     input wire  load;
     input wire  dec;
     input wire  [15:0] init;
     output reg  at_one;
+    output reg  nonzero;
     
     // Constant declarations
+    localparam  zero = 16'h0;
     localparam  one = 16'h1;
     localparam  two = 16'h2;
     
@@ -4022,6 +4413,8 @@ module lc_accel_ctrl_p4__addr__oy(clock,load,dec,init,at_one);
     wire  [15:0] count__q;
     reg  one_q__d;
     wire  one_q__q;
+    reg  nonzero_q__d;
+    wire  nonzero_q__q;
     
     // Sub module instances
     lc_accel_ctrl_p4__addr__oy__count count(
@@ -4034,20 +4427,34 @@ module lc_accel_ctrl_p4__addr__oy(clock,load,dec,init,at_one);
         .q(one_q__q),
         .clock(clock)
     );
+    lc_accel_ctrl_p4__addr__oy__nonzero_q nonzero_q(
+        .d(nonzero_q__d),
+        .q(nonzero_q__q),
+        .clock(clock)
+    );
     
     // Update code
     always @(*) begin
         count__d = count__q;
         one_q__d = one_q__q;
+        nonzero_q__d = nonzero_q__q;
         if (dec) begin
             count__d = count__q - one;
             one_q__d = count__q == two;
+            nonzero_q__d = count__q != one;
         end
         if (load) begin
             count__d = init;
             one_q__d = init == one;
+            nonzero_q__d = init != zero;
+        end
+        if (clear) begin
+            count__d = zero;
+            one_q__d = 1'b0;
+            nonzero_q__d = 1'b0;
         end
         at_one = one_q__q;
+        nonzero = nonzero_q__q;
     end
     
 endmodule // lc_accel_ctrl_p4__addr__oy
@@ -4070,6 +4477,25 @@ module lc_accel_ctrl_p4__addr__oy__count(d,q,clock);
     end
           
 endmodule // lc_accel_ctrl_p4__addr__oy__count
+
+
+module lc_accel_ctrl_p4__addr__oy__nonzero_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__oy__nonzero_q
 
 
 module lc_accel_ctrl_p4__addr__oy__one_q(d,q,clock);
@@ -4186,14 +4612,15 @@ module lc_accel_ctrl_p4__drain(clock,clear,capture,out_addr,ch0,out_plane,out_c,
     
     // Constant declarations
     localparam  lanes = 16'h4;
-    localparam  zero_i = 16'h0;
     localparam  one_i = 16'h1;
     
     // Stub signals
-    reg  [15:0] left__d;
-    wire  [15:0] left__q;
-    reg  active__d;
-    wire  active__q;
+    reg  left__clear;
+    reg  left__load;
+    reg  left__dec;
+    reg  [15:0] left__init;
+    wire  left__at_one;
+    wire  left__nonzero;
     reg  [15:0] addr__d;
     wire  [15:0] addr__q;
     reg  [15:0] ch__d;
@@ -4207,14 +4634,13 @@ module lc_accel_ctrl_p4__drain(clock,clear,capture,out_addr,ch0,out_plane,out_c,
     
     // Sub module instances
     lc_accel_ctrl_p4__drain__left left(
-        .d(left__d),
-        .q(left__q),
-        .clock(clock)
-    );
-    lc_accel_ctrl_p4__drain__active active(
-        .d(active__d),
-        .q(active__q),
-        .clock(clock)
+        .clock(clock),
+        .clear(left__clear),
+        .load(left__load),
+        .dec(left__dec),
+        .init(left__init),
+        .at_one(left__at_one),
+        .nonzero(left__nonzero)
     );
     lc_accel_ctrl_p4__drain__addr addr(
         .d(addr__d),
@@ -4244,34 +4670,30 @@ module lc_accel_ctrl_p4__drain(clock,clear,capture,out_addr,ch0,out_plane,out_c,
     
     // Update code
     always @(*) begin
-        left__d = left__q;
-        active__d = active__q;
         addr__d = addr__q;
         ch__d = ch__q;
         out_valid__d = out_valid__q;
         out_addr_q__d = out_addr_q__q;
         out_ch__d = out_ch__q;
-        out_valid__d = active__q;
+        left__clear = clear;
+        left__load = capture;
+        left__init = lanes;
+        left__dec = left__nonzero;
+        out_valid__d = left__nonzero;
         out_addr_q__d = addr__q;
         out_ch__d = ch__q;
-        if (active__q) begin
-            left__d = left__q - one_i;
-            active__d = left__q != one_i;
+        if (left__nonzero) begin
             addr__d = addr__q + out_plane;
             ch__d = ch__q + one_i;
         end
         if (capture) begin
-            left__d = lanes;
-            active__d = 1'b1;
             addr__d = out_addr;
             ch__d = ch0;
         end
         if (clear) begin
-            left__d = zero_i;
-            active__d = 1'b0;
             out_valid__d = 1'b0;
         end
-        busy = active__q || out_valid__q;
+        busy = left__nonzero || out_valid__q;
         param_ch = ch__q;
         scale_ch = out_ch__q;
         shift = out_valid__q;
@@ -4280,25 +4702,6 @@ module lc_accel_ctrl_p4__drain(clock,clear,capture,out_addr,ch0,out_plane,out_c,
     end
     
 endmodule // lc_accel_ctrl_p4__drain
-
-
-module lc_accel_ctrl_p4__drain__active(d,q,clock);
-    
-    // Module arguments
-    input wire  d;
-    output reg  q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 1'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_accel_ctrl_p4__drain__active
 
 
 module lc_accel_ctrl_p4__drain__addr(d,q,clock);
@@ -4339,7 +4742,75 @@ module lc_accel_ctrl_p4__drain__ch(d,q,clock);
 endmodule // lc_accel_ctrl_p4__drain__ch
 
 
-module lc_accel_ctrl_p4__drain__left(d,q,clock);
+module lc_accel_ctrl_p4__drain__left(clock,clear,load,dec,init,at_one,nonzero);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  clear;
+    input wire  load;
+    input wire  dec;
+    input wire  [15:0] init;
+    output reg  at_one;
+    output reg  nonzero;
+    
+    // Constant declarations
+    localparam  zero = 16'h0;
+    localparam  one = 16'h1;
+    localparam  two = 16'h2;
+    
+    // Stub signals
+    reg  [15:0] count__d;
+    wire  [15:0] count__q;
+    reg  one_q__d;
+    wire  one_q__q;
+    reg  nonzero_q__d;
+    wire  nonzero_q__q;
+    
+    // Sub module instances
+    lc_accel_ctrl_p4__drain__left__count count(
+        .d(count__d),
+        .q(count__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__drain__left__one_q one_q(
+        .d(one_q__d),
+        .q(one_q__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__drain__left__nonzero_q nonzero_q(
+        .d(nonzero_q__d),
+        .q(nonzero_q__q),
+        .clock(clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        count__d = count__q;
+        one_q__d = one_q__q;
+        nonzero_q__d = nonzero_q__q;
+        if (dec) begin
+            count__d = count__q - one;
+            one_q__d = count__q == two;
+            nonzero_q__d = count__q != one;
+        end
+        if (load) begin
+            count__d = init;
+            one_q__d = init == one;
+            nonzero_q__d = init != zero;
+        end
+        if (clear) begin
+            count__d = zero;
+            one_q__d = 1'b0;
+            nonzero_q__d = 1'b0;
+        end
+        at_one = one_q__q;
+        nonzero = nonzero_q__q;
+    end
+    
+endmodule // lc_accel_ctrl_p4__drain__left
+
+
+module lc_accel_ctrl_p4__drain__left__count(d,q,clock);
     
     // Module arguments
     input wire  [15:0] d;
@@ -4355,7 +4826,45 @@ module lc_accel_ctrl_p4__drain__left(d,q,clock);
        q <= d;
     end
           
-endmodule // lc_accel_ctrl_p4__drain__left
+endmodule // lc_accel_ctrl_p4__drain__left__count
+
+
+module lc_accel_ctrl_p4__drain__left__nonzero_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__drain__left__nonzero_q
+
+
+module lc_accel_ctrl_p4__drain__left__one_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__drain__left__one_q
 
 
 module lc_accel_ctrl_p4__drain__out_addr_q(d,q,clock);
