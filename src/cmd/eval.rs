@@ -179,13 +179,11 @@ pub fn codec_settings(c: &CodecArgs) -> Result<CodecSettings> {
 
 /// Run `eval`.
 pub fn run(args: &Args) -> Result<()> {
-    if args.save.is_some()
-        && (args.quant.bias_correction || args.quant.refit_scales || args.quant.layer_step > 0)
-    {
+    if args.save.is_some() && (args.quant.bias_correction || args.quant.refit_scales) {
         bail!(
-            "--save writes weights for the accelerator, which runs them with max-abs channel \
-             scales and the uncorrected bias: drop --bias-correction, --refit-scales and \
-             --layer-step to save a container for verify"
+            "--save writes the weights with their grid's scales, and the accelerator runs with \
+             the uncorrected bias: drop --bias-correction and --refit-scales to save a container \
+             for verify"
         );
     }
     let model = args.data.load(&args.model)?;
