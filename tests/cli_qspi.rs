@@ -11,26 +11,30 @@ use serde_json::Value;
 const LENET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/models/lenet5.onnx");
 const VGG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/models/vgg_small.onnx");
 
-/// `eval --max-drop 1.0 --save` of LeNet-5 on a few images.
-fn budget_container(dir: &std::path::Path) -> String {
-    let file = dir.join("lenet5_budget.lcw");
+/// `eval --max-drop 1.0 --save` of LeNet-5 on a few images, with `options`.
+fn budget_container(dir: &std::path::Path, options: &[&str]) -> String {
+    let file = dir.join(format!("lenet5_budget{}.lcw", options.join("")));
     let path = file.to_str().unwrap().to_string();
     let out = cli(&[
-        "eval",
-        "--model",
-        LENET,
-        "--images",
-        "200",
-        "--budget-images",
-        "200",
-        "--calib",
-        "50",
-        "--max-drop",
-        "1.0",
-        "--save",
-        &path,
-        "--json",
-    ]);
+        &[
+            "eval",
+            "--model",
+            LENET,
+            "--images",
+            "200",
+            "--budget-images",
+            "200",
+            "--calib",
+            "50",
+            "--max-drop",
+            "1.0",
+            "--save",
+            &path,
+            "--json",
+        ][..],
+        options,
+    ]
+    .concat());
     assert!(
         out.status.success(),
         "{}",
@@ -42,7 +46,20 @@ fn budget_container(dir: &std::path::Path) -> String {
 #[test]
 fn the_budget_container_runs_from_the_flash() {
     let dir = tempfile::tempdir().unwrap();
-    let weights = budget_container(dir.path());
+    let weights = budget_container(dir.path(), &[]);
+    budget_container_runs_from_the_flash(&weights);
+}
+
+/// Channel scales that are not max-abs travel in the container: the accelerator runs with them.
+#[test]
+fn a_container_with_one_step_per_layer_runs_from_the_flash() {
+    let dir = tempfile::tempdir().unwrap();
+    let weights = budget_container(dir.path(), &["--layer-step", "100"]);
+    budget_container_runs_from_the_flash(&weights);
+}
+
+/// `verify --memory qspi --weights` of `weights`: bit-exact, with the flash design point.
+fn budget_container_runs_from_the_flash(weights: &str) {
     let out = cli(&[
         "verify",
         "--model",
@@ -54,7 +71,7 @@ fn the_budget_container_runs_from_the_flash() {
         "--memory",
         "qspi",
         "--weights",
-        &weights,
+        weights,
         "--threads",
         "1",
         "--json",

@@ -172,4 +172,11 @@ fn containers_that_do_not_match_the_model_are_refused() {
         err.to_string().contains("not made from this model"),
         "{err}"
     );
+    // The integer model built from a container checks its weights against the float ones.
+    for c in [&short, &swapped, &foreign] {
+        assert!(m.with_container(c).is_err());
+    }
+    let rebuilt = m.with_container(&good).unwrap();
+    let plan = NetworkPlan::from_container(&rebuilt, lanes, &good).unwrap();
+    assert_eq!(plan.container.layers.len(), good.layers.len());
 }

@@ -87,6 +87,12 @@ pub struct QuantArgs {
     /// method will use (clipping the largest weights when that pays) instead of max-abs.
     #[arg(long)]
     pub mse_clip: bool,
+    /// Draw each layer's channel scales this many percent (0..=100, geometrically) from their
+    /// max-abs values towards the layer's max-abs, so the float step of the grid is closer to
+    /// equal across channels (100: one scale per layer); uniform and LineCompress weights.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=100),
+          conflicts_with = "mse_clip")]
+    pub layer_step: u8,
     /// With --max-drop and lc-rice: the search may also give a layer eps 6, 12 or 24, between
     /// half the residual step and the step, which the encoder uses as a dead zone (a residual
     /// moves one step towards the prediction when that shortens its code).
@@ -110,6 +116,7 @@ impl QuantArgs {
     pub fn codec(&self, codec: CodecSettings) -> CodecSettings {
         CodecSettings {
             mse_clip: self.mse_clip,
+            layer_step: self.layer_step,
             refit_scales: self.refit_scales,
             dead_zone: self.dead_zone,
             ..codec
@@ -164,6 +171,7 @@ pub fn codec_settings(c: &CodecArgs) -> Result<CodecSettings> {
         lanes: o.lanes,
         strategy: o.strategy,
         mse_clip: false,
+        layer_step: 0,
         refit_scales: false,
         dead_zone: false,
     })

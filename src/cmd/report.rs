@@ -70,7 +70,7 @@ pub fn run(args: &Args) -> Result<()> {
         eprintln!("{}: RTL runs on {k} images", m.name);
         let fp32 = verify_store(w, WeightStore::Fp32, &opts)?;
         let int8 = verify_store(w, WeightStore::Int8, &opts)?;
-        let lc_plan = args.accel.lc_plan(i, args.model.len(), &m.qmodel, &opts)?;
+        let lc_plan = args.accel.lc_plan(i, args.model.len(), &m, &opts)?;
         let lc = verify_plan(w, &lc_plan, &opts)?;
         eprintln!(
             "{}: accuracy on {} images",

@@ -16,6 +16,7 @@ use lc_sim::accel::shard::{RunConfig, Shard, StoreTotals, VerifyRecord};
 use lc_sim::accel::verify::{verify_plan, verify_store, StoreSummary, VerifyOptions, Workload};
 use lc_sw::codec::Mode;
 use lc_sw::container::Container;
+use lc_sw::eval::prepared::PreparedModel;
 
 use crate::cmd::compress::ModeArg;
 use crate::cmd::data::DataArgs;
@@ -163,7 +164,7 @@ impl AccelArgs {
         &self,
         index: usize,
         models: usize,
-        qmodel: &lc_sw::model::golden::QModel,
+        m: &PreparedModel,
         opts: &VerifyOptions,
     ) -> Result<NetworkPlan> {
         if !self.weights.is_empty() && self.weights.len() != models {
@@ -174,14 +175,15 @@ impl AccelArgs {
         }
         let Some(path) = self.weights.get(index) else {
             let store = self.store();
-            return NetworkPlan::split(qmodel, opts.accel_lanes(store)?, store);
+            return NetworkPlan::split(&m.qmodel, opts.accel_lanes(store)?, store);
         };
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let c = Container::from_bytes(&bytes)
             .with_context(|| format!("{} is not a LineCompress container", path.display()))?;
         let lanes = opts.accel_lanes(WeightStore::PerLayer)?;
-        NetworkPlan::from_container(qmodel, lanes, &c)
-            .with_context(|| format!("{} does not match the model", path.display()))
+        let mismatch = || format!("{} does not match the model", path.display());
+        let qmodel = m.with_container(&c).with_context(mismatch)?;
+        NetworkPlan::from_container(&qmodel, lanes, &c).with_context(mismatch)
     }
 }
 
@@ -323,7 +325,7 @@ pub fn verify_model(
     let opts = accel.options(vcd_dir)?;
     let m = data.prepare(model, images, shard)?;
     let name = m.name.clone();
-    let lc_plan = accel.lc_plan(0, 1, &m.qmodel, &opts)?;
+    let lc_plan = accel.lc_plan(0, 1, &m, &opts)?;
     let w = Workload::of(&m);
     let fp32 = verify_store(w, WeightStore::Fp32, &opts)?;
     let raw = verify_store(w, WeightStore::Int8, &opts)?;

@@ -103,6 +103,15 @@ pub enum Grid {
         /// The coarsest step the integers will be rounded to later, in LSB.
         step: u32,
     },
+    /// Channel scales drawn towards one float step for the whole layer:
+    /// `scale_c = (max|w_c| / qmax)^(1 - t) * (max|w| / qmax)^t` with `t = toward / 100`
+    /// (`max|w|` over the layer; 0 is [`Grid::MaxAbs`], 100 one scale for every channel). An
+    /// entropy-coded grid spends bits where its step is fine: a common step spends them evenly.
+    /// No weight is clipped.
+    LayerStep {
+        /// How far towards the layer's step, in percent (0..=100).
+        toward: u8,
+    },
 }
 
 /// Quantize `data` (shape `dims`, row-major, `dims[0]` = output channels) per output channel:
@@ -143,6 +152,7 @@ pub fn quantize_grid(
     }
     let qmax = ((1i32 << (bits - 1)) - 1) as f32;
     let per = expected / dims[0];
+    let layer_amax = data.iter().fold(0f32, |m, w| m.max(w.abs()));
     let mut values = Vec::with_capacity(expected);
     let mut scales = Vec::with_capacity(dims[0]);
     for chunk in data.chunks(per) {
@@ -151,6 +161,10 @@ pub fn quantize_grid(
             _ if amax == 0.0 => 1.0,
             Grid::MaxAbs => amax / qmax,
             Grid::MseClip { step } => mse_scale(chunk, amax / qmax, qmax, step.max(1) as f32),
+            Grid::LayerStep { toward } => {
+                let t = toward.min(100) as f32 / 100.0;
+                (amax / qmax).powf(1.0 - t) * (layer_amax / qmax).powf(t)
+            }
         };
         values.extend(
             chunk
@@ -272,6 +286,39 @@ mod tests {
             );
         }
         assert_eq!(q.scales[3], before.scales[3]);
+    }
+
+    /// Channels of very different magnitude: at 100 % every channel gets the layer's scale, at
+    /// 0 % its own max-abs scale, in between a scale between the two; no integer leaves the
+    /// B-bit range and the largest weight of the layer still maps to the largest level.
+    #[test]
+    fn layer_step_draws_channel_scales_towards_one_step() {
+        let mut data = heavy_tailed();
+        for (c, gain) in [1.0f32, 0.25, 0.05, 0.0].iter().enumerate() {
+            data[c * 128..(c + 1) * 128]
+                .iter_mut()
+                .for_each(|w| *w *= gain);
+        }
+        let max_abs = quantize_grid(&data, &[4, 128], 8, Grid::MaxAbs).unwrap();
+        let layer_scale = max_abs.scales[0];
+        for toward in [0u8, 50, 100] {
+            let q = quantize_grid(&data, &[4, 128], 8, Grid::LayerStep { toward }).unwrap();
+            assert!(q.values.iter().all(|v| v.abs() <= 127), "{toward} %");
+            assert_eq!(q.values.iter().map(|v| v.abs()).max(), Some(127));
+            for c in 0..3 {
+                let (s, own) = (q.scales[c], max_abs.scales[c]);
+                match toward {
+                    0 => assert_eq!(s, own),
+                    100 => assert!((s - layer_scale).abs() <= 1e-6 * layer_scale),
+                    _ => assert!(
+                        c == 0 || (own < s && s < layer_scale),
+                        "channel {c}: {own} < {s} < {layer_scale}"
+                    ),
+                }
+            }
+            // The all-zero channel keeps the scale 1 of every grid.
+            assert_eq!(q.scales[3], 1.0);
+        }
     }
 
     #[test]

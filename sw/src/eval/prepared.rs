@@ -7,10 +7,12 @@ use std::path::Path;
 use super::inputs::{EvalSet, Source};
 use super::runner::{calibrate, classifier_output};
 use super::EvalError;
+use crate::container::Container;
+use crate::model::calib::Calibration;
 use crate::model::golden::{QModel, QTensor};
 use crate::model::graph::{Graph, Tensor};
 use crate::model::import::load_graph;
-use crate::quant::quantize_per_channel;
+use crate::quant::{quantize_per_channel, Quantized};
 
 /// A model with its integer version and test inputs.
 pub struct PreparedModel {
@@ -20,6 +22,8 @@ pub struct PreparedModel {
     pub graph: Graph,
     /// The INT8 golden model.
     pub qmodel: QModel,
+    /// The calibration both were built with.
+    pub calibration: Calibration,
     /// Float test inputs (normalised like the model expects).
     pub float_inputs: Vec<Tensor>,
     /// Quantized test inputs.
@@ -62,10 +66,68 @@ pub fn prepare(
         name: name.to_string(),
         graph,
         qmodel,
+        calibration: cal,
         float_inputs: eval.inputs,
         inputs,
         labels: eval.labels.unwrap_or_default(),
     })
+}
+
+impl PreparedModel {
+    /// The golden model with the weights of `container` (one layer per weight layer, e.g.
+    /// written by `eval --save`): its integers with its channel scales, which need not be
+    /// max-abs. Fails unless every weight is within the layer's error bound of the float
+    /// weight on the container's grid (`|q s - w| <= (eps + 1/2) s`).
+    pub fn with_container(&self, container: &Container) -> Result<QModel, EvalError> {
+        let layers = self.graph.weight_layers();
+        if container.layers.len() != layers.len() {
+            return Err(EvalError::Invalid(format!(
+                "the container has {} layers, the model {} Conv/Dense layers",
+                container.layers.len(),
+                layers.len()
+            )));
+        }
+        let weights = layers
+            .iter()
+            .zip(&container.layers)
+            .map(|(l, c)| {
+                if c.dims != l.weight.shape || c.scales.len() != c.dims[0] {
+                    return Err(EvalError::Invalid(format!(
+                        "container layer '{}' has weights {:?}, the model's layer '{}' {:?}",
+                        c.name, c.dims, l.name, l.weight.shape
+                    )));
+                }
+                let values = c.decode().map_err(|(lane, e)| {
+                    EvalError::Invalid(format!("container layer '{}' lane {lane}: {e}", c.name))
+                })?;
+                let per = values.len() / c.dims[0].max(1);
+                let bound = c.params.eps as f64 + 0.5 + 1e-4;
+                let off = values
+                    .iter()
+                    .zip(&l.weight.data)
+                    .enumerate()
+                    .map(|(i, (&q, &w))| {
+                        let s = c.scales[i / per] as f64;
+                        (q as f64 * s - w as f64).abs() / s
+                    })
+                    .fold(0f64, f64::max);
+                if off > bound {
+                    return Err(EvalError::Invalid(format!(
+                        "container layer '{}' is {off:.1} steps of its grid away from the \
+                         model's weights (error bound {}): it was not made from this model",
+                        c.name, c.params.eps
+                    )));
+                }
+                Ok(Quantized {
+                    bits: 8,
+                    dims: c.dims.clone(),
+                    values,
+                    scales: c.scales.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(QModel::build(&self.graph, &self.calibration, &weights)?)
+    }
 }
 
 /// Load an ONNX model taking 28x28 grayscale images and [`prepare`] it with `calib` training

@@ -65,6 +65,9 @@ pub struct CodecSettings {
     /// MSE-optimal clipping of each channel's grid ([`Grid::MseClip`]) for uniform and
     /// LineCompress weights (k-means centroids are least-squares already) instead of max-abs.
     pub mse_clip: bool,
+    /// Channel scales drawn this many percent towards one float step per layer
+    /// ([`Grid::LayerStep`]) for uniform and LineCompress weights; 0 is max-abs.
+    pub layer_step: u8,
     /// Refit each channel's scale to the stored integers by least squares
     /// ([`Quantized::refit_scales`]), for every method.
     pub refit_scales: bool,
@@ -89,6 +92,7 @@ impl Default for CodecSettings {
             lanes: 1,
             strategy: Strategy::Optimal,
             mse_clip: false,
+            layer_step: 0,
             refit_scales: false,
             dead_zone: false,
         }
@@ -100,6 +104,10 @@ impl CodecSettings {
     fn grid(&self, step: u32) -> Grid {
         if self.mse_clip {
             Grid::MseClip { step }
+        } else if self.layer_step > 0 {
+            Grid::LayerStep {
+                toward: self.layer_step,
+            }
         } else {
             Grid::MaxAbs
         }
@@ -389,5 +397,44 @@ mod tests {
             .zip(&q8.values)
             .all(|(a, b)| (a - b).abs() <= 2));
         assert!(lc.bits > 0);
+    }
+
+    /// Rice weights on a layer-step grid: the container written with them reads back with the
+    /// same scales and decodes to the same integers the evaluation ran with, each within eps
+    /// of the grid's INT8 value and inside the INT8 range.
+    #[test]
+    fn layer_step_weights_round_trip_through_a_container() {
+        let data: Vec<f32> = (0..512)
+            .map(|i| ((i as f32) * 0.37).sin() * [1.0, 0.3, 0.05, 0.6][i / 128])
+            .collect();
+        let (dims, eps) = ([4usize, 128], 8u16);
+        let codec = CodecSettings {
+            layer_step: 100,
+            profile: Profile::shared("full").unwrap(),
+            ..CodecSettings::default()
+        };
+        let m = Method::LineCompress {
+            mode: Mode::Rice,
+            eps,
+        };
+        let v = layer_variant("l", &data, &dims, m, codec).unwrap();
+        let grid = quantize_grid(&data, &dims, 8, Grid::LayerStep { toward: 100 }).unwrap();
+        assert_eq!(v.weights.scales, grid.scales);
+        assert!(v.weights.scales.windows(2).all(|s| s[0] == s[1]));
+        assert!(v
+            .weights
+            .values
+            .iter()
+            .zip(&grid.values)
+            .all(|(a, b)| { (a - b).abs() <= eps as i32 && a.abs() <= 127 }));
+        let (_, layer) = compressed_layer("l", &data, &dims, Mode::Rice, eps, codec).unwrap();
+        let bytes = Container {
+            word_bits: 32,
+            layers: vec![layer],
+        }
+        .to_bytes();
+        let back = Container::from_bytes(&bytes).unwrap();
+        assert_eq!(back.layers[0].scales, v.weights.scales);
+        assert_eq!(back.decode().unwrap(), vec![v.weights.values.clone()]);
     }
 }
