@@ -1,6 +1,7 @@
 //! One Rice-coded residual (FORMAT.md section 4.2) of a compact lane from a window of
 //! `Q_ESC + E` bits: [`CompactZeros`], the leading-one detector over the first `Q_ESC` bits (the
-//! lane's pointer loop), and [`CompactRice`], which takes that count one pipeline stage later: a
+//! lane's pointer loop, with the next pointer), and [`CompactRice`], which takes the zero count
+//! one pipeline stage later: a
 //! narrow shifter for the remainder (k <= 8), the escape payload at its fixed offset, and the
 //! escape check.
 
