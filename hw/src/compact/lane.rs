@@ -2,16 +2,16 @@
 //! (valid/ready), an error flag on any stream the reference decoder rejects.
 //!
 //! Three word registers that each load from one source (`w2 <- memory`, `w1 <- w2`, `w0 <- w1`)
-//! hold the stream; a bit pointer into `w0` selects a 24-bit window from `{w1, w0}` through a
-//! five-stage funnel shifter, each stage only as wide as it must be. A segment header takes one
-//! clock: its fields sit at constant offsets of the window (the profile fixes B, LB and MB), so it
-//! is read by wiring. Every other clock steps over one Rice code (only its leading-one count,
-//! which decides the next pointer) and counts the lane's weights down; the lane's last weight
-//! must end its segment (else the segment overruns the lane). The pointer loop uses only the
-//! funnel's first three stages: the leading-one detector masks the pointer's two low bits itself
-//! and also tells whether the step leaves `w0` (the word registers' enables), so neither the
-//! last two stages nor the pointer's adder lie between the pointer and the enables. Three stages
-//! follow the step:
+//! hold the stream; a bit pointer into `w0` (into `w1` when the flag `sh` says the last step left
+//! `w0`) selects a 24-bit window from `{w1, w0}` (`{w2, w1}`) through a five-stage funnel shifter,
+//! each stage only as wide as it must be. The words move on in the clock after such a step, from
+//! the registered `sh`, so no word enable waits for a step. A segment header takes one clock: its
+//! fields sit at constant offsets of the window (the profile fixes B, LB and MB), so it is read
+//! by wiring. Every other clock steps over one Rice code (only its leading-one count, which
+//! decides the next pointer) and counts the lane's weights down; the lane's last weight must end
+//! its segment (else the segment overruns the lane). The pointer loop uses only the funnel's
+//! first three stages: the leading-one detector masks the pointer's two low bits itself and adds
+//! the count to the step's base without a carry chain. Three stages follow the step:
 //! the first decodes the code's value from the registered window and checks the step
 //! (FORMAT.md section 4.3: a failing code is held there, poisoned, and never leaves), the second
 //! adds `e * 2^r` to the prediction `acc >> F` (with `acc += m`), clamped to the range where it
@@ -24,7 +24,6 @@ use super::rice::{CompactRice, CompactZeros, CODE_WINDOW, U_BITS, ZERO_WINDOW};
 use super::shape::{CompactShape, COUNT_BITS, STREAM_BITS, WINDOW_BITS, WORD_BITS};
 use crate::config::WEIGHT_BITS;
 use crate::core::LaneState;
-use lc_format::Q_ESC;
 use rust_hdl::prelude::*;
 
 /// Width of the line accumulator `acc` (signed; [`CompactShape`] checks the profile's range).
@@ -86,6 +85,7 @@ pub struct CompactLane {
     l1: DFF<Bit>,
     l2: DFF<Bit>,
     ptr: DFF<Bits<5>>,
+    sh: DFF<Bit>,
     got_last: DFF<Bit>,
     tail: DFF<Bits<6>>,
     count_seen: DFF<Bits<COUNT_BITS>>,
@@ -99,7 +99,9 @@ pub struct CompactLane {
     s1_poison: DFF<Bit>,
     s1_window: DFF<Bits<CODE_WINDOW>>,
     s1_k: DFF<Bits<4>>,
-    s1_zeros: DFF<Bits<4>>,
+    s1_count: DFF<Bits<4>>,
+    s1_fine: DFF<Bits<2>>,
+    s1_escape: DFF<Bit>,
     s1_pred: DFF<Bits<PRED_BITS>>,
     s1_last: DFF<Bit>,
     s1_room_neg: DFF<Bit>,
@@ -137,11 +139,11 @@ pub struct CompactLane {
     trunc: Signal<Local, Bit>,
     exact: Signal<Local, Bit>,
     ptr6: Signal<Local, Bits<6>>,
-    ptr_k: Signal<Local, Bits<6>>,
     end_pos: Signal<Local, Bits<7>>,
     ptr_esc: Signal<Local, Bits<6>>,
     ptr_hdr: Signal<Local, Bits<6>>,
     more_words: Signal<Local, Bit>,
+    no_bits: Signal<Local, Bit>,
     window_ok: Signal<Local, Bit>,
     moving: Signal<Local, Bit>,
     take: Signal<Local, Bit>,
@@ -150,16 +152,10 @@ pub struct CompactLane {
     s1_moving: Signal<Local, Bit>,
     s1_free: Signal<Local, Bit>,
     hdr_bad: Signal<Local, Bit>,
-    esc_adj: Signal<Local, Bits<5>>,
     base: Signal<Local, Bits<6>>,
-    s1_zeros_in: Signal<Local, Bits<4>>,
     ptr_coarse: Signal<Local, Bits<6>>,
     can_step: Signal<Local, Bit>,
     final_weight: Signal<Local, Bit>,
-    ptr_sum: Signal<Local, Bits<5>>,
-    stay: Signal<Local, Bits<ZERO_WINDOW>>,
-    base5: Signal<Local, Bits<5>>,
-    advance: Signal<Local, Bit>,
     m0: Signal<Local, Bit>,
     m1: Signal<Local, Bit>,
     fire: Signal<Local, Bit>,
@@ -194,13 +190,7 @@ pub struct CompactLane {
     zero8: Constant<Bits<8>>,
     one6: Constant<Bits<6>>,
     esc_len6: Constant<Bits<6>>,
-    esc_len_k: Constant<Bits<5>>,
-    q_esc: Constant<Bits<4>>,
     coarse_mask: Constant<Bits<6>>,
-    stay_from16: [Constant<Bits<ZERO_WINDOW>>; 16],
-    zero_window: Constant<Bits<ZERO_WINDOW>>,
-    all_window: Constant<Bits<ZERO_WINDOW>>,
-    fine_mask: Constant<Bits<5>>,
     hdr_bits6: Constant<Bits<6>>,
     tail_mask: Constant<Bits<6>>,
     zero_length: Constant<Bits<STREAM_BITS>>,
@@ -253,6 +243,7 @@ impl CompactLane {
             l1: Default::default(),
             l2: Default::default(),
             ptr: Default::default(),
+            sh: Default::default(),
             got_last: Default::default(),
             tail: Default::default(),
             count_seen: Default::default(),
@@ -266,7 +257,9 @@ impl CompactLane {
             s1_poison: Default::default(),
             s1_window: Default::default(),
             s1_k: Default::default(),
-            s1_zeros: Default::default(),
+            s1_count: Default::default(),
+            s1_fine: Default::default(),
+            s1_escape: Default::default(),
             s1_pred: Default::default(),
             s1_last: Default::default(),
             s1_room_neg: Default::default(),
@@ -305,16 +298,14 @@ impl CompactLane {
             trunc: Default::default(),
             exact: Default::default(),
             ptr6: Default::default(),
-            ptr_k: Default::default(),
             one6: Constant::new(1.into()),
             esc_len6: Constant::new((shape.max_code_bits() as u64).into()),
-            esc_len_k: Constant::new((shape.max_code_bits() as u64 - 1).into()),
-            q_esc: Constant::new((Q_ESC as u64).into()),
             hdr_bits6: Constant::new((shape.header_bits() as u64).into()),
             end_pos: Default::default(),
             ptr_esc: Default::default(),
             ptr_hdr: Default::default(),
             more_words: Default::default(),
+            no_bits: Default::default(),
             window_ok: Default::default(),
             moving: Default::default(),
             take: Default::default(),
@@ -323,24 +314,11 @@ impl CompactLane {
             s1_moving: Default::default(),
             s1_free: Default::default(),
             hdr_bad: Default::default(),
-            esc_adj: Default::default(),
             base: Default::default(),
-            s1_zeros_in: Default::default(),
             ptr_coarse: Default::default(),
             coarse_mask: Constant::new(0x3c.into()),
-            // base = 16 + v: the positions j <= 15 - v.
-            stay_from16: std::array::from_fn(|v| {
-                Constant::new((((1u64 << (16 - v)) - 1) & ((1 << ZERO_WINDOW) - 1)).into())
-            }),
-            zero_window: Constant::new(0.into()),
-            all_window: Constant::new(((1u64 << ZERO_WINDOW) - 1).into()),
-            fine_mask: Constant::new(3.into()),
             can_step: Default::default(),
             final_weight: Default::default(),
-            ptr_sum: Default::default(),
-            stay: Default::default(),
-            base5: Default::default(),
-            advance: Default::default(),
             m0: Default::default(),
             m1: Default::default(),
             fire: Default::default(),
@@ -401,6 +379,7 @@ impl Logic for CompactLane {
             l1,
             l2,
             ptr,
+            sh,
             got_last,
             tail,
             count_seen,
@@ -414,7 +393,9 @@ impl Logic for CompactLane {
             s1_poison,
             s1_window,
             s1_k,
-            s1_zeros,
+            s1_count,
+            s1_fine,
+            s1_escape,
             s1_pred,
             s1_last,
             s1_room_neg,
@@ -435,11 +416,17 @@ impl Logic for CompactLane {
             skid_valid
         );
 
-        // ---- Window: 24 bits of {w1, w0} from the bit pointer, one stage per pointer bit, each
-        // stage only as wide as the stages after it need.
+        // ---- Window: 24 bits of {w1, w0} (of {w2, w1} when the pointer has left w0, `sh`) from
+        // the bit pointer, one stage per pointer bit, each stage only as wide as the stages after
+        // it need.
         self.pair.next =
             (bit_cast::<64, WORD_BITS>(self.w1.q.val()) << self.c16.val() << self.c16.val())
                 | bit_cast::<64, WORD_BITS>(self.w0.q.val());
+        if self.sh.q.val() {
+            self.pair.next =
+                (bit_cast::<64, WORD_BITS>(self.w2.q.val()) << self.c16.val() << self.c16.val())
+                    | bit_cast::<64, WORD_BITS>(self.w1.q.val());
+        }
         self.f16.next = bit_cast::<39, 64>(self.pair.val());
         if self.ptr.q.val().get_bit(4) {
             self.f16.next = bit_cast::<39, 64>(self.pair.val() >> self.c16.val());
@@ -489,19 +476,32 @@ impl Logic for CompactLane {
         self.zeros.fine.next = bit_cast::<2, 5>(self.ptr.q.val());
         self.zeros.head.next = self.new_seg.val();
 
-        // ---- The end of the stream as a bit position from bit 0 of w0 when its last word is in
-        // w0 or w1, else past any window.
-        self.end_pos.next = self.many.val();
-        if self.v1.q.val() & self.l1.q.val() {
-            self.end_pos.next = bit_cast::<7, 6>(self.tail.q.val()) + self.word_bits.val();
-        }
-        if self.v0.q.val() & self.l0.q.val() {
-            self.end_pos.next = bit_cast::<7, 6>(self.tail.q.val());
-        }
+        // ---- The end of the stream as a bit position from bit 0 of the pointer's word (w0, or
+        // w1 under `sh`) when its last word is that word or the next, else past any window.
         self.more_words.next = !self.got_last.q.val();
-        self.window_ok.next = self.v0.q.val() & (self.v1.q.val() | self.l0.q.val());
+        self.end_pos.next = self.many.val();
+        if self.sh.q.val() {
+            if self.v2.q.val() & self.l2.q.val() {
+                self.end_pos.next = bit_cast::<7, 6>(self.tail.q.val()) + self.word_bits.val();
+            }
+            if self.v1.q.val() & self.l1.q.val() {
+                self.end_pos.next = bit_cast::<7, 6>(self.tail.q.val());
+            }
+            self.window_ok.next = self.v1.q.val() & (self.v2.q.val() | self.l1.q.val());
+            self.no_bits.next = !(self.v1.q.val() | self.v2.q.val() | self.more_words.val());
+        } else {
+            if self.v1.q.val() & self.l1.q.val() {
+                self.end_pos.next = bit_cast::<7, 6>(self.tail.q.val()) + self.word_bits.val();
+            }
+            if self.v0.q.val() & self.l0.q.val() {
+                self.end_pos.next = bit_cast::<7, 6>(self.tail.q.val());
+            }
+            self.window_ok.next = self.v0.q.val() & (self.v1.q.val() | self.l0.q.val());
+            self.no_bits.next =
+                !(self.v0.q.val() | self.v1.q.val() | self.v2.q.val() | self.more_words.val());
+        }
         // An empty stream (or one read to its end) has no bits at all: any step is truncated.
-        if !(self.v0.q.val() | self.v1.q.val() | self.v2.q.val() | self.more_words.val()) {
+        if self.no_bits.val() {
             self.end_pos.next = self.zero7.val();
             self.window_ok.next = true;
         }
@@ -510,14 +510,17 @@ impl Logic for CompactLane {
         // 4.3) from flip-flops. A code that fails them stays there, poisoned, and stops the lane.
         self.rice.window.next = self.s1_window.q.val();
         self.rice.k.next = self.s1_k.q.val();
-        self.rice.zeros.next = self.s1_zeros.q.val();
+        // The code's zero count: its terminating one's position from the pointer's two low bits.
+        self.rice.zeros.next = self.s1_count.q.val() - bit_cast::<4, 2>(self.s1_fine.q.val());
+        self.rice.escape.next = self.s1_escape.q.val();
         // The code is truncated when it passes the end of the stream and ends the stream exactly
-        // when it meets it; for a regular code the step registered end - (ptr + k + 1) as room.
+        // when it meets it; for a regular code the step registered end - (c + k + 1) as room,
+        // with c the pointer rounded down to a multiple of 4, against the count measured from c.
         self.trunc.next = self.s1_room_neg.q.val()
-            | (self.s1_room_small.q.val() & (self.s1_zeros.q.val() > self.s1_room4.q.val()));
+            | (self.s1_room_small.q.val() & (self.s1_count.q.val() > self.s1_room4.q.val()));
         self.exact.next =
-            self.s1_room_small.q.val() & (self.s1_zeros.q.val() == self.s1_room4.q.val());
-        if self.rice.escape.val() {
+            self.s1_room_small.q.val() & (self.s1_count.q.val() == self.s1_room4.q.val());
+        if self.s1_escape.q.val() {
             self.trunc.next = self.s1_esc_trunc.q.val();
             self.exact.next = self.s1_esc_exact.q.val();
         }
@@ -548,50 +551,28 @@ impl Logic for CompactLane {
             !self.new_seg.val() & (self.count_next.val() == self.count_all.q.val());
         // The pointer after a step, with c = ptr rounded down to a multiple of 4 and the count
         // measured from c: c + k + 1 + count for a regular code, c + H + count for a header
-        // (count = ptr - c), and for an escape count = ptr - c + Q_ESC + E - 1 - k, so that
-        // every kind of step is ptr + its length. The count is the only late operand: one adder
-        // after it, every other term (including the count of an escape) from flip-flops.
+        // (count = ptr - c) and ptr + Q_ESC + E for an escape, so that every kind of step is
+        // ptr + its length. The detector adds the count to the base itself (no adder after it);
+        // every other term comes from flip-flops.
         self.ptr6.next = bit_cast::<6, 5>(self.ptr.q.val());
-        self.ptr_k.next = self.ptr6.val() + bit_cast::<6, 4>(self.k.q.val()) + self.one6.val();
         self.ptr_esc.next = self.ptr6.val() + self.esc_len6.val();
         self.ptr_hdr.next = self.ptr6.val() + self.hdr_bits6.val();
         self.ptr_coarse.next = self.ptr6.val() & self.coarse_mask.val();
-        self.esc_adj.next = self.esc_len_k.val() - bit_cast::<5, 4>(self.k.q.val())
-            + (self.ptr.q.val() & self.fine_mask.val());
-        self.zeros.none.next = self.esc_adj.val();
+        self.zeros.esc_next.next = self.ptr_esc.val();
         self.base.next = self.ptr_coarse.val() + bit_cast::<6, 4>(self.k.q.val()) + self.one6.val();
         if self.new_seg.val() {
             self.base.next = self.ptr_coarse.val() + self.hdr_bits6.val();
         }
-        // The next pointer within the word (mod 32); whether it leaves the word comes from the
-        // detector directly: `stay` holds the positions j with base + j < 32 (base <= 44: none
-        // from 32 on, all below 16, and j <= 15 - v for base = 16 + v).
-        self.base5.next = bit_cast::<5, 6>(self.base.val());
-        self.ptr_sum.next = self.base5.val() + self.zeros.count.val();
-        self.stay.next = self.zero_window.val();
-        if !self.base.val().get_bit(5) {
-            self.stay.next = self.all_window.val();
-            if self.base.val().get_bit(4) {
-                self.stay.next = self.stay_from16[0].val();
-                for v in 1..16 {
-                    if bit_cast::<4, 6>(self.base.val()).index() == v {
-                        self.stay.next = self.stay_from16[v].val();
-                    }
-                }
-            }
-        }
-        self.zeros.stay.next = self.stay.val();
-        self.zeros.none_wraps.next = self.ptr_esc.val().get_bit(5);
-        self.advance.next = self.can_step.val() & self.zeros.wraps.val();
+        // The next pointer (below 56): its carry out of the word, `sh`, is registered, and the
+        // words move on at the next edge, so no word enable waits for this clock's step.
+        self.zeros.base.next = self.base.val();
+        self.sh.d.next = false;
         if self.can_step.val() {
-            self.ptr.d.next = self.ptr_sum.val();
-        }
-        self.s1_zeros_in.next = self.zeros.run.val();
-        if self.zeros.escape.val() {
-            self.s1_zeros_in.next = self.q_esc.val();
+            self.ptr.d.next = bit_cast::<5, 6>(self.zeros.next_ptr.val());
+            self.sh.d.next = self.zeros.next_ptr.val().get_bit(5);
         }
         // A header is checked in its own step (its fields are wiring); a code in the first stage.
-        self.room.next = bit_cast::<8, 7>(self.end_pos.val()) - bit_cast::<8, 6>(self.ptr_k.val());
+        self.room.next = bit_cast::<8, 7>(self.end_pos.val()) - bit_cast::<8, 6>(self.base.val());
         self.hdr_bad.next = (bit_cast::<7, 6>(self.ptr_hdr.val()) > self.end_pos.val())
             | (self.hdr_k.val() > self.k_max.val());
 
@@ -665,10 +646,12 @@ impl Logic for CompactLane {
             self.s1_valid.d.next = true;
             self.s1_window.d.next = bit_cast::<CODE_WINDOW, WINDOW_BITS>(self.window.val());
             self.s1_k.d.next = self.k.q.val();
-            self.s1_zeros.d.next = self.s1_zeros_in.val();
+            self.s1_count.d.next = self.zeros.count.val();
+            self.s1_escape.d.next = self.zeros.escape.val();
+            self.s1_fine.d.next = self.zeros.fine.val();
             self.s1_pred.d.next = bit_cast::<PRED_BITS, ACC_BITS>(self.pred.val());
             self.s1_last.d.next = self.final_weight.val();
-            // zeros <= 12, so only a room below 16 can be too small; four bits are compared.
+            // count <= 14, so only a room below 16 can be too small; four bits are compared.
             self.s1_room_neg.d.next = self.room.val().get_bit(7);
             self.s1_room_small.d.next =
                 (self.room.val() & self.room_high.val()) == self.zero8.val();
@@ -679,15 +662,16 @@ impl Logic for CompactLane {
                 self.more_words.val() | (self.seg_left.q.val() != self.zero9.val());
         }
 
-        // ---- Words: w2 <- memory, w1 <- w2, w0 <- w1, each register from one source. Ready
-        // while w2 or w1 is empty (w2 then moves on in this clock); flip-flops only.
-        self.in_ready.next = !(self.v2.q.val() & self.v1.q.val())
+        // ---- Words: w2 <- memory, w1 <- w2, w0 <- w1, each register from one source; they move
+        // on when the pointer has left w0 (`sh`) or into an empty register. Ready while w2 or w1
+        // is empty or the words move on (w2 then moves on in this clock); flip-flops only.
+        self.in_ready.next = (!(self.v2.q.val() & self.v1.q.val()) | self.sh.q.val())
             & (self.state.q.val() == LaneState::Run)
             & self.more_words.val();
         self.fire.next = self.in_valid.val() & self.in_ready.val();
-        // Each valid bit is one function of advance and the valid bits (no enable chains).
-        self.m0.next = self.advance.val() | !self.v0.q.val();
-        self.m1.next = self.advance.val() | !(self.v0.q.val() & self.v1.q.val());
+        // Each valid bit is one function of `sh` and the valid bits (no enable chains).
+        self.m0.next = self.sh.q.val() | !self.v0.q.val();
+        self.m1.next = self.sh.q.val() | !(self.v0.q.val() & self.v1.q.val());
         if self.m0.val() {
             self.w0.d.next = self.w1.q.val();
             self.l0.d.next = self.l1.q.val();
@@ -701,7 +685,7 @@ impl Logic for CompactLane {
             self.w2.d.next = self.in_data.val();
             self.l2.d.next = self.in_last.val();
         }
-        self.v0.d.next = self.v1.q.val() | (self.v0.q.val() & !self.advance.val());
+        self.v0.d.next = self.v1.q.val() | (self.v0.q.val() & !self.sh.q.val());
         self.v1.d.next = (self.m1.val() & self.v2.q.val()) | (!self.m1.val() & self.v1.q.val());
         self.v2.d.next = self.fire.val() | (self.v2.q.val() & !self.m1.val());
         if self.fire.val() & self.in_last.val() {
@@ -737,6 +721,7 @@ impl Logic for CompactLane {
             self.v1.d.next = false;
             self.v2.d.next = false;
             self.ptr.d.next = self.zero5.val();
+            self.sh.d.next = false;
             self.seg_left.d.next = self.ones9.val();
             self.s1_valid.d.next = false;
             self.s1_poison.d.next = false;
@@ -749,6 +734,7 @@ impl Logic for CompactLane {
             self.v0.d.next = false;
             self.v1.d.next = false;
             self.v2.d.next = false;
+            self.sh.d.next = false;
             self.s1_valid.d.next = false;
             self.s1_poison.d.next = false;
             self.stage_valid.d.next = false;

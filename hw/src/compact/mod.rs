@@ -5,9 +5,9 @@
 //!
 //! * [`shape::CompactShape`]: what a profile fixes, checked against what this lane can build.
 //! * [`config::CompactConfig`]: latches and checks the layer parameters (shared by all lanes).
-//! * [`rice::CompactZeros`]: the leading-one count of a code, the step length of the lane's
+//! * [`rice::CompactZeros`]: the leading-one count of a code and the next pointer of the lane's
 //!   pointer loop.
-//! * [`rice::CompactRice`]: one Rice code from a 21-bit window and that count.
+//! * [`rice::CompactRice`]: one Rice code from a 21-bit window and its zero count.
 //! * [`lane::CompactLane`]: one lane, 32-bit memory words in, one weight per clock out.
 
 pub mod config;

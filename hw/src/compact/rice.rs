@@ -1,6 +1,7 @@
 //! One Rice-coded residual (FORMAT.md section 4.2) of a compact lane from a window of
 //! `Q_ESC + E` bits: [`CompactZeros`], the leading-one detector over the first `Q_ESC` bits (the
-//! lane's pointer loop), and [`CompactRice`], which takes that count one pipeline stage later: a
+//! lane's pointer loop, with the next pointer), and [`CompactRice`], which takes the zero count
+//! one pipeline stage later: a
 //! narrow shifter for the remainder (k <= 8), the escape payload at its fixed offset, and the
 //! escape check.
 
@@ -20,19 +21,17 @@ pub const ZERO_WINDOW: usize = 15;
 /// Width of a decoded zigzag value: a regular code holds `u < Q_ESC * 2^8`.
 pub const U_BITS: usize = 12;
 
-/// The step length that the leading-one count decides, without a multiplexer after the count.
+/// The next pointer that the leading-one count decides, without an adder after the count.
 ///
 /// The window starts at the lane's pointer rounded down to a multiple of four, so the funnel in
 /// front of it needs only the pointer's high bits; the code starts `fine` bits in. The count is
 /// the position (from bit 0 of the window) of the code's terminating one, the first one in bits
-/// `fine .. fine + Q_ESC`, or `none` when those bits hold none (an escape). A segment header
-/// (`head`) counts as a one at `fine`. The zero count of the code itself, `run = count - fine`,
-/// comes out beside it for the value decode (it is not on the pointer's path).
-///
-/// `wraps` says whether the step leaves the current memory word, from the same masked bits as the
-/// count but without the count's encoder and adder: the first one lies past the positions of
-/// `stay` (those whose step ends inside the word, a run from bit 0), or there is none and an
-/// escape wraps (`none_wraps`).
+/// `fine .. fine + Q_ESC`; those bits hold none for an escape. A segment header (`head`) counts
+/// as a one at `fine`. The next pointer is `base + count`, or `esc_next` for an escape. The
+/// count is found in groups of four bits, and each group adds its candidate to `base` itself:
+/// the candidate's two low bits to `base`'s, the carry picking `base / 4 + g` or `+ g + 1`
+/// (sums taken beside the window), so no carry chain follows the detector. The count comes out
+/// beside it for the value decode (the code's zero count is `count - fine`).
 #[derive(LogicBlock)]
 pub struct CompactZeros {
     /// The stream from the pointer rounded down to a multiple of 4, LSB first.
@@ -41,23 +40,33 @@ pub struct CompactZeros {
     pub fine: Signal<In, Bits<2>>,
     /// A segment header: count `fine`, as if its first bit were a one.
     pub head: Signal<In, Bit>,
-    /// The count of a window without a one.
-    pub none: Signal<In, Bits<5>>,
-    /// The positions of the terminating one after which the next pointer stays in the word.
-    pub stay: Signal<In, Bits<ZERO_WINDOW>>,
-    /// An escape step leaves the word.
-    pub none_wraps: Signal<In, Bit>,
-    /// The step leaves the word.
-    pub wraps: Signal<Out, Bit>,
-    /// Position of the terminating one in `window`, or `none`.
-    pub count: Signal<Out, Bits<5>>,
-    /// Zero bits before the terminating one (`count - fine`; meaningless for an escape).
-    pub run: Signal<Out, Bits<4>>,
+    /// The pointer rounded down to a multiple of 4 plus the step's fixed length.
+    pub base: Signal<In, Bits<6>>,
+    /// The next pointer after an escape.
+    pub esc_next: Signal<In, Bits<6>>,
+    /// `base` plus the position of the terminating one in `window`, or `esc_next`.
+    pub next_ptr: Signal<Out, Bits<6>>,
+    /// Position of the terminating one in `window` (meaningless for an escape).
+    pub count: Signal<Out, Bits<4>>,
     /// The window holds no one: the code is an escape.
     pub escape: Signal<Out, Bit>,
     bits: Signal<Local, Bits<ZERO_WINDOW>>,
     live: Signal<Local, Bits<ZERO_WINDOW>>,
-    position: [Constant<Bits<5>>; ZERO_WINDOW],
+    live16: Signal<Local, Bits<16>>,
+    nibble: [Signal<Local, Bits<4>>; 4],
+    low: [Signal<Local, Bits<6>>; 4],
+    position: Signal<Local, Bits<6>>,
+    base_high: Signal<Local, Bits<6>>,
+    high: [Signal<Local, Bits<6>>; 5],
+    low_sum: [Signal<Local, Bits<6>>; 4],
+    candidate: [Signal<Local, Bits<6>>; 4],
+    high_step: [Constant<Bits<6>>; 5],
+    two: Constant<Bits<6>>,
+    one: Constant<Bits<6>>,
+    zero6: Constant<Bits<6>>,
+    group: [Constant<Bits<6>>; 4],
+    in_nibble: [Constant<Bits<6>>; 4],
+    zero4: Constant<Bits<4>>,
     code_bits: [Constant<Bits<ZERO_WINDOW>>; 4],
     head_bits: Constant<Bits<ZERO_WINDOW>>,
     zero_window: Constant<Bits<ZERO_WINDOW>>,
@@ -70,16 +79,28 @@ impl Default for CompactZeros {
             window: Default::default(),
             fine: Default::default(),
             head: Default::default(),
-            none: Default::default(),
-            stay: Default::default(),
-            none_wraps: Default::default(),
-            wraps: Default::default(),
+            base: Default::default(),
+            esc_next: Default::default(),
+            next_ptr: Default::default(),
+            position: Default::default(),
+            base_high: Default::default(),
+            high: Default::default(),
+            low_sum: Default::default(),
+            candidate: Default::default(),
+            high_step: std::array::from_fn(|j| Constant::new((j as u64).into())),
+            two: Constant::new(2.into()),
+            one: Constant::new(1.into()),
+            zero6: Constant::new(0.into()),
             count: Default::default(),
-            run: Default::default(),
             escape: Default::default(),
             bits: Default::default(),
             live: Default::default(),
-            position: std::array::from_fn(|i| Constant::new((i as u64).into())),
+            live16: Default::default(),
+            nibble: Default::default(),
+            low: Default::default(),
+            group: std::array::from_fn(|g| Constant::new((4 * g as u64).into())),
+            in_nibble: std::array::from_fn(|i| Constant::new((i as u64).into())),
+            zero4: Constant::new(0.into()),
             code_bits: std::array::from_fn(|f| Constant::new((code << f).into())),
             head_bits: Constant::new(0xf.into()),
             zero_window: Constant::new(0.into()),
@@ -102,17 +123,55 @@ impl Logic for CompactZeros {
                 self.live.next = self.bits.val() & self.code_bits[f].val();
             }
         }
-        // Scanning from the top lets the lowest one win.
-        self.count.next = self.none.val();
-        for i in 0..15 {
-            if self.live.val().get_bit(14 - i) {
-                self.count.next = self.position[14 - i].val();
+        // The lowest one in groups of four: each group's own position of its lowest one, then
+        // the lowest group that holds a one (scanned from the top, so the lowest wins) picks.
+        self.live16.next = bit_cast::<16, ZERO_WINDOW>(self.live.val());
+        for g in 0..4 {
+            self.nibble[g].next = self.live16.val().get_bits::<4>(4 * g);
+            self.low[g].next = self.in_nibble[3].val();
+            for i in 0..3 {
+                if self.nibble[g].val().get_bit(2 - i) {
+                    self.low[g].next = self.in_nibble[2 - i].val();
+                }
             }
         }
-        self.run.next = bit_cast::<4, 5>(self.count.val() - bit_cast::<5, 2>(self.fine.val()));
+        // base / 4 + j for each group j and its carry, and each group's candidate next pointer.
+        self.base_high.next = self.base.val() >> self.two.val();
+        for j in 0..5 {
+            self.high[j].next = self.base_high.val() + self.high_step[j].val();
+        }
+        // The two low bits of base + low as bit logic (an adder would become a carry chain).
+        for g in 0..4 {
+            self.low_sum[g].next = self.zero6.val();
+            if self.base.val().get_bit(0) ^ self.low[g].val().get_bit(0) {
+                self.low_sum[g].next = self.one.val();
+            }
+            if self.base.val().get_bit(1)
+                ^ self.low[g].val().get_bit(1)
+                ^ (self.base.val().get_bit(0) & self.low[g].val().get_bit(0))
+            {
+                self.low_sum[g].next = self.low_sum[g].val() | self.two.val();
+            }
+            self.candidate[g].next = (self.high[g].val() << self.two.val()) | self.low_sum[g].val();
+            if (self.base.val().get_bit(1) & self.low[g].val().get_bit(1))
+                | ((self.base.val().get_bit(1) | self.low[g].val().get_bit(1))
+                    & self.base.val().get_bit(0)
+                    & self.low[g].val().get_bit(0))
+            {
+                self.candidate[g].next =
+                    (self.high[g + 1].val() << self.two.val()) | self.low_sum[g].val();
+            }
+        }
+        self.position.next = self.zero6.val();
+        self.next_ptr.next = self.esc_next.val();
+        for g in 0..4 {
+            if self.nibble[3 - g].val() != self.zero4.val() {
+                self.position.next = self.group[3 - g].val() | self.low[3 - g].val();
+                self.next_ptr.next = self.candidate[3 - g].val();
+            }
+        }
+        self.count.next = bit_cast::<4, 6>(self.position.val());
         self.escape.next = self.live.val() == self.zero_window.val();
-        self.wraps.next = ((self.live.val() & self.stay.val()) == self.zero_window.val())
-            & (!self.escape.val() | self.none_wraps.val());
     }
 }
 
@@ -132,8 +191,8 @@ pub struct CompactRice {
     pub value: Signal<Out, Bits<U_BITS>>,
     /// The code is an escape whose payload has a regular code (stream error).
     pub escape_bad: Signal<Out, Bit>,
-    /// The code is an escape (`Q_ESC` zeros, then the payload).
-    pub escape: Signal<Out, Bit>,
+    /// The code is an escape (`Q_ESC` zeros, then the payload), as [`CompactZeros`] found it.
+    pub escape: Signal<In, Bit>,
 
     after_one: Signal<Local, Bits<CODE_WINDOW>>,
     t8: Signal<Local, Bits<15>>,
@@ -196,7 +255,6 @@ impl CompactRice {
 impl Logic for CompactRice {
     #[hdl_gen]
     fn update(&mut self) {
-        self.escape.next = self.zeros.val() == self.q_esc.val();
         // The remainder follows the terminating one; k <= 8 for every stream the lane accepts
         // (a larger k is rejected with the segment header), so 8 remainder bits suffice.
         // The eight bits after the terminating one, shifted by the zero count largest stage

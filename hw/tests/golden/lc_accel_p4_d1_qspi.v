@@ -147,28 +147,7 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     localparam  zero8 = 8'h0;
     localparam  one6 = 6'b1;
     localparam  esc_len6 = 6'b10101;
-    localparam  esc_len_k = 5'b10100;
-    localparam  q_esc = 4'hc;
     localparam  coarse_mask = 6'b111100;
-    localparam  stay_from16__0 = 15'b111111111111111;
-    localparam  stay_from16__1 = 15'b111111111111111;
-    localparam  stay_from16__2 = 15'b11111111111111;
-    localparam  stay_from16__3 = 15'b1111111111111;
-    localparam  stay_from16__4 = 15'b111111111111;
-    localparam  stay_from16__5 = 15'b11111111111;
-    localparam  stay_from16__6 = 15'b1111111111;
-    localparam  stay_from16__7 = 15'b111111111;
-    localparam  stay_from16__8 = 15'b11111111;
-    localparam  stay_from16__9 = 15'b1111111;
-    localparam  stay_from16__10 = 15'b111111;
-    localparam  stay_from16__11 = 15'b11111;
-    localparam  stay_from16__12 = 15'b1111;
-    localparam  stay_from16__13 = 15'b111;
-    localparam  stay_from16__14 = 15'b11;
-    localparam  stay_from16__15 = 15'b1;
-    localparam  zero_window = 15'b0;
-    localparam  all_window = 15'b111111111111111;
-    localparam  fine_mask = 5'b11;
     localparam  hdr_bits6 = 6'b10100;
     localparam  tail_mask = 6'b11111;
     localparam  zero_length = 26'h0;
@@ -191,19 +170,17 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     reg  [14:0] zeros__window;
     reg  [1:0] zeros__fine;
     reg  zeros__head;
-    reg  [4:0] zeros__none;
-    reg  [14:0] zeros__stay;
-    reg  zeros__none_wraps;
-    wire  zeros__wraps;
-    wire  [4:0] zeros__count;
-    wire  [3:0] zeros__run;
+    reg  [5:0] zeros__base;
+    reg  [5:0] zeros__esc_next;
+    wire  [5:0] zeros__next_ptr;
+    wire  [3:0] zeros__count;
     wire  zeros__escape;
     reg  [20:0] rice__window;
     reg  [3:0] rice__k;
     reg  [3:0] rice__zeros;
     wire  [11:0] rice__value;
     wire  rice__escape_bad;
-    wire  rice__escape;
+    reg  rice__escape;
     reg  [8:0] rebuild__pred;
     reg  [11:0] rebuild__u;
     reg  [2:0] rebuild__shift;
@@ -230,6 +207,8 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     wire  l2__q;
     reg  [4:0] ptr__d;
     wire  [4:0] ptr__q;
+    reg  sh__d;
+    wire  sh__q;
     reg  got_last__d;
     wire  got_last__q;
     reg  [5:0] tail__d;
@@ -256,8 +235,12 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     wire  [20:0] s1_window__q;
     reg  [3:0] s1_k__d;
     wire  [3:0] s1_k__q;
-    reg  [3:0] s1_zeros__d;
-    wire  [3:0] s1_zeros__q;
+    reg  [3:0] s1_count__d;
+    wire  [3:0] s1_count__q;
+    reg  [1:0] s1_fine__d;
+    wire  [1:0] s1_fine__q;
+    reg  s1_escape__d;
+    wire  s1_escape__q;
     reg  [8:0] s1_pred__d;
     wire  [8:0] s1_pred__q;
     reg  s1_last__d;
@@ -314,11 +297,11 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     reg  trunc;
     reg  exact;
     reg  [5:0] ptr6;
-    reg  [5:0] ptr_k;
     reg  [6:0] end_pos;
     reg  [5:0] ptr_esc;
     reg  [5:0] ptr_hdr;
     reg  more_words;
+    reg  no_bits;
     reg  window_ok;
     reg  moving;
     reg  take;
@@ -327,16 +310,10 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     reg  s1_moving;
     reg  s1_free;
     reg  hdr_bad;
-    reg  [4:0] esc_adj;
     reg  [5:0] base;
-    reg  [3:0] s1_zeros_in;
     reg  [5:0] ptr_coarse;
     reg  can_step;
     reg  final_weight;
-    reg  [4:0] ptr_sum;
-    reg  [14:0] stay;
-    reg  [4:0] base5;
-    reg  advance;
     reg  m0;
     reg  m1;
     reg  fire;
@@ -348,12 +325,10 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         .window(zeros__window),
         .fine(zeros__fine),
         .head(zeros__head),
-        .none(zeros__none),
-        .stay(zeros__stay),
-        .none_wraps(zeros__none_wraps),
-        .wraps(zeros__wraps),
+        .base(zeros__base),
+        .esc_next(zeros__esc_next),
+        .next_ptr(zeros__next_ptr),
         .count(zeros__count),
-        .run(zeros__run),
         .escape(zeros__escape)
     );
     lc_compact_lane__rice rice(
@@ -425,6 +400,11 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         .q(ptr__q),
         .clock(clock)
     );
+    lc_compact_lane__sh sh(
+        .d(sh__d),
+        .q(sh__q),
+        .clock(clock)
+    );
     lc_compact_lane__got_last got_last(
         .d(got_last__d),
         .q(got_last__q),
@@ -490,9 +470,19 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         .q(s1_k__q),
         .clock(clock)
     );
-    lc_compact_lane__s1_zeros s1_zeros(
-        .d(s1_zeros__d),
-        .q(s1_zeros__q),
+    lc_compact_lane__s1_count s1_count(
+        .d(s1_count__d),
+        .q(s1_count__q),
+        .clock(clock)
+    );
+    lc_compact_lane__s1_fine s1_fine(
+        .d(s1_fine__d),
+        .q(s1_fine__q),
+        .clock(clock)
+    );
+    lc_compact_lane__s1_escape s1_escape(
+        .d(s1_escape__d),
+        .q(s1_escape__q),
         .clock(clock)
     );
     lc_compact_lane__s1_pred s1_pred(
@@ -599,6 +589,7 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         l1__d = l1__q;
         l2__d = l2__q;
         ptr__d = ptr__q;
+        sh__d = sh__q;
         got_last__d = got_last__q;
         tail__d = tail__q;
         count_seen__d = count_seen__q;
@@ -612,7 +603,9 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         s1_poison__d = s1_poison__q;
         s1_window__d = s1_window__q;
         s1_k__d = s1_k__q;
-        s1_zeros__d = s1_zeros__q;
+        s1_count__d = s1_count__q;
+        s1_fine__d = s1_fine__q;
+        s1_escape__d = s1_escape__q;
         s1_pred__d = s1_pred__q;
         s1_last__d = s1_last__q;
         s1_room_neg__d = s1_room_neg__q;
@@ -632,6 +625,9 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         skid_last__d = skid_last__q;
         skid_valid__d = skid_valid__q;
         pair = (((w1__q) & 64'hffffffffffffffff) << c16 << c16) | ((w0__q) & 64'hffffffffffffffff);
+        if (sh__q) begin
+            pair = (((w2__q) & 64'hffffffffffffffff) << c16 << c16) | ((w1__q) & 64'hffffffffffffffff);
+        end
         f16 = ((pair) & 39'h7fffffffff);
         if (ptr__q[32'h4]) begin
             f16 = ((pair >> c16) & 39'h7fffffffff);
@@ -668,25 +664,39 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         zeros__window = ((f4) & 15'h7fff);
         zeros__fine = ((ptr__q) & 2'h3);
         zeros__head = new_seg;
-        end_pos = many;
-        if (v1__q & l1__q) begin
-            end_pos = ((tail__q) & 7'h7f) + word_bits;
-        end
-        if (v0__q & l0__q) begin
-            end_pos = ((tail__q) & 7'h7f);
-        end
         more_words = ~got_last__q;
-        window_ok = v0__q & (v1__q | l0__q);
-        if (~(v0__q | v1__q | v2__q | more_words)) begin
+        end_pos = many;
+        if (sh__q) begin
+            if (v2__q & l2__q) begin
+                end_pos = ((tail__q) & 7'h7f) + word_bits;
+            end
+            if (v1__q & l1__q) begin
+                end_pos = ((tail__q) & 7'h7f);
+            end
+            window_ok = v1__q & (v2__q | l1__q);
+            no_bits = ~(v1__q | v2__q | more_words);
+        end
+        else begin
+            if (v1__q & l1__q) begin
+                end_pos = ((tail__q) & 7'h7f) + word_bits;
+            end
+            if (v0__q & l0__q) begin
+                end_pos = ((tail__q) & 7'h7f);
+            end
+            window_ok = v0__q & (v1__q | l0__q);
+            no_bits = ~(v0__q | v1__q | v2__q | more_words);
+        end
+        if (no_bits) begin
             end_pos = zero7;
             window_ok = 1'b1;
         end
         rice__window = s1_window__q;
         rice__k = s1_k__q;
-        rice__zeros = s1_zeros__q;
-        trunc = s1_room_neg__q | (s1_room_small__q & (s1_zeros__q > s1_room4__q));
-        exact = s1_room_small__q & (s1_zeros__q == s1_room4__q);
-        if (rice__escape) begin
+        rice__zeros = s1_count__q - ((s1_fine__q) & 4'hf);
+        rice__escape = s1_escape__q;
+        trunc = s1_room_neg__q | (s1_room_small__q & (s1_count__q > s1_room4__q));
+        exact = s1_room_small__q & (s1_count__q == s1_room4__q);
+        if (s1_escape__q) begin
             trunc = s1_esc_trunc__q;
             exact = s1_esc_exact__q;
         end
@@ -700,81 +710,21 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         count_next = count_seen__q + one_count;
         final_weight = ~new_seg & (count_next == count_all__q);
         ptr6 = ((ptr__q) & 6'h3f);
-        ptr_k = ptr6 + ((k__q) & 6'h3f) + one6;
         ptr_esc = ptr6 + esc_len6;
         ptr_hdr = ptr6 + hdr_bits6;
         ptr_coarse = ptr6 & coarse_mask;
-        esc_adj = esc_len_k - ((k__q) & 5'h1f) + (ptr__q & fine_mask);
-        zeros__none = esc_adj;
+        zeros__esc_next = ptr_esc;
         base = ptr_coarse + ((k__q) & 6'h3f) + one6;
         if (new_seg) begin
             base = ptr_coarse + hdr_bits6;
         end
-        base5 = ((base) & 5'h1f);
-        ptr_sum = base5 + zeros__count;
-        stay = zero_window;
-        if (~base[32'h5]) begin
-            stay = all_window;
-            if (base[32'h4]) begin
-                stay = stay_from16__0;
-                if (((base) & 4'hf) == 1) begin
-                    stay = stay_from16__1;
-                end
-                if (((base) & 4'hf) == 2) begin
-                    stay = stay_from16__2;
-                end
-                if (((base) & 4'hf) == 3) begin
-                    stay = stay_from16__3;
-                end
-                if (((base) & 4'hf) == 4) begin
-                    stay = stay_from16__4;
-                end
-                if (((base) & 4'hf) == 5) begin
-                    stay = stay_from16__5;
-                end
-                if (((base) & 4'hf) == 6) begin
-                    stay = stay_from16__6;
-                end
-                if (((base) & 4'hf) == 7) begin
-                    stay = stay_from16__7;
-                end
-                if (((base) & 4'hf) == 8) begin
-                    stay = stay_from16__8;
-                end
-                if (((base) & 4'hf) == 9) begin
-                    stay = stay_from16__9;
-                end
-                if (((base) & 4'hf) == 10) begin
-                    stay = stay_from16__10;
-                end
-                if (((base) & 4'hf) == 11) begin
-                    stay = stay_from16__11;
-                end
-                if (((base) & 4'hf) == 12) begin
-                    stay = stay_from16__12;
-                end
-                if (((base) & 4'hf) == 13) begin
-                    stay = stay_from16__13;
-                end
-                if (((base) & 4'hf) == 14) begin
-                    stay = stay_from16__14;
-                end
-                if (((base) & 4'hf) == 15) begin
-                    stay = stay_from16__15;
-                end
-            end
-        end
-        zeros__stay = stay;
-        zeros__none_wraps = ptr_esc[32'h5];
-        advance = can_step & zeros__wraps;
+        zeros__base = base;
+        sh__d = 1'b0;
         if (can_step) begin
-            ptr__d = ptr_sum;
+            ptr__d = ((zeros__next_ptr) & 5'h1f);
+            sh__d = zeros__next_ptr[32'h5];
         end
-        s1_zeros_in = zeros__run;
-        if (zeros__escape) begin
-            s1_zeros_in = q_esc;
-        end
-        room = ((end_pos) & 8'hff) - ((ptr_k) & 8'hff);
+        room = ((end_pos) & 8'hff) - ((base) & 8'hff);
         hdr_bad = (((ptr_hdr) & 7'h7f) > end_pos) | (hdr_k > k_max);
         pred = acc__q >> frac;
         if (acc__q[32'hc]) begin
@@ -839,7 +789,9 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
             s1_valid__d = 1'b1;
             s1_window__d = ((window) & 21'h1fffff);
             s1_k__d = k__q;
-            s1_zeros__d = s1_zeros_in;
+            s1_count__d = zeros__count;
+            s1_escape__d = zeros__escape;
+            s1_fine__d = zeros__fine;
             s1_pred__d = ((pred) & 9'h1ff);
             s1_last__d = final_weight;
             s1_room_neg__d = room[32'h7];
@@ -849,10 +801,10 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
             s1_esc_exact__d = ((ptr_esc) & 7'h7f) == end_pos;
             s1_open__d = more_words | (seg_left__q != zero9);
         end
-        in_ready = ~(v2__q & v1__q) & (state__q == LaneState__Run) & more_words;
+        in_ready = (~(v2__q & v1__q) | sh__q) & (state__q == LaneState__Run) & more_words;
         fire = in_valid & in_ready;
-        m0 = advance | ~v0__q;
-        m1 = advance | ~(v0__q & v1__q);
+        m0 = sh__q | ~v0__q;
+        m1 = sh__q | ~(v0__q & v1__q);
         if (m0) begin
             w0__d = w1__q;
             l0__d = l1__q;
@@ -865,7 +817,7 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
             w2__d = in_data;
             l2__d = in_last;
         end
-        v0__d = v1__q | (v0__q & ~advance);
+        v0__d = v1__q | (v0__q & ~sh__q);
         v1__d = (m1 & v2__q) | (~m1 & v1__q);
         v2__d = fire | (v2__q & ~m1);
         if (fire & in_last) begin
@@ -897,6 +849,7 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
             v1__d = 1'b0;
             v2__d = 1'b0;
             ptr__d = zero5;
+            sh__d = 1'b0;
             seg_left__d = ones9;
             s1_valid__d = 1'b0;
             s1_poison__d = 1'b0;
@@ -909,6 +862,7 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
             v0__d = 1'b0;
             v1__d = 1'b0;
             v2__d = 1'b0;
+            sh__d = 1'b0;
             s1_valid__d = 1'b0;
             s1_poison__d = 1'b0;
             stage_valid__d = 1'b0;
@@ -1253,7 +1207,7 @@ module lc_compact_lane__rice(window,k,zeros,value,escape_bad,escape);
     input wire  [3:0] zeros;
     output reg  [11:0] value;
     output reg  escape_bad;
-    output reg  escape;
+    input wire  escape;
     
     // Constant declarations
     localparam  q_esc = 4'hc;
@@ -1305,7 +1259,6 @@ module lc_compact_lane__rice(window,k,zeros,value,escape_bad,escape);
     
     // Update code
     always @(*) begin
-        escape = zeros == q_esc;
         after_one = window >> one;
         t8 = ((after_one) & 15'h7fff);
         if (zeros[32'h3]) begin
@@ -1367,6 +1320,25 @@ module lc_compact_lane__rice(window,k,zeros,value,escape_bad,escape);
 endmodule // lc_compact_lane__rice
 
 
+module lc_compact_lane__s1_count(d,q,clock);
+    
+    // Module arguments
+    input wire  [3:0] d;
+    output reg  [3:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 4'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__s1_count
+
+
 module lc_compact_lane__s1_esc_exact(d,q,clock);
     
     // Module arguments
@@ -1403,6 +1375,44 @@ module lc_compact_lane__s1_esc_trunc(d,q,clock);
     end
           
 endmodule // lc_compact_lane__s1_esc_trunc
+
+
+module lc_compact_lane__s1_escape(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__s1_escape
+
+
+module lc_compact_lane__s1_fine(d,q,clock);
+    
+    // Module arguments
+    input wire  [1:0] d;
+    output reg  [1:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 2'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__s1_fine
 
 
 module lc_compact_lane__s1_k(d,q,clock);
@@ -1595,25 +1605,6 @@ module lc_compact_lane__s1_window(d,q,clock);
 endmodule // lc_compact_lane__s1_window
 
 
-module lc_compact_lane__s1_zeros(d,q,clock);
-    
-    // Module arguments
-    input wire  [3:0] d;
-    output reg  [3:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 4'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_compact_lane__s1_zeros
-
-
 module lc_compact_lane__seg_left(d,q,clock);
     
     // Module arguments
@@ -1631,6 +1622,25 @@ module lc_compact_lane__seg_left(d,q,clock);
     end
           
 endmodule // lc_compact_lane__seg_left
+
+
+module lc_compact_lane__sh(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__sh
 
 
 module lc_compact_lane__skid_last(d,q,clock);
@@ -1981,36 +1991,36 @@ module lc_compact_lane__weight(d,q,clock);
 endmodule // lc_compact_lane__weight
 
 
-module lc_compact_lane__zeros(window,fine,head,none,stay,none_wraps,wraps,count,run,escape);
+module lc_compact_lane__zeros(window,fine,head,base,esc_next,next_ptr,count,escape);
     
     // Module arguments
     input wire  [14:0] window;
     input wire  [1:0] fine;
     input wire  head;
-    input wire  [4:0] none;
-    input wire  [14:0] stay;
-    input wire  none_wraps;
-    output reg  wraps;
-    output reg  [4:0] count;
-    output reg  [3:0] run;
+    input wire  [5:0] base;
+    input wire  [5:0] esc_next;
+    output reg  [5:0] next_ptr;
+    output reg  [3:0] count;
     output reg  escape;
     
     // Constant declarations
-    localparam  position__0 = 5'b0;
-    localparam  position__1 = 5'b1;
-    localparam  position__2 = 5'b10;
-    localparam  position__3 = 5'b11;
-    localparam  position__4 = 5'b100;
-    localparam  position__5 = 5'b101;
-    localparam  position__6 = 5'b110;
-    localparam  position__7 = 5'b111;
-    localparam  position__8 = 5'b1000;
-    localparam  position__9 = 5'b1001;
-    localparam  position__10 = 5'b1010;
-    localparam  position__11 = 5'b1011;
-    localparam  position__12 = 5'b1100;
-    localparam  position__13 = 5'b1101;
-    localparam  position__14 = 5'b1110;
+    localparam  high_step__0 = 6'b0;
+    localparam  high_step__1 = 6'b1;
+    localparam  high_step__2 = 6'b10;
+    localparam  high_step__3 = 6'b11;
+    localparam  high_step__4 = 6'b100;
+    localparam  two = 6'b10;
+    localparam  one = 6'b1;
+    localparam  zero6 = 6'b0;
+    localparam  group__0 = 6'b0;
+    localparam  group__1 = 6'b100;
+    localparam  group__2 = 6'b1000;
+    localparam  group__3 = 6'b1100;
+    localparam  in_nibble__0 = 6'b0;
+    localparam  in_nibble__1 = 6'b1;
+    localparam  in_nibble__2 = 6'b10;
+    localparam  in_nibble__3 = 6'b11;
+    localparam  zero4 = 4'h0;
     localparam  code_bits__0 = 15'b111111111111;
     localparam  code_bits__1 = 15'b1111111111110;
     localparam  code_bits__2 = 15'b11111111111100;
@@ -2021,6 +2031,30 @@ module lc_compact_lane__zeros(window,fine,head,none,stay,none_wraps,wraps,count,
     // Local signals
     reg  [14:0] bits;
     reg  [14:0] live;
+    reg  [15:0] live16;
+    reg  [3:0] nibble__0;
+    reg  [3:0] nibble__1;
+    reg  [3:0] nibble__2;
+    reg  [3:0] nibble__3;
+    reg  [5:0] low__0;
+    reg  [5:0] low__1;
+    reg  [5:0] low__2;
+    reg  [5:0] low__3;
+    reg  [5:0] position;
+    reg  [5:0] base_high;
+    reg  [5:0] high__0;
+    reg  [5:0] high__1;
+    reg  [5:0] high__2;
+    reg  [5:0] high__3;
+    reg  [5:0] high__4;
+    reg  [5:0] low_sum__0;
+    reg  [5:0] low_sum__1;
+    reg  [5:0] low_sum__2;
+    reg  [5:0] low_sum__3;
+    reg  [5:0] candidate__0;
+    reg  [5:0] candidate__1;
+    reg  [5:0] candidate__2;
+    reg  [5:0] candidate__3;
     
     // Update code
     always @(*) begin
@@ -2038,55 +2072,121 @@ module lc_compact_lane__zeros(window,fine,head,none,stay,none_wraps,wraps,count,
         if (fine == 3) begin
             live = bits & code_bits__3;
         end
-        count = none;
-        if (live[32'he - 0]) begin
-            count = position__14;
+        live16 = ((live) & 16'hffff);
+        nibble__0 = live16[(32'h4 * 0)+:(4)];
+        low__0 = in_nibble__3;
+        if (nibble__0[32'h2 - 0]) begin
+            low__0 = in_nibble__2;
         end
-        if (live[32'he - 1]) begin
-            count = position__13;
+        if (nibble__0[32'h2 - 1]) begin
+            low__0 = in_nibble__1;
         end
-        if (live[32'he - 2]) begin
-            count = position__12;
+        if (nibble__0[32'h2 - 2]) begin
+            low__0 = in_nibble__0;
         end
-        if (live[32'he - 3]) begin
-            count = position__11;
+        nibble__1 = live16[(32'h4 * 1)+:(4)];
+        low__1 = in_nibble__3;
+        if (nibble__1[32'h2 - 0]) begin
+            low__1 = in_nibble__2;
         end
-        if (live[32'he - 4]) begin
-            count = position__10;
+        if (nibble__1[32'h2 - 1]) begin
+            low__1 = in_nibble__1;
         end
-        if (live[32'he - 5]) begin
-            count = position__9;
+        if (nibble__1[32'h2 - 2]) begin
+            low__1 = in_nibble__0;
         end
-        if (live[32'he - 6]) begin
-            count = position__8;
+        nibble__2 = live16[(32'h4 * 2)+:(4)];
+        low__2 = in_nibble__3;
+        if (nibble__2[32'h2 - 0]) begin
+            low__2 = in_nibble__2;
         end
-        if (live[32'he - 7]) begin
-            count = position__7;
+        if (nibble__2[32'h2 - 1]) begin
+            low__2 = in_nibble__1;
         end
-        if (live[32'he - 8]) begin
-            count = position__6;
+        if (nibble__2[32'h2 - 2]) begin
+            low__2 = in_nibble__0;
         end
-        if (live[32'he - 9]) begin
-            count = position__5;
+        nibble__3 = live16[(32'h4 * 3)+:(4)];
+        low__3 = in_nibble__3;
+        if (nibble__3[32'h2 - 0]) begin
+            low__3 = in_nibble__2;
         end
-        if (live[32'he - 10]) begin
-            count = position__4;
+        if (nibble__3[32'h2 - 1]) begin
+            low__3 = in_nibble__1;
         end
-        if (live[32'he - 11]) begin
-            count = position__3;
+        if (nibble__3[32'h2 - 2]) begin
+            low__3 = in_nibble__0;
         end
-        if (live[32'he - 12]) begin
-            count = position__2;
+        base_high = base >> two;
+        high__0 = base_high + high_step__0;
+        high__1 = base_high + high_step__1;
+        high__2 = base_high + high_step__2;
+        high__3 = base_high + high_step__3;
+        high__4 = base_high + high_step__4;
+        low_sum__0 = zero6;
+        if (base[32'h0] ^ low__0[32'h0]) begin
+            low_sum__0 = one;
         end
-        if (live[32'he - 13]) begin
-            count = position__1;
+        if (base[32'h1] ^ low__0[32'h1] ^ (base[32'h0] & low__0[32'h0])) begin
+            low_sum__0 = low_sum__0 | two;
         end
-        if (live[32'he - 14]) begin
-            count = position__0;
+        candidate__0 = (high__0 << two) | low_sum__0;
+        if ((base[32'h1] & low__0[32'h1]) | ((base[32'h1] | low__0[32'h1]) & base[32'h0] & low__0[32'h0])) begin
+            candidate__0 = (high__1 << two) | low_sum__0;
         end
-        run = ((count - ((fine) & 5'h1f)) & 4'hf);
+        low_sum__1 = zero6;
+        if (base[32'h0] ^ low__1[32'h0]) begin
+            low_sum__1 = one;
+        end
+        if (base[32'h1] ^ low__1[32'h1] ^ (base[32'h0] & low__1[32'h0])) begin
+            low_sum__1 = low_sum__1 | two;
+        end
+        candidate__1 = (high__1 << two) | low_sum__1;
+        if ((base[32'h1] & low__1[32'h1]) | ((base[32'h1] | low__1[32'h1]) & base[32'h0] & low__1[32'h0])) begin
+            candidate__1 = (high__2 << two) | low_sum__1;
+        end
+        low_sum__2 = zero6;
+        if (base[32'h0] ^ low__2[32'h0]) begin
+            low_sum__2 = one;
+        end
+        if (base[32'h1] ^ low__2[32'h1] ^ (base[32'h0] & low__2[32'h0])) begin
+            low_sum__2 = low_sum__2 | two;
+        end
+        candidate__2 = (high__2 << two) | low_sum__2;
+        if ((base[32'h1] & low__2[32'h1]) | ((base[32'h1] | low__2[32'h1]) & base[32'h0] & low__2[32'h0])) begin
+            candidate__2 = (high__3 << two) | low_sum__2;
+        end
+        low_sum__3 = zero6;
+        if (base[32'h0] ^ low__3[32'h0]) begin
+            low_sum__3 = one;
+        end
+        if (base[32'h1] ^ low__3[32'h1] ^ (base[32'h0] & low__3[32'h0])) begin
+            low_sum__3 = low_sum__3 | two;
+        end
+        candidate__3 = (high__3 << two) | low_sum__3;
+        if ((base[32'h1] & low__3[32'h1]) | ((base[32'h1] | low__3[32'h1]) & base[32'h0] & low__3[32'h0])) begin
+            candidate__3 = (high__4 << two) | low_sum__3;
+        end
+        position = zero6;
+        next_ptr = esc_next;
+        if (nibble__3 != zero4) begin
+            position = group__3 | low__3;
+            next_ptr = candidate__3;
+        end
+        if (nibble__2 != zero4) begin
+            position = group__2 | low__2;
+            next_ptr = candidate__2;
+        end
+        if (nibble__1 != zero4) begin
+            position = group__1 | low__1;
+            next_ptr = candidate__1;
+        end
+        if (nibble__0 != zero4) begin
+            position = group__0 | low__0;
+            next_ptr = candidate__0;
+        end
+        count = ((position) & 4'hf);
         escape = live == zero_window;
-        wraps = ((live & stay) == zero_window) & (~escape | none_wraps);
     end
     
 endmodule // lc_compact_lane__zeros
