@@ -198,6 +198,39 @@ fn address_generator_walks_the_layer_like_the_nested_loops() {
 }
 
 #[test]
+fn every_loop_bound_of_one_and_two_wraps_like_the_nested_loops() {
+    // Each loop (kernel column and row, input channel, output column and row, group) at 1 and
+    // at 2, in all 64 combinations, one layer after the other on the same generator: a loop
+    // that wraps at once, and one whose counter goes from 2 to 1 under a wrapping inner loop.
+    let mut uut = AddrGen::new(2);
+    uut.connect_all();
+    let mut rng = XorShift(0x2545_f491_4f6c_dd1d);
+    for bits in 0..64u64 {
+        let bound = |i: u64| 1 + ((bits >> i) & 1);
+        let (kw, kh, in_c, out_w, out_h, groups) =
+            (bound(0), bound(1), bound(2), bound(3), bound(4), bound(5));
+        let g = Geometry {
+            lanes: 2,
+            groups,
+            in_c,
+            in_h: out_h + kh - 1,
+            in_w: out_w + kw - 1,
+            kh,
+            kw,
+            sh: 1,
+            sw: 1,
+            pad_top: 0,
+            pad_left: 0,
+            out_h,
+            out_w,
+            in_base: rng.range(0, MASK),
+            out_base: rng.range(0, MASK),
+        };
+        run(&mut uut, &g, usize::MAX, &mut rng);
+    }
+}
+
+#[test]
 fn a_dense_layer_is_one_position_per_group() {
     let g = Geometry {
         lanes: 4,

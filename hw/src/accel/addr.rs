@@ -3,10 +3,12 @@
 //! product per `step`, and says for the current product which weight to read, which activation
 //! to read (and whether it lies in the padding), and where the finished position goes.
 //!
-//! The loop counters count down, from the bound to 1, and each keeps a flag that it is at 1
-//! ([`CountDown`]); the flags carry in a chain (`wrap_kx` .. `wrap_oy`: the counter and all inner
-//! ones are at their last value); a counter steps when everything inside it wraps. The buffer addresses are
-//! kept incrementally (`row_base` + `ix`), so no multiplier is needed.
+//! The loop counters count down, from the bound to 1, and each keeps flags that it is at 1 and at
+//! 2 ([`CountDown`]); a counter steps when everything inside it wraps. The wrap flags (`wrap_kx` ..
+//! `wrap_oy`: the counter and all inner ones are at their last value) are flip-flops, decided a
+//! clock ahead from what each counter's at-1 flag becomes if the generator moves, so `step` reaches
+//! the counters and the flags through one gate instead of through the chain. The buffer addresses
+//! are kept incrementally (`row_base` + `ix`), so no multiplier is needed.
 
 use super::count::CountDown;
 use super::lane::INDEX_BITS;
@@ -97,11 +99,16 @@ pub struct AddrGen {
     plane_base: DFF<Bits<INDEX_BITS>>,
     pos_row0: DFF<Bits<INDEX_BITS>>,
 
-    wrap_kx: Signal<Local, Bit>,
-    wrap_ky: Signal<Local, Bit>,
-    wrap_ic: Signal<Local, Bit>,
-    wrap_ox: Signal<Local, Bit>,
-    wrap_oy: Signal<Local, Bit>,
+    wrap_kx: DFF<Bit>,
+    wrap_ky: DFF<Bit>,
+    wrap_ic: DFF<Bit>,
+    wrap_ox: DFF<Bit>,
+    wrap_oy: DFF<Bit>,
+    moved_kx: Signal<Local, Bit>,
+    moved_ky: Signal<Local, Bit>,
+    moved_ic: Signal<Local, Bit>,
+    moved_ox: Signal<Local, Bit>,
+    moved_oy: Signal<Local, Bit>,
     sw16: Signal<Local, Bits<INDEX_BITS>>,
     sh16: Signal<Local, Bits<INDEX_BITS>>,
 
@@ -168,6 +175,11 @@ impl AddrGen {
             wrap_ic: Default::default(),
             wrap_ox: Default::default(),
             wrap_oy: Default::default(),
+            moved_kx: Default::default(),
+            moved_ky: Default::default(),
+            moved_ic: Default::default(),
+            moved_ox: Default::default(),
+            moved_oy: Default::default(),
             sw16: Default::default(),
             sh16: Default::default(),
             lanes: Constant::new((lanes as u64).into()),
@@ -182,7 +194,7 @@ impl Logic for AddrGen {
     fn update(&mut self) {
         dff_setup!(
             self, clock, bank_q, ch_base, grp_base, pos, k_q, k_first, iy, ix, iy_pos, ix_pos,
-            row_base, plane_base, pos_row0
+            row_base, plane_base, pos_row0, wrap_kx, wrap_ky, wrap_ic, wrap_ox, wrap_oy
         );
         self.kx.clock.next = self.clock.val();
         self.ky.clock.next = self.clock.val();
@@ -197,11 +209,6 @@ impl Logic for AddrGen {
         self.ox.clear.next = false;
         self.oy.clear.next = false;
         self.group.clear.next = false;
-        self.wrap_kx.next = self.kx.at_one.val();
-        self.wrap_ky.next = self.wrap_kx.val() && self.ky.at_one.val();
-        self.wrap_ic.next = self.wrap_ky.val() && self.ic.at_one.val();
-        self.wrap_ox.next = self.wrap_ic.val() && self.ox.at_one.val();
-        self.wrap_oy.next = self.wrap_ox.val() && self.oy.at_one.val();
         self.sw16.next = bit_cast::<INDEX_BITS, 8>(self.stride_w.val());
         self.sh16.next = bit_cast::<INDEX_BITS, 8>(self.stride_h.val());
 
@@ -211,32 +218,82 @@ impl Logic for AddrGen {
         self.act_addr.next = self.row_base.q.val() + self.ix.q.val();
         self.in_bounds.next =
             (self.iy.q.val() < self.in_h.val()) && (self.ix.q.val() < self.in_w.val());
-        self.last.next = self.wrap_ic.val();
+        self.last.next = self.wrap_ic.q.val();
         self.out_addr.next = self.grp_base.q.val() + self.pos.q.val();
         self.ch0.next = self.ch_base.q.val();
-        self.group_end.next = self.step.val() && self.wrap_oy.val();
-        self.layer_end.next = self.step.val() && self.wrap_oy.val() && self.group.at_one.val();
+        self.group_end.next = self.step.val() && self.wrap_oy.q.val();
+        self.layer_end.next = self.step.val() && self.wrap_oy.q.val() && self.group.at_one.val();
 
         // The loop counters: each counts down when everything inside it wraps and reloads its
         // bound when it wraps itself.
         self.kx.init.next = self.kw.val();
         self.kx.dec.next = self.step.val();
-        self.kx.load.next = self.start.val() || (self.step.val() && self.wrap_kx.val());
+        self.kx.load.next = self.start.val() || (self.step.val() && self.wrap_kx.q.val());
         self.ky.init.next = self.kh.val();
-        self.ky.dec.next = self.step.val() && self.wrap_kx.val();
-        self.ky.load.next = self.start.val() || (self.step.val() && self.wrap_ky.val());
+        self.ky.dec.next = self.step.val() && self.wrap_kx.q.val();
+        self.ky.load.next = self.start.val() || (self.step.val() && self.wrap_ky.q.val());
         self.ic.init.next = self.in_c.val();
-        self.ic.dec.next = self.step.val() && self.wrap_ky.val();
-        self.ic.load.next = self.start.val() || (self.step.val() && self.wrap_ic.val());
+        self.ic.dec.next = self.step.val() && self.wrap_ky.q.val();
+        self.ic.load.next = self.start.val() || (self.step.val() && self.wrap_ic.q.val());
         self.ox.init.next = self.out_w.val();
-        self.ox.dec.next = self.step.val() && self.wrap_ic.val();
-        self.ox.load.next = self.start.val() || (self.step.val() && self.wrap_ox.val());
+        self.ox.dec.next = self.step.val() && self.wrap_ic.q.val();
+        self.ox.load.next = self.start.val() || (self.step.val() && self.wrap_ox.q.val());
         self.oy.init.next = self.out_h.val();
-        self.oy.dec.next = self.step.val() && self.wrap_ox.val();
-        self.oy.load.next = self.start.val() || (self.step.val() && self.wrap_oy.val());
+        self.oy.dec.next = self.step.val() && self.wrap_ox.q.val();
+        self.oy.load.next = self.start.val() || (self.step.val() && self.wrap_oy.q.val());
         self.group.init.next = self.groups.val();
-        self.group.dec.next = self.step.val() && self.wrap_oy.val();
+        self.group.dec.next = self.step.val() && self.wrap_oy.q.val();
         self.group.load.next = self.start.val();
+
+        // What each counter's at-1 flag becomes if the generator moves this clock, from flip-flops
+        // and layer registers only: `start` loads the bound, and a step reloads a counter that
+        // wraps, counts down one whose inner loops wrap (to 1 iff at 2 now) and keeps the others.
+        self.moved_kx.next = self.kx.at_two.val();
+        if self.start.val() || self.wrap_kx.q.val() {
+            self.moved_kx.next = self.kx.init_one.val();
+        }
+        self.moved_ky.next = self.ky.at_one.val();
+        if self.wrap_kx.q.val() {
+            self.moved_ky.next = self.ky.at_two.val();
+        }
+        if self.start.val() || self.wrap_ky.q.val() {
+            self.moved_ky.next = self.ky.init_one.val();
+        }
+        self.moved_ic.next = self.ic.at_one.val();
+        if self.wrap_ky.q.val() {
+            self.moved_ic.next = self.ic.at_two.val();
+        }
+        if self.start.val() || self.wrap_ic.q.val() {
+            self.moved_ic.next = self.ic.init_one.val();
+        }
+        self.moved_ox.next = self.ox.at_one.val();
+        if self.wrap_ic.q.val() {
+            self.moved_ox.next = self.ox.at_two.val();
+        }
+        if self.start.val() || self.wrap_ox.q.val() {
+            self.moved_ox.next = self.ox.init_one.val();
+        }
+        self.moved_oy.next = self.oy.at_one.val();
+        if self.wrap_ox.q.val() {
+            self.moved_oy.next = self.oy.at_two.val();
+        }
+        if self.start.val() || self.wrap_oy.q.val() {
+            self.moved_oy.next = self.oy.init_one.val();
+        }
+        if self.start.val() || self.step.val() {
+            self.wrap_kx.d.next = self.moved_kx.val();
+            self.wrap_ky.d.next = self.moved_kx.val() && self.moved_ky.val();
+            self.wrap_ic.d.next = self.moved_kx.val() && self.moved_ky.val() && self.moved_ic.val();
+            self.wrap_ox.d.next = self.moved_kx.val()
+                && self.moved_ky.val()
+                && self.moved_ic.val()
+                && self.moved_ox.val();
+            self.wrap_oy.d.next = self.moved_kx.val()
+                && self.moved_ky.val()
+                && self.moved_ic.val()
+                && self.moved_ox.val()
+                && self.moved_oy.val();
+        }
 
         // Each wrap overrides what the counters inside it set.
         if self.step.val() {
@@ -244,18 +301,18 @@ impl Logic for AddrGen {
             self.k_first.d.next = false;
             self.ix.d.next = self.ix.q.val() + self.one_i.val();
         }
-        if self.step.val() && self.wrap_kx.val() {
+        if self.step.val() && self.wrap_kx.q.val() {
             self.ix.d.next = self.ix_pos.q.val();
             self.iy.d.next = self.iy.q.val() + self.one_i.val();
             self.row_base.d.next = self.row_base.q.val() + self.in_w.val();
         }
-        if self.step.val() && self.wrap_ky.val() {
+        if self.step.val() && self.wrap_ky.q.val() {
             self.iy.d.next = self.iy_pos.q.val();
             self.plane_base.d.next = self.plane_base.q.val() + self.plane.val();
             self.row_base.d.next = self.plane_base.q.val() + self.plane.val();
         }
         // End of an output position.
-        if self.step.val() && self.wrap_ic.val() {
+        if self.step.val() && self.wrap_ic.q.val() {
             self.k_q.d.next = self.zero_i.val();
             self.k_first.d.next = true;
             self.pos.d.next = self.pos.q.val() + self.one_i.val();
@@ -264,7 +321,7 @@ impl Logic for AddrGen {
             self.row_base.d.next = self.pos_row0.q.val();
             self.plane_base.d.next = self.pos_row0.q.val();
         }
-        if self.step.val() && self.wrap_ox.val() {
+        if self.step.val() && self.wrap_ox.q.val() {
             self.ix_pos.d.next = self.ix0.val();
             self.ix.d.next = self.ix0.val();
             self.iy_pos.d.next = self.iy_pos.q.val() + self.sh16.val();
@@ -274,7 +331,7 @@ impl Logic for AddrGen {
             self.plane_base.d.next = self.pos_row0.q.val() + self.row_step.val();
         }
         // End of a channel group.
-        if self.step.val() && self.wrap_oy.val() {
+        if self.step.val() && self.wrap_oy.q.val() {
             self.pos.d.next = self.zero_i.val();
             self.iy_pos.d.next = self.iy0.val();
             self.iy.d.next = self.iy0.val();

@@ -2246,13 +2246,17 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
     reg  groups_left__dec;
     reg  [15:0] groups_left__init;
     wire  groups_left__at_one;
+    wire  groups_left__at_two;
     wire  groups_left__nonzero;
+    wire  groups_left__init_one;
     reg  ch_left__clear;
     reg  ch_left__load;
     reg  ch_left__dec;
     reg  [15:0] ch_left__init;
     wire  ch_left__at_one;
+    wire  ch_left__at_two;
     wire  ch_left__nonzero;
+    wire  ch_left__init_one;
     reg  mac__en;
     reg  mac__first;
     reg  [7:0] mac__w;
@@ -2314,7 +2318,9 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
         .dec(groups_left__dec),
         .init(groups_left__init),
         .at_one(groups_left__at_one),
-        .nonzero(groups_left__nonzero)
+        .at_two(groups_left__at_two),
+        .nonzero(groups_left__nonzero),
+        .init_one(groups_left__init_one)
     );
     lc_accel_lane__ch_left ch_left(
         .clock(clock),
@@ -2323,7 +2329,9 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
         .dec(ch_left__dec),
         .init(ch_left__init),
         .at_one(ch_left__at_one),
-        .nonzero(ch_left__nonzero)
+        .at_two(ch_left__at_two),
+        .nonzero(ch_left__nonzero),
+        .init_one(ch_left__init_one)
     );
     lc_accel_lane__mac mac(
         .clock(clock),
@@ -2434,7 +2442,7 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
 endmodule // top
 
 
-module lc_accel_lane__ch_left(clock,clear,load,dec,init,at_one,nonzero);
+module lc_accel_lane__ch_left(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one);
     
     // Module arguments
     input wire  clock;
@@ -2443,18 +2451,23 @@ module lc_accel_lane__ch_left(clock,clear,load,dec,init,at_one,nonzero);
     input wire  dec;
     input wire  [15:0] init;
     output reg  at_one;
+    output reg  at_two;
     output reg  nonzero;
+    output reg  init_one;
     
     // Constant declarations
     localparam  zero = 16'h0;
     localparam  one = 16'h1;
     localparam  two = 16'h2;
+    localparam  three = 16'h3;
     
     // Stub signals
     reg  [15:0] count__d;
     wire  [15:0] count__q;
     reg  one_q__d;
     wire  one_q__q;
+    reg  two_q__d;
+    wire  two_q__q;
     reg  nonzero_q__d;
     wire  nonzero_q__q;
     
@@ -2469,6 +2482,11 @@ module lc_accel_lane__ch_left(clock,clear,load,dec,init,at_one,nonzero);
         .q(one_q__q),
         .clock(clock)
     );
+    lc_accel_lane__ch_left__two_q two_q(
+        .d(two_q__d),
+        .q(two_q__q),
+        .clock(clock)
+    );
     lc_accel_lane__ch_left__nonzero_q nonzero_q(
         .d(nonzero_q__d),
         .q(nonzero_q__q),
@@ -2479,24 +2497,30 @@ module lc_accel_lane__ch_left(clock,clear,load,dec,init,at_one,nonzero);
     always @(*) begin
         count__d = count__q;
         one_q__d = one_q__q;
+        two_q__d = two_q__q;
         nonzero_q__d = nonzero_q__q;
         if (dec) begin
             count__d = count__q - one;
             one_q__d = count__q == two;
+            two_q__d = count__q == three;
             nonzero_q__d = count__q != one;
         end
         if (load) begin
             count__d = init;
             one_q__d = init == one;
+            two_q__d = init == two;
             nonzero_q__d = init != zero;
         end
         if (clear) begin
             count__d = zero;
             one_q__d = 1'b0;
+            two_q__d = 1'b0;
             nonzero_q__d = 1'b0;
         end
         at_one = one_q__q;
+        at_two = two_q__q;
         nonzero = nonzero_q__q;
+        init_one = init == one;
     end
     
 endmodule // lc_accel_lane__ch_left
@@ -2559,6 +2583,25 @@ module lc_accel_lane__ch_left__one_q(d,q,clock);
 endmodule // lc_accel_lane__ch_left__one_q
 
 
+module lc_accel_lane__ch_left__two_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_lane__ch_left__two_q
+
+
 module lc_accel_lane__full0(d,q,clock);
     
     // Module arguments
@@ -2597,7 +2640,7 @@ module lc_accel_lane__full1(d,q,clock);
 endmodule // lc_accel_lane__full1
 
 
-module lc_accel_lane__groups_left(clock,clear,load,dec,init,at_one,nonzero);
+module lc_accel_lane__groups_left(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one);
     
     // Module arguments
     input wire  clock;
@@ -2606,18 +2649,23 @@ module lc_accel_lane__groups_left(clock,clear,load,dec,init,at_one,nonzero);
     input wire  dec;
     input wire  [15:0] init;
     output reg  at_one;
+    output reg  at_two;
     output reg  nonzero;
+    output reg  init_one;
     
     // Constant declarations
     localparam  zero = 16'h0;
     localparam  one = 16'h1;
     localparam  two = 16'h2;
+    localparam  three = 16'h3;
     
     // Stub signals
     reg  [15:0] count__d;
     wire  [15:0] count__q;
     reg  one_q__d;
     wire  one_q__q;
+    reg  two_q__d;
+    wire  two_q__q;
     reg  nonzero_q__d;
     wire  nonzero_q__q;
     
@@ -2632,6 +2680,11 @@ module lc_accel_lane__groups_left(clock,clear,load,dec,init,at_one,nonzero);
         .q(one_q__q),
         .clock(clock)
     );
+    lc_accel_lane__groups_left__two_q two_q(
+        .d(two_q__d),
+        .q(two_q__q),
+        .clock(clock)
+    );
     lc_accel_lane__groups_left__nonzero_q nonzero_q(
         .d(nonzero_q__d),
         .q(nonzero_q__q),
@@ -2642,24 +2695,30 @@ module lc_accel_lane__groups_left(clock,clear,load,dec,init,at_one,nonzero);
     always @(*) begin
         count__d = count__q;
         one_q__d = one_q__q;
+        two_q__d = two_q__q;
         nonzero_q__d = nonzero_q__q;
         if (dec) begin
             count__d = count__q - one;
             one_q__d = count__q == two;
+            two_q__d = count__q == three;
             nonzero_q__d = count__q != one;
         end
         if (load) begin
             count__d = init;
             one_q__d = init == one;
+            two_q__d = init == two;
             nonzero_q__d = init != zero;
         end
         if (clear) begin
             count__d = zero;
             one_q__d = 1'b0;
+            two_q__d = 1'b0;
             nonzero_q__d = 1'b0;
         end
         at_one = one_q__q;
+        at_two = two_q__q;
         nonzero = nonzero_q__q;
+        init_one = init == one;
     end
     
 endmodule // lc_accel_lane__groups_left
@@ -2720,6 +2779,25 @@ module lc_accel_lane__groups_left__one_q(d,q,clock);
     end
           
 endmodule // lc_accel_lane__groups_left__one_q
+
+
+module lc_accel_lane__groups_left__two_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_lane__groups_left__two_q
 
 
 module lc_accel_lane__hold(d,q,clock);
@@ -3390,7 +3468,9 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
     reg  group__dec;
     reg  [15:0] group__init;
     wire  group__at_one;
+    wire  group__at_two;
     wire  group__nonzero;
+    wire  group__init_one;
     reg  [15:0] ch_base__d;
     wire  [15:0] ch_base__q;
     reg  [15:0] grp_base__d;
@@ -3400,13 +3480,17 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
     reg  oy__dec;
     reg  [15:0] oy__init;
     wire  oy__at_one;
+    wire  oy__at_two;
     wire  oy__nonzero;
+    wire  oy__init_one;
     reg  ox__clear;
     reg  ox__load;
     reg  ox__dec;
     reg  [15:0] ox__init;
     wire  ox__at_one;
+    wire  ox__at_two;
     wire  ox__nonzero;
+    wire  ox__init_one;
     reg  [15:0] pos__d;
     wire  [15:0] pos__q;
     reg  ic__clear;
@@ -3414,19 +3498,25 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
     reg  ic__dec;
     reg  [15:0] ic__init;
     wire  ic__at_one;
+    wire  ic__at_two;
     wire  ic__nonzero;
+    wire  ic__init_one;
     reg  ky__clear;
     reg  ky__load;
     reg  ky__dec;
     reg  [7:0] ky__init;
     wire  ky__at_one;
+    wire  ky__at_two;
     wire  ky__nonzero;
+    wire  ky__init_one;
     reg  kx__clear;
     reg  kx__load;
     reg  kx__dec;
     reg  [7:0] kx__init;
     wire  kx__at_one;
+    wire  kx__at_two;
     wire  kx__nonzero;
+    wire  kx__init_one;
     reg  [15:0] k_q__d;
     wire  [15:0] k_q__q;
     reg  k_first__d;
@@ -3445,13 +3535,23 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
     wire  [15:0] plane_base__q;
     reg  [15:0] pos_row0__d;
     wire  [15:0] pos_row0__q;
+    reg  wrap_kx__d;
+    wire  wrap_kx__q;
+    reg  wrap_ky__d;
+    wire  wrap_ky__q;
+    reg  wrap_ic__d;
+    wire  wrap_ic__q;
+    reg  wrap_ox__d;
+    wire  wrap_ox__q;
+    reg  wrap_oy__d;
+    wire  wrap_oy__q;
     
     // Local signals
-    reg  wrap_kx;
-    reg  wrap_ky;
-    reg  wrap_ic;
-    reg  wrap_ox;
-    reg  wrap_oy;
+    reg  moved_kx;
+    reg  moved_ky;
+    reg  moved_ic;
+    reg  moved_ox;
+    reg  moved_oy;
     reg  [15:0] sw16;
     reg  [15:0] sh16;
     
@@ -3468,7 +3568,9 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
         .dec(group__dec),
         .init(group__init),
         .at_one(group__at_one),
-        .nonzero(group__nonzero)
+        .at_two(group__at_two),
+        .nonzero(group__nonzero),
+        .init_one(group__init_one)
     );
     lc_accel_ctrl_p4__addr__ch_base ch_base(
         .d(ch_base__d),
@@ -3487,7 +3589,9 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
         .dec(oy__dec),
         .init(oy__init),
         .at_one(oy__at_one),
-        .nonzero(oy__nonzero)
+        .at_two(oy__at_two),
+        .nonzero(oy__nonzero),
+        .init_one(oy__init_one)
     );
     lc_accel_ctrl_p4__addr__ox ox(
         .clock(clock),
@@ -3496,7 +3600,9 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
         .dec(ox__dec),
         .init(ox__init),
         .at_one(ox__at_one),
-        .nonzero(ox__nonzero)
+        .at_two(ox__at_two),
+        .nonzero(ox__nonzero),
+        .init_one(ox__init_one)
     );
     lc_accel_ctrl_p4__addr__pos pos(
         .d(pos__d),
@@ -3510,7 +3616,9 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
         .dec(ic__dec),
         .init(ic__init),
         .at_one(ic__at_one),
-        .nonzero(ic__nonzero)
+        .at_two(ic__at_two),
+        .nonzero(ic__nonzero),
+        .init_one(ic__init_one)
     );
     lc_accel_ctrl_p4__addr__ky ky(
         .clock(clock),
@@ -3519,7 +3627,9 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
         .dec(ky__dec),
         .init(ky__init),
         .at_one(ky__at_one),
-        .nonzero(ky__nonzero)
+        .at_two(ky__at_two),
+        .nonzero(ky__nonzero),
+        .init_one(ky__init_one)
     );
     lc_accel_ctrl_p4__addr__kx kx(
         .clock(clock),
@@ -3528,7 +3638,9 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
         .dec(kx__dec),
         .init(kx__init),
         .at_one(kx__at_one),
-        .nonzero(kx__nonzero)
+        .at_two(kx__at_two),
+        .nonzero(kx__nonzero),
+        .init_one(kx__init_one)
     );
     lc_accel_ctrl_p4__addr__k_q k_q(
         .d(k_q__d),
@@ -3575,6 +3687,31 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
         .q(pos_row0__q),
         .clock(clock)
     );
+    lc_accel_ctrl_p4__addr__wrap_kx wrap_kx(
+        .d(wrap_kx__d),
+        .q(wrap_kx__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__wrap_ky wrap_ky(
+        .d(wrap_ky__d),
+        .q(wrap_ky__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__wrap_ic wrap_ic(
+        .d(wrap_ic__d),
+        .q(wrap_ic__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__wrap_ox wrap_ox(
+        .d(wrap_ox__d),
+        .q(wrap_ox__q),
+        .clock(clock)
+    );
+    lc_accel_ctrl_p4__addr__wrap_oy wrap_oy(
+        .d(wrap_oy__d),
+        .q(wrap_oy__q),
+        .clock(clock)
+    );
     
     // Update code
     always @(*) begin
@@ -3591,17 +3728,17 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
         row_base__d = row_base__q;
         plane_base__d = plane_base__q;
         pos_row0__d = pos_row0__q;
+        wrap_kx__d = wrap_kx__q;
+        wrap_ky__d = wrap_ky__q;
+        wrap_ic__d = wrap_ic__q;
+        wrap_ox__d = wrap_ox__q;
+        wrap_oy__d = wrap_oy__q;
         kx__clear = 1'b0;
         ky__clear = 1'b0;
         ic__clear = 1'b0;
         ox__clear = 1'b0;
         oy__clear = 1'b0;
         group__clear = 1'b0;
-        wrap_kx = kx__at_one;
-        wrap_ky = wrap_kx && ky__at_one;
-        wrap_ic = wrap_ky && ic__at_one;
-        wrap_ox = wrap_ic && ox__at_one;
-        wrap_oy = wrap_ox && oy__at_one;
         sw16 = ((stride_w) & 16'hffff);
         sh16 = ((stride_h) & 16'hffff);
         k = k_q__q;
@@ -3609,45 +3746,84 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
         bank = bank_q__q;
         act_addr = row_base__q + ix__q;
         in_bounds = (iy__q < in_h) && (ix__q < in_w);
-        last = wrap_ic;
+        last = wrap_ic__q;
         out_addr = grp_base__q + pos__q;
         ch0 = ch_base__q;
-        group_end = step && wrap_oy;
-        layer_end = step && wrap_oy && group__at_one;
+        group_end = step && wrap_oy__q;
+        layer_end = step && wrap_oy__q && group__at_one;
         kx__init = kw;
         kx__dec = step;
-        kx__load = start || (step && wrap_kx);
+        kx__load = start || (step && wrap_kx__q);
         ky__init = kh;
-        ky__dec = step && wrap_kx;
-        ky__load = start || (step && wrap_ky);
+        ky__dec = step && wrap_kx__q;
+        ky__load = start || (step && wrap_ky__q);
         ic__init = in_c;
-        ic__dec = step && wrap_ky;
-        ic__load = start || (step && wrap_ic);
+        ic__dec = step && wrap_ky__q;
+        ic__load = start || (step && wrap_ic__q);
         ox__init = out_w;
-        ox__dec = step && wrap_ic;
-        ox__load = start || (step && wrap_ox);
+        ox__dec = step && wrap_ic__q;
+        ox__load = start || (step && wrap_ox__q);
         oy__init = out_h;
-        oy__dec = step && wrap_ox;
-        oy__load = start || (step && wrap_oy);
+        oy__dec = step && wrap_ox__q;
+        oy__load = start || (step && wrap_oy__q);
         group__init = groups;
-        group__dec = step && wrap_oy;
+        group__dec = step && wrap_oy__q;
         group__load = start;
+        moved_kx = kx__at_two;
+        if (start || wrap_kx__q) begin
+            moved_kx = kx__init_one;
+        end
+        moved_ky = ky__at_one;
+        if (wrap_kx__q) begin
+            moved_ky = ky__at_two;
+        end
+        if (start || wrap_ky__q) begin
+            moved_ky = ky__init_one;
+        end
+        moved_ic = ic__at_one;
+        if (wrap_ky__q) begin
+            moved_ic = ic__at_two;
+        end
+        if (start || wrap_ic__q) begin
+            moved_ic = ic__init_one;
+        end
+        moved_ox = ox__at_one;
+        if (wrap_ic__q) begin
+            moved_ox = ox__at_two;
+        end
+        if (start || wrap_ox__q) begin
+            moved_ox = ox__init_one;
+        end
+        moved_oy = oy__at_one;
+        if (wrap_ox__q) begin
+            moved_oy = oy__at_two;
+        end
+        if (start || wrap_oy__q) begin
+            moved_oy = oy__init_one;
+        end
+        if (start || step) begin
+            wrap_kx__d = moved_kx;
+            wrap_ky__d = moved_kx && moved_ky;
+            wrap_ic__d = moved_kx && moved_ky && moved_ic;
+            wrap_ox__d = moved_kx && moved_ky && moved_ic && moved_ox;
+            wrap_oy__d = moved_kx && moved_ky && moved_ic && moved_ox && moved_oy;
+        end
         if (step) begin
             k_q__d = k_q__q + one_i;
             k_first__d = 1'b0;
             ix__d = ix__q + one_i;
         end
-        if (step && wrap_kx) begin
+        if (step && wrap_kx__q) begin
             ix__d = ix_pos__q;
             iy__d = iy__q + one_i;
             row_base__d = row_base__q + in_w;
         end
-        if (step && wrap_ky) begin
+        if (step && wrap_ky__q) begin
             iy__d = iy_pos__q;
             plane_base__d = plane_base__q + plane;
             row_base__d = plane_base__q + plane;
         end
-        if (step && wrap_ic) begin
+        if (step && wrap_ic__q) begin
             k_q__d = zero_i;
             k_first__d = 1'b1;
             pos__d = pos__q + one_i;
@@ -3656,7 +3832,7 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
             row_base__d = pos_row0__q;
             plane_base__d = pos_row0__q;
         end
-        if (step && wrap_ox) begin
+        if (step && wrap_ox__q) begin
             ix_pos__d = ix0;
             ix__d = ix0;
             iy_pos__d = iy_pos__q + sh16;
@@ -3665,7 +3841,7 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
             row_base__d = pos_row0__q + row_step;
             plane_base__d = pos_row0__q + row_step;
         end
-        if (step && wrap_oy) begin
+        if (step && wrap_oy__q) begin
             pos__d = zero_i;
             iy_pos__d = iy0;
             iy__d = iy0;
@@ -3734,7 +3910,7 @@ module lc_accel_ctrl_p4__addr__ch_base(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__ch_base
 
 
-module lc_accel_ctrl_p4__addr__group(clock,clear,load,dec,init,at_one,nonzero);
+module lc_accel_ctrl_p4__addr__group(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one);
     
     // Module arguments
     input wire  clock;
@@ -3743,18 +3919,23 @@ module lc_accel_ctrl_p4__addr__group(clock,clear,load,dec,init,at_one,nonzero);
     input wire  dec;
     input wire  [15:0] init;
     output reg  at_one;
+    output reg  at_two;
     output reg  nonzero;
+    output reg  init_one;
     
     // Constant declarations
     localparam  zero = 16'h0;
     localparam  one = 16'h1;
     localparam  two = 16'h2;
+    localparam  three = 16'h3;
     
     // Stub signals
     reg  [15:0] count__d;
     wire  [15:0] count__q;
     reg  one_q__d;
     wire  one_q__q;
+    reg  two_q__d;
+    wire  two_q__q;
     reg  nonzero_q__d;
     wire  nonzero_q__q;
     
@@ -3769,6 +3950,11 @@ module lc_accel_ctrl_p4__addr__group(clock,clear,load,dec,init,at_one,nonzero);
         .q(one_q__q),
         .clock(clock)
     );
+    lc_accel_ctrl_p4__addr__group__two_q two_q(
+        .d(two_q__d),
+        .q(two_q__q),
+        .clock(clock)
+    );
     lc_accel_ctrl_p4__addr__group__nonzero_q nonzero_q(
         .d(nonzero_q__d),
         .q(nonzero_q__q),
@@ -3779,24 +3965,30 @@ module lc_accel_ctrl_p4__addr__group(clock,clear,load,dec,init,at_one,nonzero);
     always @(*) begin
         count__d = count__q;
         one_q__d = one_q__q;
+        two_q__d = two_q__q;
         nonzero_q__d = nonzero_q__q;
         if (dec) begin
             count__d = count__q - one;
             one_q__d = count__q == two;
+            two_q__d = count__q == three;
             nonzero_q__d = count__q != one;
         end
         if (load) begin
             count__d = init;
             one_q__d = init == one;
+            two_q__d = init == two;
             nonzero_q__d = init != zero;
         end
         if (clear) begin
             count__d = zero;
             one_q__d = 1'b0;
+            two_q__d = 1'b0;
             nonzero_q__d = 1'b0;
         end
         at_one = one_q__q;
+        at_two = two_q__q;
         nonzero = nonzero_q__q;
+        init_one = init == one;
     end
     
 endmodule // lc_accel_ctrl_p4__addr__group
@@ -3859,6 +4051,25 @@ module lc_accel_ctrl_p4__addr__group__one_q(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__group__one_q
 
 
+module lc_accel_ctrl_p4__addr__group__two_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__group__two_q
+
+
 module lc_accel_ctrl_p4__addr__grp_base(d,q,clock);
     
     // Module arguments
@@ -3878,7 +4089,7 @@ module lc_accel_ctrl_p4__addr__grp_base(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__grp_base
 
 
-module lc_accel_ctrl_p4__addr__ic(clock,clear,load,dec,init,at_one,nonzero);
+module lc_accel_ctrl_p4__addr__ic(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one);
     
     // Module arguments
     input wire  clock;
@@ -3887,18 +4098,23 @@ module lc_accel_ctrl_p4__addr__ic(clock,clear,load,dec,init,at_one,nonzero);
     input wire  dec;
     input wire  [15:0] init;
     output reg  at_one;
+    output reg  at_two;
     output reg  nonzero;
+    output reg  init_one;
     
     // Constant declarations
     localparam  zero = 16'h0;
     localparam  one = 16'h1;
     localparam  two = 16'h2;
+    localparam  three = 16'h3;
     
     // Stub signals
     reg  [15:0] count__d;
     wire  [15:0] count__q;
     reg  one_q__d;
     wire  one_q__q;
+    reg  two_q__d;
+    wire  two_q__q;
     reg  nonzero_q__d;
     wire  nonzero_q__q;
     
@@ -3913,6 +4129,11 @@ module lc_accel_ctrl_p4__addr__ic(clock,clear,load,dec,init,at_one,nonzero);
         .q(one_q__q),
         .clock(clock)
     );
+    lc_accel_ctrl_p4__addr__ic__two_q two_q(
+        .d(two_q__d),
+        .q(two_q__q),
+        .clock(clock)
+    );
     lc_accel_ctrl_p4__addr__ic__nonzero_q nonzero_q(
         .d(nonzero_q__d),
         .q(nonzero_q__q),
@@ -3923,24 +4144,30 @@ module lc_accel_ctrl_p4__addr__ic(clock,clear,load,dec,init,at_one,nonzero);
     always @(*) begin
         count__d = count__q;
         one_q__d = one_q__q;
+        two_q__d = two_q__q;
         nonzero_q__d = nonzero_q__q;
         if (dec) begin
             count__d = count__q - one;
             one_q__d = count__q == two;
+            two_q__d = count__q == three;
             nonzero_q__d = count__q != one;
         end
         if (load) begin
             count__d = init;
             one_q__d = init == one;
+            two_q__d = init == two;
             nonzero_q__d = init != zero;
         end
         if (clear) begin
             count__d = zero;
             one_q__d = 1'b0;
+            two_q__d = 1'b0;
             nonzero_q__d = 1'b0;
         end
         at_one = one_q__q;
+        at_two = two_q__q;
         nonzero = nonzero_q__q;
+        init_one = init == one;
     end
     
 endmodule // lc_accel_ctrl_p4__addr__ic
@@ -4001,6 +4228,25 @@ module lc_accel_ctrl_p4__addr__ic__one_q(d,q,clock);
     end
           
 endmodule // lc_accel_ctrl_p4__addr__ic__one_q
+
+
+module lc_accel_ctrl_p4__addr__ic__two_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__ic__two_q
 
 
 module lc_accel_ctrl_p4__addr__ix(d,q,clock);
@@ -4117,7 +4363,7 @@ module lc_accel_ctrl_p4__addr__k_q(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__k_q
 
 
-module lc_accel_ctrl_p4__addr__kx(clock,clear,load,dec,init,at_one,nonzero);
+module lc_accel_ctrl_p4__addr__kx(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one);
     
     // Module arguments
     input wire  clock;
@@ -4126,18 +4372,23 @@ module lc_accel_ctrl_p4__addr__kx(clock,clear,load,dec,init,at_one,nonzero);
     input wire  dec;
     input wire  [7:0] init;
     output reg  at_one;
+    output reg  at_two;
     output reg  nonzero;
+    output reg  init_one;
     
     // Constant declarations
     localparam  zero = 8'h0;
     localparam  one = 8'h1;
     localparam  two = 8'h2;
+    localparam  three = 8'h3;
     
     // Stub signals
     reg  [7:0] count__d;
     wire  [7:0] count__q;
     reg  one_q__d;
     wire  one_q__q;
+    reg  two_q__d;
+    wire  two_q__q;
     reg  nonzero_q__d;
     wire  nonzero_q__q;
     
@@ -4152,6 +4403,11 @@ module lc_accel_ctrl_p4__addr__kx(clock,clear,load,dec,init,at_one,nonzero);
         .q(one_q__q),
         .clock(clock)
     );
+    lc_accel_ctrl_p4__addr__kx__two_q two_q(
+        .d(two_q__d),
+        .q(two_q__q),
+        .clock(clock)
+    );
     lc_accel_ctrl_p4__addr__kx__nonzero_q nonzero_q(
         .d(nonzero_q__d),
         .q(nonzero_q__q),
@@ -4162,24 +4418,30 @@ module lc_accel_ctrl_p4__addr__kx(clock,clear,load,dec,init,at_one,nonzero);
     always @(*) begin
         count__d = count__q;
         one_q__d = one_q__q;
+        two_q__d = two_q__q;
         nonzero_q__d = nonzero_q__q;
         if (dec) begin
             count__d = count__q - one;
             one_q__d = count__q == two;
+            two_q__d = count__q == three;
             nonzero_q__d = count__q != one;
         end
         if (load) begin
             count__d = init;
             one_q__d = init == one;
+            two_q__d = init == two;
             nonzero_q__d = init != zero;
         end
         if (clear) begin
             count__d = zero;
             one_q__d = 1'b0;
+            two_q__d = 1'b0;
             nonzero_q__d = 1'b0;
         end
         at_one = one_q__q;
+        at_two = two_q__q;
         nonzero = nonzero_q__q;
+        init_one = init == one;
     end
     
 endmodule // lc_accel_ctrl_p4__addr__kx
@@ -4242,7 +4504,26 @@ module lc_accel_ctrl_p4__addr__kx__one_q(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__kx__one_q
 
 
-module lc_accel_ctrl_p4__addr__ky(clock,clear,load,dec,init,at_one,nonzero);
+module lc_accel_ctrl_p4__addr__kx__two_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__kx__two_q
+
+
+module lc_accel_ctrl_p4__addr__ky(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one);
     
     // Module arguments
     input wire  clock;
@@ -4251,18 +4532,23 @@ module lc_accel_ctrl_p4__addr__ky(clock,clear,load,dec,init,at_one,nonzero);
     input wire  dec;
     input wire  [7:0] init;
     output reg  at_one;
+    output reg  at_two;
     output reg  nonzero;
+    output reg  init_one;
     
     // Constant declarations
     localparam  zero = 8'h0;
     localparam  one = 8'h1;
     localparam  two = 8'h2;
+    localparam  three = 8'h3;
     
     // Stub signals
     reg  [7:0] count__d;
     wire  [7:0] count__q;
     reg  one_q__d;
     wire  one_q__q;
+    reg  two_q__d;
+    wire  two_q__q;
     reg  nonzero_q__d;
     wire  nonzero_q__q;
     
@@ -4277,6 +4563,11 @@ module lc_accel_ctrl_p4__addr__ky(clock,clear,load,dec,init,at_one,nonzero);
         .q(one_q__q),
         .clock(clock)
     );
+    lc_accel_ctrl_p4__addr__ky__two_q two_q(
+        .d(two_q__d),
+        .q(two_q__q),
+        .clock(clock)
+    );
     lc_accel_ctrl_p4__addr__ky__nonzero_q nonzero_q(
         .d(nonzero_q__d),
         .q(nonzero_q__q),
@@ -4287,24 +4578,30 @@ module lc_accel_ctrl_p4__addr__ky(clock,clear,load,dec,init,at_one,nonzero);
     always @(*) begin
         count__d = count__q;
         one_q__d = one_q__q;
+        two_q__d = two_q__q;
         nonzero_q__d = nonzero_q__q;
         if (dec) begin
             count__d = count__q - one;
             one_q__d = count__q == two;
+            two_q__d = count__q == three;
             nonzero_q__d = count__q != one;
         end
         if (load) begin
             count__d = init;
             one_q__d = init == one;
+            two_q__d = init == two;
             nonzero_q__d = init != zero;
         end
         if (clear) begin
             count__d = zero;
             one_q__d = 1'b0;
+            two_q__d = 1'b0;
             nonzero_q__d = 1'b0;
         end
         at_one = one_q__q;
+        at_two = two_q__q;
         nonzero = nonzero_q__q;
+        init_one = init == one;
     end
     
 endmodule // lc_accel_ctrl_p4__addr__ky
@@ -4367,7 +4664,26 @@ module lc_accel_ctrl_p4__addr__ky__one_q(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__ky__one_q
 
 
-module lc_accel_ctrl_p4__addr__ox(clock,clear,load,dec,init,at_one,nonzero);
+module lc_accel_ctrl_p4__addr__ky__two_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__ky__two_q
+
+
+module lc_accel_ctrl_p4__addr__ox(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one);
     
     // Module arguments
     input wire  clock;
@@ -4376,18 +4692,23 @@ module lc_accel_ctrl_p4__addr__ox(clock,clear,load,dec,init,at_one,nonzero);
     input wire  dec;
     input wire  [15:0] init;
     output reg  at_one;
+    output reg  at_two;
     output reg  nonzero;
+    output reg  init_one;
     
     // Constant declarations
     localparam  zero = 16'h0;
     localparam  one = 16'h1;
     localparam  two = 16'h2;
+    localparam  three = 16'h3;
     
     // Stub signals
     reg  [15:0] count__d;
     wire  [15:0] count__q;
     reg  one_q__d;
     wire  one_q__q;
+    reg  two_q__d;
+    wire  two_q__q;
     reg  nonzero_q__d;
     wire  nonzero_q__q;
     
@@ -4402,6 +4723,11 @@ module lc_accel_ctrl_p4__addr__ox(clock,clear,load,dec,init,at_one,nonzero);
         .q(one_q__q),
         .clock(clock)
     );
+    lc_accel_ctrl_p4__addr__ox__two_q two_q(
+        .d(two_q__d),
+        .q(two_q__q),
+        .clock(clock)
+    );
     lc_accel_ctrl_p4__addr__ox__nonzero_q nonzero_q(
         .d(nonzero_q__d),
         .q(nonzero_q__q),
@@ -4412,24 +4738,30 @@ module lc_accel_ctrl_p4__addr__ox(clock,clear,load,dec,init,at_one,nonzero);
     always @(*) begin
         count__d = count__q;
         one_q__d = one_q__q;
+        two_q__d = two_q__q;
         nonzero_q__d = nonzero_q__q;
         if (dec) begin
             count__d = count__q - one;
             one_q__d = count__q == two;
+            two_q__d = count__q == three;
             nonzero_q__d = count__q != one;
         end
         if (load) begin
             count__d = init;
             one_q__d = init == one;
+            two_q__d = init == two;
             nonzero_q__d = init != zero;
         end
         if (clear) begin
             count__d = zero;
             one_q__d = 1'b0;
+            two_q__d = 1'b0;
             nonzero_q__d = 1'b0;
         end
         at_one = one_q__q;
+        at_two = two_q__q;
         nonzero = nonzero_q__q;
+        init_one = init == one;
     end
     
 endmodule // lc_accel_ctrl_p4__addr__ox
@@ -4492,7 +4824,26 @@ module lc_accel_ctrl_p4__addr__ox__one_q(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__ox__one_q
 
 
-module lc_accel_ctrl_p4__addr__oy(clock,clear,load,dec,init,at_one,nonzero);
+module lc_accel_ctrl_p4__addr__ox__two_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__ox__two_q
+
+
+module lc_accel_ctrl_p4__addr__oy(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one);
     
     // Module arguments
     input wire  clock;
@@ -4501,18 +4852,23 @@ module lc_accel_ctrl_p4__addr__oy(clock,clear,load,dec,init,at_one,nonzero);
     input wire  dec;
     input wire  [15:0] init;
     output reg  at_one;
+    output reg  at_two;
     output reg  nonzero;
+    output reg  init_one;
     
     // Constant declarations
     localparam  zero = 16'h0;
     localparam  one = 16'h1;
     localparam  two = 16'h2;
+    localparam  three = 16'h3;
     
     // Stub signals
     reg  [15:0] count__d;
     wire  [15:0] count__q;
     reg  one_q__d;
     wire  one_q__q;
+    reg  two_q__d;
+    wire  two_q__q;
     reg  nonzero_q__d;
     wire  nonzero_q__q;
     
@@ -4527,6 +4883,11 @@ module lc_accel_ctrl_p4__addr__oy(clock,clear,load,dec,init,at_one,nonzero);
         .q(one_q__q),
         .clock(clock)
     );
+    lc_accel_ctrl_p4__addr__oy__two_q two_q(
+        .d(two_q__d),
+        .q(two_q__q),
+        .clock(clock)
+    );
     lc_accel_ctrl_p4__addr__oy__nonzero_q nonzero_q(
         .d(nonzero_q__d),
         .q(nonzero_q__q),
@@ -4537,24 +4898,30 @@ module lc_accel_ctrl_p4__addr__oy(clock,clear,load,dec,init,at_one,nonzero);
     always @(*) begin
         count__d = count__q;
         one_q__d = one_q__q;
+        two_q__d = two_q__q;
         nonzero_q__d = nonzero_q__q;
         if (dec) begin
             count__d = count__q - one;
             one_q__d = count__q == two;
+            two_q__d = count__q == three;
             nonzero_q__d = count__q != one;
         end
         if (load) begin
             count__d = init;
             one_q__d = init == one;
+            two_q__d = init == two;
             nonzero_q__d = init != zero;
         end
         if (clear) begin
             count__d = zero;
             one_q__d = 1'b0;
+            two_q__d = 1'b0;
             nonzero_q__d = 1'b0;
         end
         at_one = one_q__q;
+        at_two = two_q__q;
         nonzero = nonzero_q__q;
+        init_one = init == one;
     end
     
 endmodule // lc_accel_ctrl_p4__addr__oy
@@ -4615,6 +4982,25 @@ module lc_accel_ctrl_p4__addr__oy__one_q(d,q,clock);
     end
           
 endmodule // lc_accel_ctrl_p4__addr__oy__one_q
+
+
+module lc_accel_ctrl_p4__addr__oy__two_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__oy__two_q
 
 
 module lc_accel_ctrl_p4__addr__plane_base(d,q,clock);
@@ -4693,6 +5079,101 @@ module lc_accel_ctrl_p4__addr__row_base(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__row_base
 
 
+module lc_accel_ctrl_p4__addr__wrap_ic(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__wrap_ic
+
+
+module lc_accel_ctrl_p4__addr__wrap_kx(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__wrap_kx
+
+
+module lc_accel_ctrl_p4__addr__wrap_ky(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__wrap_ky
+
+
+module lc_accel_ctrl_p4__addr__wrap_ox(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__wrap_ox
+
+
+module lc_accel_ctrl_p4__addr__wrap_oy(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__addr__wrap_oy
+
+
 module lc_accel_ctrl_p4__drain(clock,clear,capture,out_addr,ch0,out_plane,out_c,busy,param_ch,scale_ch,shift,write,write_addr);
     
     // Module arguments
@@ -4720,7 +5201,9 @@ module lc_accel_ctrl_p4__drain(clock,clear,capture,out_addr,ch0,out_plane,out_c,
     reg  left__dec;
     reg  [15:0] left__init;
     wire  left__at_one;
+    wire  left__at_two;
     wire  left__nonzero;
+    wire  left__init_one;
     reg  [15:0] addr__d;
     wire  [15:0] addr__q;
     reg  [15:0] ch__d;
@@ -4740,7 +5223,9 @@ module lc_accel_ctrl_p4__drain(clock,clear,capture,out_addr,ch0,out_plane,out_c,
         .dec(left__dec),
         .init(left__init),
         .at_one(left__at_one),
-        .nonzero(left__nonzero)
+        .at_two(left__at_two),
+        .nonzero(left__nonzero),
+        .init_one(left__init_one)
     );
     lc_accel_ctrl_p4__drain__addr addr(
         .d(addr__d),
@@ -4842,7 +5327,7 @@ module lc_accel_ctrl_p4__drain__ch(d,q,clock);
 endmodule // lc_accel_ctrl_p4__drain__ch
 
 
-module lc_accel_ctrl_p4__drain__left(clock,clear,load,dec,init,at_one,nonzero);
+module lc_accel_ctrl_p4__drain__left(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one);
     
     // Module arguments
     input wire  clock;
@@ -4851,18 +5336,23 @@ module lc_accel_ctrl_p4__drain__left(clock,clear,load,dec,init,at_one,nonzero);
     input wire  dec;
     input wire  [15:0] init;
     output reg  at_one;
+    output reg  at_two;
     output reg  nonzero;
+    output reg  init_one;
     
     // Constant declarations
     localparam  zero = 16'h0;
     localparam  one = 16'h1;
     localparam  two = 16'h2;
+    localparam  three = 16'h3;
     
     // Stub signals
     reg  [15:0] count__d;
     wire  [15:0] count__q;
     reg  one_q__d;
     wire  one_q__q;
+    reg  two_q__d;
+    wire  two_q__q;
     reg  nonzero_q__d;
     wire  nonzero_q__q;
     
@@ -4877,6 +5367,11 @@ module lc_accel_ctrl_p4__drain__left(clock,clear,load,dec,init,at_one,nonzero);
         .q(one_q__q),
         .clock(clock)
     );
+    lc_accel_ctrl_p4__drain__left__two_q two_q(
+        .d(two_q__d),
+        .q(two_q__q),
+        .clock(clock)
+    );
     lc_accel_ctrl_p4__drain__left__nonzero_q nonzero_q(
         .d(nonzero_q__d),
         .q(nonzero_q__q),
@@ -4887,24 +5382,30 @@ module lc_accel_ctrl_p4__drain__left(clock,clear,load,dec,init,at_one,nonzero);
     always @(*) begin
         count__d = count__q;
         one_q__d = one_q__q;
+        two_q__d = two_q__q;
         nonzero_q__d = nonzero_q__q;
         if (dec) begin
             count__d = count__q - one;
             one_q__d = count__q == two;
+            two_q__d = count__q == three;
             nonzero_q__d = count__q != one;
         end
         if (load) begin
             count__d = init;
             one_q__d = init == one;
+            two_q__d = init == two;
             nonzero_q__d = init != zero;
         end
         if (clear) begin
             count__d = zero;
             one_q__d = 1'b0;
+            two_q__d = 1'b0;
             nonzero_q__d = 1'b0;
         end
         at_one = one_q__q;
+        at_two = two_q__q;
         nonzero = nonzero_q__q;
+        init_one = init == one;
     end
     
 endmodule // lc_accel_ctrl_p4__drain__left
@@ -4965,6 +5466,25 @@ module lc_accel_ctrl_p4__drain__left__one_q(d,q,clock);
     end
           
 endmodule // lc_accel_ctrl_p4__drain__left__one_q
+
+
+module lc_accel_ctrl_p4__drain__left__two_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__drain__left__two_q
 
 
 module lc_accel_ctrl_p4__drain__out_addr_q(d,q,clock);
