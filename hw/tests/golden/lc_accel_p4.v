@@ -3812,45 +3812,45 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
             k_q__d = k_q__q + one_i;
             k_first__d = 1'b0;
             ix__d = ix__q + one_i;
-        end
-        if (step && wrap_kx__q) begin
-            ix__d = ix_pos__q;
-            iy__d = iy__q + one_i;
-            row_base__d = row_base__q + in_w;
-        end
-        if (step && wrap_ky__q) begin
-            iy__d = iy_pos__q;
-            plane_base__d = plane_base__q + plane;
-            row_base__d = plane_base__q + plane;
-        end
-        if (step && wrap_ic__q) begin
-            k_q__d = zero_i;
-            k_first__d = 1'b1;
-            pos__d = pos__q + one_i;
-            ix_pos__d = ix_pos__q + sw16;
-            ix__d = ix_pos__q + sw16;
-            row_base__d = pos_row0__q;
-            plane_base__d = pos_row0__q;
-        end
-        if (step && wrap_ox__q) begin
-            ix_pos__d = ix0;
-            ix__d = ix0;
-            iy_pos__d = iy_pos__q + sh16;
-            iy__d = iy_pos__q + sh16;
-            pos_row0__d = pos_row0__q + row_step;
-            row_base__d = pos_row0__q + row_step;
-            plane_base__d = pos_row0__q + row_step;
-        end
-        if (step && wrap_oy__q) begin
-            pos__d = zero_i;
-            iy_pos__d = iy0;
-            iy__d = iy0;
-            pos_row0__d = row0;
-            row_base__d = row0;
-            plane_base__d = row0;
-            bank_q__d = ~bank_q__q;
-            ch_base__d = ch_base__q + lanes;
-            grp_base__d = grp_base__q + grp_step;
+            if (wrap_kx__q) begin
+                ix__d = ix_pos__q;
+                iy__d = iy__q + one_i;
+                row_base__d = row_base__q + in_w;
+            end
+            if (wrap_ky__q) begin
+                iy__d = iy_pos__q;
+                plane_base__d = plane_base__q + plane;
+                row_base__d = plane_base__q + plane;
+            end
+            if (wrap_ic__q) begin
+                k_q__d = zero_i;
+                k_first__d = 1'b1;
+                pos__d = pos__q + one_i;
+                ix_pos__d = ix_pos__q + sw16;
+                ix__d = ix_pos__q + sw16;
+                row_base__d = pos_row0__q;
+                plane_base__d = pos_row0__q;
+            end
+            if (wrap_ox__q) begin
+                ix_pos__d = ix0;
+                ix__d = ix0;
+                iy_pos__d = iy_pos__q + sh16;
+                iy__d = iy_pos__q + sh16;
+                pos_row0__d = pos_row0__q + row_step;
+                row_base__d = pos_row0__q + row_step;
+                plane_base__d = pos_row0__q + row_step;
+            end
+            if (wrap_oy__q) begin
+                pos__d = zero_i;
+                iy_pos__d = iy0;
+                iy__d = iy0;
+                pos_row0__d = row0;
+                row_base__d = row0;
+                plane_base__d = row0;
+                bank_q__d = ~bank_q__q;
+                ch_base__d = ch_base__q + lanes;
+                grp_base__d = grp_base__q + grp_step;
+            end
         end
         if (start) begin
             bank_q__d = 1'b0;
