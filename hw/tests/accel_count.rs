@@ -41,8 +41,13 @@ fn run<const N: usize>(seed: u64, max_init: u64, cycles: usize) -> (usize, usize
         uut.init.next = init.into();
         assert!(simulate(&mut uut, 100), "the block settles");
         assert_eq!(uut.init_one.val(), init == 1, "cycle {i}: loads {init}");
-        clock_edge(&mut uut, |u, c| u.clock.next = Clock { clk: c });
         count = next_count(count, N, clear, load, dec, init);
+        assert_eq!(
+            uut.nonzero_next.val(),
+            count != 0,
+            "cycle {i}: becomes {count}"
+        );
+        clock_edge(&mut uut, |u, c| u.clock.next = Clock { clk: c });
         uut.clear.next = false;
         uut.load.next = false;
         uut.dec.next = false;

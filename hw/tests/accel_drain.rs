@@ -50,8 +50,16 @@ fn drain_requests_and_writes_each_captured_channel_in_turn() {
 
             // This cycle lies between edges `edge - 1` and `edge`.
             let j = current.map(|c| edge - 1 - c.edge);
-            let busy = j.is_some_and(|j| j <= lanes);
-            assert_eq!(uut.busy.val(), busy, "P {lanes} edge {edge}");
+            // Busy after this edge: the drain that is current then names or writes a channel.
+            let next = if clear {
+                None
+            } else if capture {
+                Some(cap)
+            } else {
+                current
+            };
+            let busy_next = next.is_some_and(|c| edge - c.edge <= lanes);
+            assert_eq!(uut.busy_next.val(), busy_next, "P {lanes} edge {edge}");
             if let (Some(c), Some(j)) = (current, j) {
                 if j < lanes {
                     assert_eq!(

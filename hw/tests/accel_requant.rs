@@ -77,6 +77,13 @@ fn run_batch(uut: &mut RequantUnit, cases: Vec<Case>, prelu: bool, lo: i8, hi: i
             uut.nshift.next = (p.n.1 as u64).into();
         }
         flight.push_back(c);
+        assert!(simulate(uut, 100), "the block settles");
+        let pending = flight.iter().any(|c| c.write);
+        assert_eq!(
+            uut.busy_next.val(),
+            pending,
+            "values in flight after value {i}"
+        );
         tick(uut);
         if flight.len() == LATENCY {
             let c = flight.pop_front().unwrap();
@@ -179,13 +186,17 @@ fn clear_drops_the_values_in_flight() {
     for _ in 0..LATENCY - 1 {
         tick(&mut uut);
     }
-    assert!(uut.busy.val(), "values in flight");
     uut.in_write.next = false;
+    assert!(simulate(&mut uut, 100), "the block settles");
+    assert!(uut.busy_next.val(), "values in flight");
     uut.clear.next = true;
+    assert!(simulate(&mut uut, 100), "the block settles");
+    assert!(!uut.busy_next.val(), "clear drops them");
     tick(&mut uut);
     uut.clear.next = false;
     for _ in 0..LATENCY {
-        assert!(!uut.out_write.val() && !uut.busy.val());
+        assert!(simulate(&mut uut, 100), "the block settles");
+        assert!(!uut.out_write.val() && !uut.busy_next.val());
         tick(&mut uut);
     }
 }

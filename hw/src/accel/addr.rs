@@ -295,8 +295,10 @@ impl Logic for AddrGen {
                 && self.moved_oy.val();
         }
 
-        // Each wrap overrides what the counters inside it set; the wrap flags are flip-flops, so
-        // the new values are selected before `step` and `step` only enables them.
+        // Each wrap overrides what the counters inside it set. A wrap flag implies the ones inside
+        // it (`wrap_ky` only with `wrap_kx`, ...), so each is tested inside the one before: every
+        // register's enable is `step` and one flag. The flags are flip-flops, so the new values
+        // are selected before `step` and `step` only enables them.
         if self.step.val() {
             self.k_q.d.next = self.k_q.q.val() + self.one_i.val();
             self.k_first.d.next = false;
@@ -305,42 +307,42 @@ impl Logic for AddrGen {
                 self.ix.d.next = self.ix_pos.q.val();
                 self.iy.d.next = self.iy.q.val() + self.one_i.val();
                 self.row_base.d.next = self.row_base.q.val() + self.in_w.val();
-            }
-            if self.wrap_ky.q.val() {
-                self.iy.d.next = self.iy_pos.q.val();
-                self.plane_base.d.next = self.plane_base.q.val() + self.plane.val();
-                self.row_base.d.next = self.plane_base.q.val() + self.plane.val();
-            }
-            // End of an output position.
-            if self.wrap_ic.q.val() {
-                self.k_q.d.next = self.zero_i.val();
-                self.k_first.d.next = true;
-                self.pos.d.next = self.pos.q.val() + self.one_i.val();
-                self.ix_pos.d.next = self.ix_pos.q.val() + self.sw16.val();
-                self.ix.d.next = self.ix_pos.q.val() + self.sw16.val();
-                self.row_base.d.next = self.pos_row0.q.val();
-                self.plane_base.d.next = self.pos_row0.q.val();
-            }
-            if self.wrap_ox.q.val() {
-                self.ix_pos.d.next = self.ix0.val();
-                self.ix.d.next = self.ix0.val();
-                self.iy_pos.d.next = self.iy_pos.q.val() + self.sh16.val();
-                self.iy.d.next = self.iy_pos.q.val() + self.sh16.val();
-                self.pos_row0.d.next = self.pos_row0.q.val() + self.row_step.val();
-                self.row_base.d.next = self.pos_row0.q.val() + self.row_step.val();
-                self.plane_base.d.next = self.pos_row0.q.val() + self.row_step.val();
-            }
-            // End of a channel group.
-            if self.wrap_oy.q.val() {
-                self.pos.d.next = self.zero_i.val();
-                self.iy_pos.d.next = self.iy0.val();
-                self.iy.d.next = self.iy0.val();
-                self.pos_row0.d.next = self.row0.val();
-                self.row_base.d.next = self.row0.val();
-                self.plane_base.d.next = self.row0.val();
-                self.bank_q.d.next = !self.bank_q.q.val();
-                self.ch_base.d.next = self.ch_base.q.val() + self.lanes.val();
-                self.grp_base.d.next = self.grp_base.q.val() + self.grp_step.val();
+                if self.wrap_ky.q.val() {
+                    self.iy.d.next = self.iy_pos.q.val();
+                    self.plane_base.d.next = self.plane_base.q.val() + self.plane.val();
+                    self.row_base.d.next = self.plane_base.q.val() + self.plane.val();
+                    // End of an output position.
+                    if self.wrap_ic.q.val() {
+                        self.k_q.d.next = self.zero_i.val();
+                        self.k_first.d.next = true;
+                        self.pos.d.next = self.pos.q.val() + self.one_i.val();
+                        self.ix_pos.d.next = self.ix_pos.q.val() + self.sw16.val();
+                        self.ix.d.next = self.ix_pos.q.val() + self.sw16.val();
+                        self.row_base.d.next = self.pos_row0.q.val();
+                        self.plane_base.d.next = self.pos_row0.q.val();
+                        if self.wrap_ox.q.val() {
+                            self.ix_pos.d.next = self.ix0.val();
+                            self.ix.d.next = self.ix0.val();
+                            self.iy_pos.d.next = self.iy_pos.q.val() + self.sh16.val();
+                            self.iy.d.next = self.iy_pos.q.val() + self.sh16.val();
+                            self.pos_row0.d.next = self.pos_row0.q.val() + self.row_step.val();
+                            self.row_base.d.next = self.pos_row0.q.val() + self.row_step.val();
+                            self.plane_base.d.next = self.pos_row0.q.val() + self.row_step.val();
+                            // End of a channel group.
+                            if self.wrap_oy.q.val() {
+                                self.pos.d.next = self.zero_i.val();
+                                self.iy_pos.d.next = self.iy0.val();
+                                self.iy.d.next = self.iy0.val();
+                                self.pos_row0.d.next = self.row0.val();
+                                self.row_base.d.next = self.row0.val();
+                                self.plane_base.d.next = self.row0.val();
+                                self.bank_q.d.next = !self.bank_q.q.val();
+                                self.ch_base.d.next = self.ch_base.q.val() + self.lanes.val();
+                                self.grp_base.d.next = self.grp_base.q.val() + self.grp_step.val();
+                            }
+                        }
+                    }
+                }
             }
         }
 

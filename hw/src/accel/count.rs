@@ -1,9 +1,10 @@
 //! The accelerator's down counter with registered flags: "the count is 1", "the count is 2" and
-//! "the count is not zero", each decided with the count (from the value it loads or from the count before the
-//! decrement), so the logic that tests them reads flip-flops instead of comparing the counter in
-//! the clock that uses it. It serves the address generator's loop counters (which wrap after 1),
-//! the drain sequencer's channels left and a MAC lane's groups and channels left to load (which
-//! run until 0). A flag nobody reads is removed in synthesis with its compare.
+//! "the count is not zero", each decided with the count (from the value it loads or from the count
+//! before the decrement), so the logic that tests them reads flip-flops instead of comparing the
+//! counter in the clock that uses it. It serves the address generator's loop counters (which wrap
+//! after 1), the drain sequencer's channels left (whose next "not zero" feeds the controller's
+//! registered busy flag), a MAC lane's groups and channels left to load (which run until 0) and a
+//! decompressor lane's weights left. A flag nobody reads is removed in synthesis with its compare.
 
 use rust_hdl::prelude::*;
 
@@ -29,6 +30,8 @@ pub struct CountDown<const N: usize> {
     pub nonzero: Signal<Out, Bit>,
     /// `init` is 1 (a load takes the counter to 1; not registered).
     pub init_one: Signal<Out, Bit>,
+    /// What "not zero" becomes at the clock edge (the flag's next value; not registered).
+    pub nonzero_next: Signal<Out, Bit>,
 
     count: DFF<Bits<N>>,
     one_q: DFF<Bit>,
@@ -52,6 +55,7 @@ impl<const N: usize> Default for CountDown<N> {
             at_two: Default::default(),
             nonzero: Default::default(),
             init_one: Default::default(),
+            nonzero_next: Default::default(),
             count: Default::default(),
             one_q: Default::default(),
             two_q: Default::default(),
@@ -90,5 +94,6 @@ impl<const N: usize> Logic for CountDown<N> {
         self.at_two.next = self.two_q.q.val();
         self.nonzero.next = self.nonzero_q.q.val();
         self.init_one.next = self.init.val() == self.one.val();
+        self.nonzero_next.next = self.nonzero_q.d.val();
     }
 }

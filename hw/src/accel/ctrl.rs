@@ -15,7 +15,8 @@
 //! into the lanes' hold registers; the drain then needs P + 1 clocks while the next position
 //! already accumulates; the requantized values reach the buffer a few clocks after they
 //! leave the hold chain ([`LATENCY`](super::requant::LATENCY)). Layers with K < P + 2 wait for the drain and the requantizer before each
-//! position. With a single-port activation buffer ([`ActMemory::Spram`]) a write takes the
+//! position, on a flip-flop (`pipe_busy`) that each clock takes what the pipeline, the drain and
+//! the requantizer will hold after the edge. With a single-port activation buffer ([`ActMemory::Spram`]) a write takes the
 //! buffer's port for its clock and stage 0 issues nothing in that clock. The lanes' bank flags
 //! reach stage 0 through a register (they are an AND across every lane): a bank is used one
 //! clock after it fills; a freed bank's stale flag lasts the one clock in which stage 0 reads the
@@ -177,9 +178,9 @@ pub struct AccelCtrl<const ABITS: usize, const PBITS: usize> {
     filled0_q: DFF<Bit>,
     filled1_q: DFF<Bit>,
     short_k: DFF<Bit>,
+    pipe_busy: DFF<Bit>,
 
     filled: Signal<Local, Bit>,
-    pipe_busy: Signal<Local, Bit>,
     issue: Signal<Local, Bit>,
     cfg_bad: Signal<Local, Bit>,
 
@@ -281,7 +282,7 @@ impl<const ABITS: usize, const PBITS: usize> Logic for AccelCtrl<ABITS, PBITS> {
     fn update(&mut self) {
         dff_setup!(
             self, clock, state, s1_en, s1_first, s1_pad, s1_last, s1_wbase, s1_ch0, s2_last,
-            s2_wbase, s2_ch0, filled0_q, filled1_q, short_k
+            s2_wbase, s2_ch0, filled0_q, filled1_q, short_k, pipe_busy
         );
         self.abuf.clock.next = self.clock.val();
         self.params.clock.next = self.clock.val();
@@ -329,15 +330,10 @@ impl<const ABITS: usize, const PBITS: usize> Logic for AccelCtrl<ABITS, PBITS> {
         // From the layer register through a flip-flop (the layer registers hold still while a
         // layer runs, and it samples them at the start's edge too).
         self.short_k.d.next = self.lay_k_len.val() < self.short_limit.val();
-        self.pipe_busy.next = self.s1_en.q.val()
-            || self.s2_last.q.val()
-            || self.drain.busy.val()
-            || self.rq.busy.val()
-            || self.rq.out_write.val();
         self.issue.next = (self.state.q.val() == CtrlState::Run)
             && self.filled.val()
             && !(self.single_port.val() && self.rq.out_write.val())
-            && !(self.addr.first.val() && self.short_k.q.val() && self.pipe_busy.val());
+            && !(self.addr.first.val() && self.short_k.q.val() && self.pipe_busy.q.val());
         self.addr.step.next = self.issue.val();
 
         self.rd_bank.next = self.addr.bank.val();
@@ -406,7 +402,7 @@ impl<const ABITS: usize, const PBITS: usize> Logic for AccelCtrl<ABITS, PBITS> {
         self.act_rdata.next = self.abuf.rdata.val();
 
         // ---- Completion, start and reset.
-        if (self.state.q.val() == CtrlState::Finish) && !self.pipe_busy.val() {
+        if (self.state.q.val() == CtrlState::Finish) && !self.pipe_busy.q.val() {
             self.state.d.next = CtrlState::Done;
         }
         self.cfg_bad.next = (self.lay_k_len.val() == self.zero_i.val())
@@ -435,6 +431,12 @@ impl<const ABITS: usize, const PBITS: usize> Logic for AccelCtrl<ABITS, PBITS> {
             self.filled0_q.d.next = false;
             self.filled1_q.d.next = false;
         }
+        // Something is in the pipeline, the drain or the requantizer: a flip-flop that takes what
+        // each of them holds after this edge, so `issue` waits on one flag instead of an OR of all.
+        self.pipe_busy.d.next = self.s1_en.d.val()
+            || self.s2_last.d.val()
+            || self.drain.busy_next.val()
+            || self.rq.busy_next.val();
         self.busy.next =
             (self.state.q.val() == CtrlState::Run) || (self.state.q.val() == CtrlState::Finish);
         self.done.next = self.state.q.val() == CtrlState::Done;

@@ -27,8 +27,9 @@ pub struct DrainSeq {
     /// Output channels O of the layer.
     pub out_c: Signal<In, Bits<INDEX_BITS>>,
 
-    /// A drain is in progress.
-    pub busy: Signal<Out, Bit>,
+    /// A drain will be in progress after the clock edge (channels left to name or a value
+    /// leaving; not registered, so that the controller's register can hold it).
+    pub busy_next: Signal<Out, Bit>,
     /// Channel whose bias to read at this edge.
     pub param_ch: Signal<Out, Bits<INDEX_BITS>>,
     /// Channel whose multipliers and shifts to read at this edge: `param_ch` of the clock before.
@@ -63,7 +64,7 @@ impl DrainSeq {
             ch0: Default::default(),
             out_plane: Default::default(),
             out_c: Default::default(),
-            busy: Default::default(),
+            busy_next: Default::default(),
             param_ch: Default::default(),
             scale_ch: Default::default(),
             shift: Default::default(),
@@ -86,7 +87,7 @@ impl Logic for DrainSeq {
     fn update(&mut self) {
         dff_setup!(self, clock, addr, ch, out_valid, out_addr_q, out_ch);
         // A drain names one channel per clock while channels are left (a flag of the counter, so
-        // no zero test lies on the way to `busy`).
+        // no zero test lies on the way to `busy_next`).
         self.left.clock.next = self.clock.val();
         self.left.clear.next = self.clear.val();
         self.left.load.next = self.capture.val();
@@ -106,7 +107,7 @@ impl Logic for DrainSeq {
         if self.clear.val() {
             self.out_valid.d.next = false;
         }
-        self.busy.next = self.left.nonzero.val() || self.out_valid.q.val();
+        self.busy_next.next = self.left.nonzero_next.val() || self.out_valid.d.val();
         self.param_ch.next = self.ch.q.val();
         self.scale_ch.next = self.out_ch.q.val();
         self.shift.next = self.out_valid.q.val();

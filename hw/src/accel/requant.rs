@@ -66,8 +66,9 @@ pub struct RequantUnit {
     pub out_write: Signal<Out, Bit>,
     /// Its address.
     pub out_addr: Signal<Out, Bits<INDEX_BITS>>,
-    /// A value is in the pipeline (stages 1 to [`LATENCY`] - 1) with its write flag set.
-    pub busy: Signal<Out, Bit>,
+    /// A value with its write flag set will be in the pipeline or at its output after the clock
+    /// edge (not registered, so that the controller's register can hold it).
+    pub busy_next: Signal<Out, Bit>,
 
     // Stage 1: the biased accumulator.
     acc32: Signal<Local, Bits<32>>,
@@ -163,7 +164,7 @@ impl Default for RequantUnit {
             y: Default::default(),
             out_write: Default::default(),
             out_addr: Default::default(),
-            busy: Default::default(),
+            busy_next: Default::default(),
             acc32: Default::default(),
             r1_a: Default::default(),
             r1_write: Default::default(),
@@ -396,11 +397,12 @@ impl Logic for RequantUnit {
         self.y.next = self.r7_y.q.val();
         self.out_write.next = self.r7_write.q.val();
         self.out_addr.next = self.r7_addr.q.val();
-        self.busy.next = self.r1_write.q.val()
-            || self.r2_write.q.val()
-            || self.r3_write.q.val()
-            || self.r4_write.q.val()
-            || self.r5_write.q.val()
-            || self.r6_write.q.val();
+        self.busy_next.next = self.r1_write.d.val()
+            || self.r2_write.d.val()
+            || self.r3_write.d.val()
+            || self.r4_write.d.val()
+            || self.r5_write.d.val()
+            || self.r6_write.d.val()
+            || self.r7_write.d.val();
     }
 }

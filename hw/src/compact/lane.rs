@@ -22,6 +22,7 @@
 use super::rebuild::{CompactRebuild, PRED_BITS};
 use super::rice::{CompactRice, CompactZeros, CODE_WINDOW, U_BITS, ZERO_WINDOW};
 use super::shape::{CompactShape, COUNT_BITS, STREAM_BITS, WINDOW_BITS, WORD_BITS};
+use crate::accel::count::CountDown;
 use crate::config::WEIGHT_BITS;
 use crate::core::LaneState;
 use rust_hdl::prelude::*;
@@ -88,8 +89,7 @@ pub struct CompactLane {
     sh: DFF<Bit>,
     got_last: DFF<Bit>,
     tail: DFF<Bits<6>>,
-    count_seen: DFF<Bits<COUNT_BITS>>,
-    count_all: DFF<Bits<COUNT_BITS>>,
+    left: CountDown<COUNT_BITS>,
     empty: DFF<Bit>,
     seg_left: DFF<Bits<9>>,
     k: DFF<Bits<4>>,
@@ -129,7 +129,6 @@ pub struct CompactLane {
     window: Signal<Local, Bits<WINDOW_BITS>>,
     new_seg: Signal<Local, Bit>,
     hdr_len: Signal<Local, Bits<9>>,
-    count_next: Signal<Local, Bits<COUNT_BITS>>,
     s_raw: Signal<Local, Bits<ACC_BITS>>,
     m_raw: Signal<Local, Bits<ACC_BITS>>,
     hdr_s: Signal<Local, Bits<ACC_BITS>>,
@@ -142,6 +141,12 @@ pub struct CompactLane {
     end_pos: Signal<Local, Bits<7>>,
     ptr_esc: Signal<Local, Bits<6>>,
     ptr_hdr: Signal<Local, Bits<6>>,
+    hdr_end: Signal<Local, Bits<7>>,
+    hdr_over: Signal<Local, Bit>,
+    tail7: Signal<Local, Bits<7>>,
+    tail_next_word: Signal<Local, Bits<7>>,
+    over_tail: Signal<Local, Bit>,
+    over_next_word: Signal<Local, Bit>,
     more_words: Signal<Local, Bit>,
     no_bits: Signal<Local, Bit>,
     window_ok: Signal<Local, Bit>,
@@ -194,7 +199,6 @@ pub struct CompactLane {
     hdr_bits6: Constant<Bits<6>>,
     tail_mask: Constant<Bits<6>>,
     zero_length: Constant<Bits<STREAM_BITS>>,
-    one_count: Constant<Bits<COUNT_BITS>>,
     zero5: Constant<Bits<5>>,
     zero6: Constant<Bits<6>>,
     zero9: Constant<Bits<9>>,
@@ -246,8 +250,7 @@ impl CompactLane {
             sh: Default::default(),
             got_last: Default::default(),
             tail: Default::default(),
-            count_seen: Default::default(),
-            count_all: Default::default(),
+            left: Default::default(),
             empty: Default::default(),
             seg_left: Default::default(),
             k: Default::default(),
@@ -286,7 +289,6 @@ impl CompactLane {
             window: Default::default(),
             new_seg: Default::default(),
             hdr_len: Default::default(),
-            count_next: Default::default(),
             s_raw: Default::default(),
             m_raw: Default::default(),
             hdr_s: Default::default(),
@@ -304,6 +306,12 @@ impl CompactLane {
             end_pos: Default::default(),
             ptr_esc: Default::default(),
             ptr_hdr: Default::default(),
+            hdr_end: Default::default(),
+            hdr_over: Default::default(),
+            tail7: Default::default(),
+            tail_next_word: Default::default(),
+            over_tail: Default::default(),
+            over_next_word: Default::default(),
             more_words: Default::default(),
             no_bits: Default::default(),
             window_ok: Default::default(),
@@ -350,7 +358,6 @@ impl CompactLane {
             zero7: Constant::new(0.into()),
             tail_mask: Constant::new(31.into()),
             zero_length: Constant::new(0.into()),
-            one_count: Constant::new(1.into()),
             zero5: Constant::new(0.into()),
             zero6: Constant::new(0.into()),
             zero9: Constant::new(0.into()),
@@ -382,8 +389,6 @@ impl Logic for CompactLane {
             sh,
             got_last,
             tail,
-            count_seen,
-            count_all,
             empty,
             seg_left,
             k,
@@ -478,23 +483,37 @@ impl Logic for CompactLane {
 
         // ---- The end of the stream as a bit position from bit 0 of the pointer's word (w0, or
         // w1 under `sh`) when its last word is that word or the next, else past any window.
+        // `hdr_over` (the header would end past it) follows the same choice, from compares of
+        // flip-flops made before it, so no comparator lies between the choice and the lane's state.
+        self.ptr6.next = bit_cast::<6, 5>(self.ptr.q.val());
+        self.ptr_hdr.next = self.ptr6.val() + self.hdr_bits6.val();
+        self.hdr_end.next = bit_cast::<7, 6>(self.ptr_hdr.val());
+        self.tail7.next = bit_cast::<7, 6>(self.tail.q.val());
+        self.tail_next_word.next = self.tail7.val() + self.word_bits.val();
+        self.over_tail.next = self.hdr_end.val() > self.tail7.val();
+        self.over_next_word.next = self.hdr_end.val() > self.tail_next_word.val();
         self.more_words.next = !self.got_last.q.val();
         self.end_pos.next = self.many.val();
+        self.hdr_over.next = false;
         if self.sh.q.val() {
             if self.v2.q.val() & self.l2.q.val() {
-                self.end_pos.next = bit_cast::<7, 6>(self.tail.q.val()) + self.word_bits.val();
+                self.end_pos.next = self.tail_next_word.val();
+                self.hdr_over.next = self.over_next_word.val();
             }
             if self.v1.q.val() & self.l1.q.val() {
-                self.end_pos.next = bit_cast::<7, 6>(self.tail.q.val());
+                self.end_pos.next = self.tail7.val();
+                self.hdr_over.next = self.over_tail.val();
             }
             self.window_ok.next = self.v1.q.val() & (self.v2.q.val() | self.l1.q.val());
             self.no_bits.next = !(self.v1.q.val() | self.v2.q.val() | self.more_words.val());
         } else {
             if self.v1.q.val() & self.l1.q.val() {
-                self.end_pos.next = bit_cast::<7, 6>(self.tail.q.val()) + self.word_bits.val();
+                self.end_pos.next = self.tail_next_word.val();
+                self.hdr_over.next = self.over_next_word.val();
             }
             if self.v0.q.val() & self.l0.q.val() {
-                self.end_pos.next = bit_cast::<7, 6>(self.tail.q.val());
+                self.end_pos.next = self.tail7.val();
+                self.hdr_over.next = self.over_tail.val();
             }
             self.window_ok.next = self.v0.q.val() & (self.v1.q.val() | self.l0.q.val());
             self.no_bits.next =
@@ -503,6 +522,7 @@ impl Logic for CompactLane {
         // An empty stream (or one read to its end) has no bits at all: any step is truncated.
         if self.no_bits.val() {
             self.end_pos.next = self.zero7.val();
+            self.hdr_over.next = self.hdr_end.val() > self.zero7.val();
             self.window_ok.next = true;
         }
 
@@ -546,17 +566,19 @@ impl Logic for CompactLane {
             & self.s1_free.val()
             & !(self.new_seg.val() & self.empty.q.val());
         // The lane's last weight; its segment must end with it (else the segment overruns).
-        self.count_next.next = self.count_seen.q.val() + self.one_count.val();
-        self.final_weight.next =
-            !self.new_seg.val() & (self.count_next.val() == self.count_all.q.val());
+        // (The weights left are counted down with a registered "one left" flag.)
+        self.left.clock.next = self.clock.val();
+        self.left.clear.next = false;
+        self.left.init.next = self.count.val();
+        self.left.load.next = self.start.val();
+        self.left.dec.next = self.can_step.val() & !self.new_seg.val();
+        self.final_weight.next = !self.new_seg.val() & self.left.at_one.val();
         // The pointer after a step, with c = ptr rounded down to a multiple of 4 and the count
         // measured from c: c + k + 1 + count for a regular code, c + H + count for a header
         // (count = ptr - c) and ptr + Q_ESC + E for an escape, so that every kind of step is
         // ptr + its length. The detector adds the count to the base itself (no adder after it);
         // every other term comes from flip-flops.
-        self.ptr6.next = bit_cast::<6, 5>(self.ptr.q.val());
         self.ptr_esc.next = self.ptr6.val() + self.esc_len6.val();
-        self.ptr_hdr.next = self.ptr6.val() + self.hdr_bits6.val();
         self.ptr_coarse.next = self.ptr6.val() & self.coarse_mask.val();
         self.zeros.esc_next.next = self.ptr_esc.val();
         self.base.next = self.ptr_coarse.val() + bit_cast::<6, 4>(self.k.q.val()) + self.one6.val();
@@ -573,8 +595,7 @@ impl Logic for CompactLane {
         }
         // A header is checked in its own step (its fields are wiring); a code in the first stage.
         self.room.next = bit_cast::<8, 7>(self.end_pos.val()) - bit_cast::<8, 6>(self.base.val());
-        self.hdr_bad.next = (bit_cast::<7, 6>(self.ptr_hdr.val()) > self.end_pos.val())
-            | (self.hdr_k.val() > self.k_max.val());
+        self.hdr_bad.next = self.hdr_over.val() | (self.hdr_k.val() > self.k_max.val());
 
         // ---- Line prediction p = acc >> F (arithmetic).
         self.pred.next = self.acc.q.val() >> self.frac.val();
@@ -591,7 +612,6 @@ impl Logic for CompactLane {
                 self.acc.d.next = (self.hdr_s.val() << self.frac.val()) | self.half.val();
             } else {
                 self.seg_left.d.next = self.seg_left.q.val() - self.one9.val();
-                self.count_seen.d.next = self.count_next.val();
                 self.acc.d.next = self.acc.q.val() + self.slope.q.val();
             }
         }
@@ -708,8 +728,6 @@ impl Logic for CompactLane {
         }
         if self.start.val() {
             self.state.d.next = LaneState::Run;
-            self.count_seen.d.next = self.zero_count.val();
-            self.count_all.d.next = self.count.val();
             self.empty.d.next = self.count.val() == self.zero_count.val();
             // An empty stream has no words to wait for.
             self.got_last.d.next = self.length_bits.val() == self.zero_length.val();

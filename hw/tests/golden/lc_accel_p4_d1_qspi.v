@@ -151,7 +151,6 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     localparam  hdr_bits6 = 6'b10100;
     localparam  tail_mask = 6'b11111;
     localparam  zero_length = 26'h0;
-    localparam  one_count = 20'h1;
     localparam  zero5 = 5'b0;
     localparam  zero6 = 6'b0;
     localparam  zero9 = 9'b0;
@@ -213,10 +212,15 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     wire  got_last__q;
     reg  [5:0] tail__d;
     wire  [5:0] tail__q;
-    reg  [19:0] count_seen__d;
-    wire  [19:0] count_seen__q;
-    reg  [19:0] count_all__d;
-    wire  [19:0] count_all__q;
+    reg  left__clear;
+    reg  left__load;
+    reg  left__dec;
+    reg  [19:0] left__init;
+    wire  left__at_one;
+    wire  left__at_two;
+    wire  left__nonzero;
+    wire  left__init_one;
+    wire  left__nonzero_next;
     reg  empty__d;
     wire  empty__q;
     reg  [8:0] seg_left__d;
@@ -287,7 +291,6 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     reg  [23:0] window;
     reg  new_seg;
     reg  [8:0] hdr_len;
-    reg  [19:0] count_next;
     reg  [12:0] s_raw;
     reg  [12:0] m_raw;
     reg  [12:0] hdr_s;
@@ -300,6 +303,12 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     reg  [6:0] end_pos;
     reg  [5:0] ptr_esc;
     reg  [5:0] ptr_hdr;
+    reg  [6:0] hdr_end;
+    reg  hdr_over;
+    reg  [6:0] tail7;
+    reg  [6:0] tail_next_word;
+    reg  over_tail;
+    reg  over_next_word;
     reg  more_words;
     reg  no_bits;
     reg  window_ok;
@@ -415,15 +424,17 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         .q(tail__q),
         .clock(clock)
     );
-    lc_compact_lane__count_seen count_seen(
-        .d(count_seen__d),
-        .q(count_seen__q),
-        .clock(clock)
-    );
-    lc_compact_lane__count_all count_all(
-        .d(count_all__d),
-        .q(count_all__q),
-        .clock(clock)
+    lc_compact_lane__left left(
+        .clock(clock),
+        .clear(left__clear),
+        .load(left__load),
+        .dec(left__dec),
+        .init(left__init),
+        .at_one(left__at_one),
+        .at_two(left__at_two),
+        .nonzero(left__nonzero),
+        .init_one(left__init_one),
+        .nonzero_next(left__nonzero_next)
     );
     lc_compact_lane__empty empty(
         .d(empty__d),
@@ -592,8 +603,6 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         sh__d = sh__q;
         got_last__d = got_last__q;
         tail__d = tail__q;
-        count_seen__d = count_seen__q;
-        count_all__d = count_all__q;
         empty__d = empty__q;
         seg_left__d = seg_left__q;
         k__d = k__q;
@@ -664,30 +673,43 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         zeros__window = ((f4) & 15'h7fff);
         zeros__fine = ((ptr__q) & 2'h3);
         zeros__head = new_seg;
+        ptr6 = ((ptr__q) & 6'h3f);
+        ptr_hdr = ptr6 + hdr_bits6;
+        hdr_end = ((ptr_hdr) & 7'h7f);
+        tail7 = ((tail__q) & 7'h7f);
+        tail_next_word = tail7 + word_bits;
+        over_tail = hdr_end > tail7;
+        over_next_word = hdr_end > tail_next_word;
         more_words = ~got_last__q;
         end_pos = many;
+        hdr_over = 1'b0;
         if (sh__q) begin
             if (v2__q & l2__q) begin
-                end_pos = ((tail__q) & 7'h7f) + word_bits;
+                end_pos = tail_next_word;
+                hdr_over = over_next_word;
             end
             if (v1__q & l1__q) begin
-                end_pos = ((tail__q) & 7'h7f);
+                end_pos = tail7;
+                hdr_over = over_tail;
             end
             window_ok = v1__q & (v2__q | l1__q);
             no_bits = ~(v1__q | v2__q | more_words);
         end
         else begin
             if (v1__q & l1__q) begin
-                end_pos = ((tail__q) & 7'h7f) + word_bits;
+                end_pos = tail_next_word;
+                hdr_over = over_next_word;
             end
             if (v0__q & l0__q) begin
-                end_pos = ((tail__q) & 7'h7f);
+                end_pos = tail7;
+                hdr_over = over_tail;
             end
             window_ok = v0__q & (v1__q | l0__q);
             no_bits = ~(v0__q | v1__q | v2__q | more_words);
         end
         if (no_bits) begin
             end_pos = zero7;
+            hdr_over = hdr_end > zero7;
             window_ok = 1'b1;
         end
         rice__window = s1_window__q;
@@ -707,11 +729,12 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         s1_moving = s1_valid__q & ~s1_bad & stage_free;
         s1_free = ~s1_valid__q | s1_moving;
         can_step = (state__q == LaneState__Run) & lp_ok & window_ok & s1_free & ~(new_seg & empty__q);
-        count_next = count_seen__q + one_count;
-        final_weight = ~new_seg & (count_next == count_all__q);
-        ptr6 = ((ptr__q) & 6'h3f);
+        left__clear = 1'b0;
+        left__init = count;
+        left__load = start;
+        left__dec = can_step & ~new_seg;
+        final_weight = ~new_seg & left__at_one;
         ptr_esc = ptr6 + esc_len6;
-        ptr_hdr = ptr6 + hdr_bits6;
         ptr_coarse = ptr6 & coarse_mask;
         zeros__esc_next = ptr_esc;
         base = ptr_coarse + ((k__q) & 6'h3f) + one6;
@@ -725,7 +748,7 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
             sh__d = zeros__next_ptr[32'h5];
         end
         room = ((end_pos) & 8'hff) - ((base) & 8'hff);
-        hdr_bad = (((ptr_hdr) & 7'h7f) > end_pos) | (hdr_k > k_max);
+        hdr_bad = hdr_over | (hdr_k > k_max);
         pred = acc__q >> frac;
         if (acc__q[32'hc]) begin
             pred = pred | sign_fill;
@@ -739,7 +762,6 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
             end
             else begin
                 seg_left__d = seg_left__q - one9;
-                count_seen__d = count_next;
                 acc__d = acc__q + slope__q;
             end
         end
@@ -837,8 +859,6 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         end
         if (start) begin
             state__d = LaneState__Run;
-            count_seen__d = zero_count;
-            count_all__d = count;
             empty__d = count == zero_count;
             got_last__d = length_bits == zero_length;
             tail__d = len_tail;
@@ -900,44 +920,6 @@ module lc_compact_lane__acc(d,q,clock);
     end
           
 endmodule // lc_compact_lane__acc
-
-
-module lc_compact_lane__count_all(d,q,clock);
-    
-    // Module arguments
-    input wire  [19:0] d;
-    output reg  [19:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 20'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_compact_lane__count_all
-
-
-module lc_compact_lane__count_seen(d,q,clock);
-    
-    // Module arguments
-    input wire  [19:0] d;
-    output reg  [19:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 20'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_compact_lane__count_seen
 
 
 module lc_compact_lane__empty(d,q,clock);
@@ -1071,6 +1053,168 @@ module lc_compact_lane__last(d,q,clock);
     end
           
 endmodule // lc_compact_lane__last
+
+
+module lc_compact_lane__left(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one,nonzero_next);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  clear;
+    input wire  load;
+    input wire  dec;
+    input wire  [19:0] init;
+    output reg  at_one;
+    output reg  at_two;
+    output reg  nonzero;
+    output reg  init_one;
+    output reg  nonzero_next;
+    
+    // Constant declarations
+    localparam  zero = 20'h0;
+    localparam  one = 20'h1;
+    localparam  two = 20'h2;
+    localparam  three = 20'h3;
+    
+    // Stub signals
+    reg  [19:0] count__d;
+    wire  [19:0] count__q;
+    reg  one_q__d;
+    wire  one_q__q;
+    reg  two_q__d;
+    wire  two_q__q;
+    reg  nonzero_q__d;
+    wire  nonzero_q__q;
+    
+    // Sub module instances
+    lc_compact_lane__left__count count(
+        .d(count__d),
+        .q(count__q),
+        .clock(clock)
+    );
+    lc_compact_lane__left__one_q one_q(
+        .d(one_q__d),
+        .q(one_q__q),
+        .clock(clock)
+    );
+    lc_compact_lane__left__two_q two_q(
+        .d(two_q__d),
+        .q(two_q__q),
+        .clock(clock)
+    );
+    lc_compact_lane__left__nonzero_q nonzero_q(
+        .d(nonzero_q__d),
+        .q(nonzero_q__q),
+        .clock(clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        count__d = count__q;
+        one_q__d = one_q__q;
+        two_q__d = two_q__q;
+        nonzero_q__d = nonzero_q__q;
+        if (dec) begin
+            count__d = count__q - one;
+            one_q__d = count__q == two;
+            two_q__d = count__q == three;
+            nonzero_q__d = count__q != one;
+        end
+        if (load) begin
+            count__d = init;
+            one_q__d = init == one;
+            two_q__d = init == two;
+            nonzero_q__d = init != zero;
+        end
+        if (clear) begin
+            count__d = zero;
+            one_q__d = 1'b0;
+            two_q__d = 1'b0;
+            nonzero_q__d = 1'b0;
+        end
+        at_one = one_q__q;
+        at_two = two_q__q;
+        nonzero = nonzero_q__q;
+        init_one = init == one;
+        nonzero_next = nonzero_q__d;
+    end
+    
+endmodule // lc_compact_lane__left
+
+
+module lc_compact_lane__left__count(d,q,clock);
+    
+    // Module arguments
+    input wire  [19:0] d;
+    output reg  [19:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 20'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__left__count
+
+
+module lc_compact_lane__left__nonzero_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__left__nonzero_q
+
+
+module lc_compact_lane__left__one_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__left__one_q
+
+
+module lc_compact_lane__left__two_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__left__two_q
 
 
 module lc_compact_lane__ptr(d,q,clock);
@@ -2249,6 +2393,7 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
     wire  groups_left__at_two;
     wire  groups_left__nonzero;
     wire  groups_left__init_one;
+    wire  groups_left__nonzero_next;
     reg  ch_left__clear;
     reg  ch_left__load;
     reg  ch_left__dec;
@@ -2257,6 +2402,7 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
     wire  ch_left__at_two;
     wire  ch_left__nonzero;
     wire  ch_left__init_one;
+    wire  ch_left__nonzero_next;
     reg  mac__en;
     reg  mac__first;
     reg  [7:0] mac__w;
@@ -2320,7 +2466,8 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
         .at_one(groups_left__at_one),
         .at_two(groups_left__at_two),
         .nonzero(groups_left__nonzero),
-        .init_one(groups_left__init_one)
+        .init_one(groups_left__init_one),
+        .nonzero_next(groups_left__nonzero_next)
     );
     lc_accel_lane__ch_left ch_left(
         .clock(clock),
@@ -2331,7 +2478,8 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
         .at_one(ch_left__at_one),
         .at_two(ch_left__at_two),
         .nonzero(ch_left__nonzero),
-        .init_one(ch_left__init_one)
+        .init_one(ch_left__init_one),
+        .nonzero_next(ch_left__nonzero_next)
     );
     lc_accel_lane__mac mac(
         .clock(clock),
@@ -2442,7 +2590,7 @@ module lc_accel_lane(clock,reset,start,k_len,groups,channels,w_in,w_valid,w_read
 endmodule // top
 
 
-module lc_accel_lane__ch_left(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one);
+module lc_accel_lane__ch_left(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one,nonzero_next);
     
     // Module arguments
     input wire  clock;
@@ -2454,6 +2602,7 @@ module lc_accel_lane__ch_left(clock,clear,load,dec,init,at_one,at_two,nonzero,in
     output reg  at_two;
     output reg  nonzero;
     output reg  init_one;
+    output reg  nonzero_next;
     
     // Constant declarations
     localparam  zero = 16'h0;
@@ -2521,6 +2670,7 @@ module lc_accel_lane__ch_left(clock,clear,load,dec,init,at_one,at_two,nonzero,in
         at_two = two_q__q;
         nonzero = nonzero_q__q;
         init_one = init == one;
+        nonzero_next = nonzero_q__d;
     end
     
 endmodule // lc_accel_lane__ch_left
@@ -2640,7 +2790,7 @@ module lc_accel_lane__full1(d,q,clock);
 endmodule // lc_accel_lane__full1
 
 
-module lc_accel_lane__groups_left(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one);
+module lc_accel_lane__groups_left(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one,nonzero_next);
     
     // Module arguments
     input wire  clock;
@@ -2652,6 +2802,7 @@ module lc_accel_lane__groups_left(clock,clear,load,dec,init,at_one,at_two,nonzer
     output reg  at_two;
     output reg  nonzero;
     output reg  init_one;
+    output reg  nonzero_next;
     
     // Constant declarations
     localparam  zero = 16'h0;
@@ -2719,6 +2870,7 @@ module lc_accel_lane__groups_left(clock,clear,load,dec,init,at_one,at_two,nonzer
         at_two = two_q__q;
         nonzero = nonzero_q__q;
         init_one = init == one;
+        nonzero_next = nonzero_q__d;
     end
     
 endmodule // lc_accel_lane__groups_left
@@ -3049,7 +3201,7 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
     reg  [15:0] drain__ch0;
     reg  [15:0] drain__out_plane;
     reg  [15:0] drain__out_c;
-    wire  drain__busy;
+    wire  drain__busy_next;
     wire  [15:0] drain__param_ch;
     wire  [15:0] drain__scale_ch;
     wire  drain__shift;
@@ -3070,7 +3222,7 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
     wire  [7:0] rq__y;
     wire  rq__out_write;
     wire  [15:0] rq__out_addr;
-    wire  rq__busy;
+    wire  rq__busy_next;
     reg  [2:0] state__d;
     wire  [2:0] state__q;
     reg  s1_en__d;
@@ -3097,10 +3249,11 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
     wire  filled1_q__q;
     reg  short_k__d;
     wire  short_k__q;
+    reg  pipe_busy__d;
+    wire  pipe_busy__q;
     
     // Local signals
     reg  filled;
-    reg  pipe_busy;
     reg  issue;
     reg  cfg_bad;
     
@@ -3170,7 +3323,7 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         .ch0(drain__ch0),
         .out_plane(drain__out_plane),
         .out_c(drain__out_c),
-        .busy(drain__busy),
+        .busy_next(drain__busy_next),
         .param_ch(drain__param_ch),
         .scale_ch(drain__scale_ch),
         .shift(drain__shift),
@@ -3194,7 +3347,7 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         .y(rq__y),
         .out_write(rq__out_write),
         .out_addr(rq__out_addr),
-        .busy(rq__busy)
+        .busy_next(rq__busy_next)
     );
     lc_accel_ctrl_p4__state state(
         .d(state__d),
@@ -3261,6 +3414,11 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         .q(short_k__q),
         .clock(clock)
     );
+    lc_accel_ctrl_p4__pipe_busy pipe_busy(
+        .d(pipe_busy__d),
+        .q(pipe_busy__q),
+        .clock(clock)
+    );
     
     // Update code
     always @(*) begin
@@ -3277,6 +3435,7 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
         filled0_q__d = filled0_q__q;
         filled1_q__d = filled1_q__q;
         short_k__d = short_k__q;
+        pipe_busy__d = pipe_busy__q;
         params__we = prm_we;
         params__waddr = prm_addr;
         params__w_bias = prm_bias;
@@ -3311,8 +3470,7 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
             filled = filled1_q__q;
         end
         short_k__d = lay_k_len < short_limit;
-        pipe_busy = s1_en__q || s2_last__q || drain__busy || rq__busy || rq__out_write;
-        issue = (state__q == CtrlState__Run) && filled && ~(single_port && rq__out_write) && ~(addr__first && short_k__q && pipe_busy);
+        issue = (state__q == CtrlState__Run) && filled && ~(single_port && rq__out_write) && ~(addr__first && short_k__q && pipe_busy__q);
         addr__step = issue;
         rd_bank = addr__bank;
         rd_index = addr__k;
@@ -3369,7 +3527,7 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
             abuf__wdata = rq__y;
         end
         act_rdata = abuf__rdata;
-        if ((state__q == CtrlState__Finish) && ~pipe_busy) begin
+        if ((state__q == CtrlState__Finish) && ~pipe_busy__q) begin
             state__d = CtrlState__Done;
         end
         cfg_bad = (lay_k_len == zero_i) || (lay_groups == zero_i) || (lay_in_c == zero_i) || (lay_out_h == zero_i) || (lay_out_w == zero_i) || (lay_kh == zero8) || (lay_kw == zero8) || (lay_stride_h == zero8) || (lay_stride_w == zero8);
@@ -3390,6 +3548,7 @@ module lc_accel_ctrl_p4(clock,reset,start,lay_in_c,lay_in_h,lay_in_w,lay_kh,lay_
             filled0_q__d = 1'b0;
             filled1_q__d = 1'b0;
         end
+        pipe_busy__d = s1_en__d || s2_last__d || drain__busy_next || rq__busy_next;
         busy = (state__q == CtrlState__Run) || (state__q == CtrlState__Finish);
         done = state__q == CtrlState__Done;
         error = state__q == CtrlState__Fail;
@@ -3471,6 +3630,7 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
     wire  group__at_two;
     wire  group__nonzero;
     wire  group__init_one;
+    wire  group__nonzero_next;
     reg  [15:0] ch_base__d;
     wire  [15:0] ch_base__q;
     reg  [15:0] grp_base__d;
@@ -3483,6 +3643,7 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
     wire  oy__at_two;
     wire  oy__nonzero;
     wire  oy__init_one;
+    wire  oy__nonzero_next;
     reg  ox__clear;
     reg  ox__load;
     reg  ox__dec;
@@ -3491,6 +3652,7 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
     wire  ox__at_two;
     wire  ox__nonzero;
     wire  ox__init_one;
+    wire  ox__nonzero_next;
     reg  [15:0] pos__d;
     wire  [15:0] pos__q;
     reg  ic__clear;
@@ -3501,6 +3663,7 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
     wire  ic__at_two;
     wire  ic__nonzero;
     wire  ic__init_one;
+    wire  ic__nonzero_next;
     reg  ky__clear;
     reg  ky__load;
     reg  ky__dec;
@@ -3509,6 +3672,7 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
     wire  ky__at_two;
     wire  ky__nonzero;
     wire  ky__init_one;
+    wire  ky__nonzero_next;
     reg  kx__clear;
     reg  kx__load;
     reg  kx__dec;
@@ -3517,6 +3681,7 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
     wire  kx__at_two;
     wire  kx__nonzero;
     wire  kx__init_one;
+    wire  kx__nonzero_next;
     reg  [15:0] k_q__d;
     wire  [15:0] k_q__q;
     reg  k_first__d;
@@ -3570,7 +3735,8 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
         .at_one(group__at_one),
         .at_two(group__at_two),
         .nonzero(group__nonzero),
-        .init_one(group__init_one)
+        .init_one(group__init_one),
+        .nonzero_next(group__nonzero_next)
     );
     lc_accel_ctrl_p4__addr__ch_base ch_base(
         .d(ch_base__d),
@@ -3591,7 +3757,8 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
         .at_one(oy__at_one),
         .at_two(oy__at_two),
         .nonzero(oy__nonzero),
-        .init_one(oy__init_one)
+        .init_one(oy__init_one),
+        .nonzero_next(oy__nonzero_next)
     );
     lc_accel_ctrl_p4__addr__ox ox(
         .clock(clock),
@@ -3602,7 +3769,8 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
         .at_one(ox__at_one),
         .at_two(ox__at_two),
         .nonzero(ox__nonzero),
-        .init_one(ox__init_one)
+        .init_one(ox__init_one),
+        .nonzero_next(ox__nonzero_next)
     );
     lc_accel_ctrl_p4__addr__pos pos(
         .d(pos__d),
@@ -3618,7 +3786,8 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
         .at_one(ic__at_one),
         .at_two(ic__at_two),
         .nonzero(ic__nonzero),
-        .init_one(ic__init_one)
+        .init_one(ic__init_one),
+        .nonzero_next(ic__nonzero_next)
     );
     lc_accel_ctrl_p4__addr__ky ky(
         .clock(clock),
@@ -3629,7 +3798,8 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
         .at_one(ky__at_one),
         .at_two(ky__at_two),
         .nonzero(ky__nonzero),
-        .init_one(ky__init_one)
+        .init_one(ky__init_one),
+        .nonzero_next(ky__nonzero_next)
     );
     lc_accel_ctrl_p4__addr__kx kx(
         .clock(clock),
@@ -3640,7 +3810,8 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
         .at_one(kx__at_one),
         .at_two(kx__at_two),
         .nonzero(kx__nonzero),
-        .init_one(kx__init_one)
+        .init_one(kx__init_one),
+        .nonzero_next(kx__nonzero_next)
     );
     lc_accel_ctrl_p4__addr__k_q k_q(
         .d(k_q__d),
@@ -3816,40 +3987,40 @@ module lc_accel_ctrl_p4__addr(clock,start,step,in_c,in_h,in_w,kh,kw,stride_h,str
                 ix__d = ix_pos__q;
                 iy__d = iy__q + one_i;
                 row_base__d = row_base__q + in_w;
-            end
-            if (wrap_ky__q) begin
-                iy__d = iy_pos__q;
-                plane_base__d = plane_base__q + plane;
-                row_base__d = plane_base__q + plane;
-            end
-            if (wrap_ic__q) begin
-                k_q__d = zero_i;
-                k_first__d = 1'b1;
-                pos__d = pos__q + one_i;
-                ix_pos__d = ix_pos__q + sw16;
-                ix__d = ix_pos__q + sw16;
-                row_base__d = pos_row0__q;
-                plane_base__d = pos_row0__q;
-            end
-            if (wrap_ox__q) begin
-                ix_pos__d = ix0;
-                ix__d = ix0;
-                iy_pos__d = iy_pos__q + sh16;
-                iy__d = iy_pos__q + sh16;
-                pos_row0__d = pos_row0__q + row_step;
-                row_base__d = pos_row0__q + row_step;
-                plane_base__d = pos_row0__q + row_step;
-            end
-            if (wrap_oy__q) begin
-                pos__d = zero_i;
-                iy_pos__d = iy0;
-                iy__d = iy0;
-                pos_row0__d = row0;
-                row_base__d = row0;
-                plane_base__d = row0;
-                bank_q__d = ~bank_q__q;
-                ch_base__d = ch_base__q + lanes;
-                grp_base__d = grp_base__q + grp_step;
+                if (wrap_ky__q) begin
+                    iy__d = iy_pos__q;
+                    plane_base__d = plane_base__q + plane;
+                    row_base__d = plane_base__q + plane;
+                    if (wrap_ic__q) begin
+                        k_q__d = zero_i;
+                        k_first__d = 1'b1;
+                        pos__d = pos__q + one_i;
+                        ix_pos__d = ix_pos__q + sw16;
+                        ix__d = ix_pos__q + sw16;
+                        row_base__d = pos_row0__q;
+                        plane_base__d = pos_row0__q;
+                        if (wrap_ox__q) begin
+                            ix_pos__d = ix0;
+                            ix__d = ix0;
+                            iy_pos__d = iy_pos__q + sh16;
+                            iy__d = iy_pos__q + sh16;
+                            pos_row0__d = pos_row0__q + row_step;
+                            row_base__d = pos_row0__q + row_step;
+                            plane_base__d = pos_row0__q + row_step;
+                            if (wrap_oy__q) begin
+                                pos__d = zero_i;
+                                iy_pos__d = iy0;
+                                iy__d = iy0;
+                                pos_row0__d = row0;
+                                row_base__d = row0;
+                                plane_base__d = row0;
+                                bank_q__d = ~bank_q__q;
+                                ch_base__d = ch_base__q + lanes;
+                                grp_base__d = grp_base__q + grp_step;
+                            end
+                        end
+                    end
+                end
             end
         end
         if (start) begin
@@ -3910,7 +4081,7 @@ module lc_accel_ctrl_p4__addr__ch_base(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__ch_base
 
 
-module lc_accel_ctrl_p4__addr__group(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one);
+module lc_accel_ctrl_p4__addr__group(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one,nonzero_next);
     
     // Module arguments
     input wire  clock;
@@ -3922,6 +4093,7 @@ module lc_accel_ctrl_p4__addr__group(clock,clear,load,dec,init,at_one,at_two,non
     output reg  at_two;
     output reg  nonzero;
     output reg  init_one;
+    output reg  nonzero_next;
     
     // Constant declarations
     localparam  zero = 16'h0;
@@ -3989,6 +4161,7 @@ module lc_accel_ctrl_p4__addr__group(clock,clear,load,dec,init,at_one,at_two,non
         at_two = two_q__q;
         nonzero = nonzero_q__q;
         init_one = init == one;
+        nonzero_next = nonzero_q__d;
     end
     
 endmodule // lc_accel_ctrl_p4__addr__group
@@ -4089,7 +4262,7 @@ module lc_accel_ctrl_p4__addr__grp_base(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__grp_base
 
 
-module lc_accel_ctrl_p4__addr__ic(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one);
+module lc_accel_ctrl_p4__addr__ic(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one,nonzero_next);
     
     // Module arguments
     input wire  clock;
@@ -4101,6 +4274,7 @@ module lc_accel_ctrl_p4__addr__ic(clock,clear,load,dec,init,at_one,at_two,nonzer
     output reg  at_two;
     output reg  nonzero;
     output reg  init_one;
+    output reg  nonzero_next;
     
     // Constant declarations
     localparam  zero = 16'h0;
@@ -4168,6 +4342,7 @@ module lc_accel_ctrl_p4__addr__ic(clock,clear,load,dec,init,at_one,at_two,nonzer
         at_two = two_q__q;
         nonzero = nonzero_q__q;
         init_one = init == one;
+        nonzero_next = nonzero_q__d;
     end
     
 endmodule // lc_accel_ctrl_p4__addr__ic
@@ -4363,7 +4538,7 @@ module lc_accel_ctrl_p4__addr__k_q(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__k_q
 
 
-module lc_accel_ctrl_p4__addr__kx(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one);
+module lc_accel_ctrl_p4__addr__kx(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one,nonzero_next);
     
     // Module arguments
     input wire  clock;
@@ -4375,6 +4550,7 @@ module lc_accel_ctrl_p4__addr__kx(clock,clear,load,dec,init,at_one,at_two,nonzer
     output reg  at_two;
     output reg  nonzero;
     output reg  init_one;
+    output reg  nonzero_next;
     
     // Constant declarations
     localparam  zero = 8'h0;
@@ -4442,6 +4618,7 @@ module lc_accel_ctrl_p4__addr__kx(clock,clear,load,dec,init,at_one,at_two,nonzer
         at_two = two_q__q;
         nonzero = nonzero_q__q;
         init_one = init == one;
+        nonzero_next = nonzero_q__d;
     end
     
 endmodule // lc_accel_ctrl_p4__addr__kx
@@ -4523,7 +4700,7 @@ module lc_accel_ctrl_p4__addr__kx__two_q(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__kx__two_q
 
 
-module lc_accel_ctrl_p4__addr__ky(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one);
+module lc_accel_ctrl_p4__addr__ky(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one,nonzero_next);
     
     // Module arguments
     input wire  clock;
@@ -4535,6 +4712,7 @@ module lc_accel_ctrl_p4__addr__ky(clock,clear,load,dec,init,at_one,at_two,nonzer
     output reg  at_two;
     output reg  nonzero;
     output reg  init_one;
+    output reg  nonzero_next;
     
     // Constant declarations
     localparam  zero = 8'h0;
@@ -4602,6 +4780,7 @@ module lc_accel_ctrl_p4__addr__ky(clock,clear,load,dec,init,at_one,at_two,nonzer
         at_two = two_q__q;
         nonzero = nonzero_q__q;
         init_one = init == one;
+        nonzero_next = nonzero_q__d;
     end
     
 endmodule // lc_accel_ctrl_p4__addr__ky
@@ -4683,7 +4862,7 @@ module lc_accel_ctrl_p4__addr__ky__two_q(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__ky__two_q
 
 
-module lc_accel_ctrl_p4__addr__ox(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one);
+module lc_accel_ctrl_p4__addr__ox(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one,nonzero_next);
     
     // Module arguments
     input wire  clock;
@@ -4695,6 +4874,7 @@ module lc_accel_ctrl_p4__addr__ox(clock,clear,load,dec,init,at_one,at_two,nonzer
     output reg  at_two;
     output reg  nonzero;
     output reg  init_one;
+    output reg  nonzero_next;
     
     // Constant declarations
     localparam  zero = 16'h0;
@@ -4762,6 +4942,7 @@ module lc_accel_ctrl_p4__addr__ox(clock,clear,load,dec,init,at_one,at_two,nonzer
         at_two = two_q__q;
         nonzero = nonzero_q__q;
         init_one = init == one;
+        nonzero_next = nonzero_q__d;
     end
     
 endmodule // lc_accel_ctrl_p4__addr__ox
@@ -4843,7 +5024,7 @@ module lc_accel_ctrl_p4__addr__ox__two_q(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__ox__two_q
 
 
-module lc_accel_ctrl_p4__addr__oy(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one);
+module lc_accel_ctrl_p4__addr__oy(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one,nonzero_next);
     
     // Module arguments
     input wire  clock;
@@ -4855,6 +5036,7 @@ module lc_accel_ctrl_p4__addr__oy(clock,clear,load,dec,init,at_one,at_two,nonzer
     output reg  at_two;
     output reg  nonzero;
     output reg  init_one;
+    output reg  nonzero_next;
     
     // Constant declarations
     localparam  zero = 16'h0;
@@ -4922,6 +5104,7 @@ module lc_accel_ctrl_p4__addr__oy(clock,clear,load,dec,init,at_one,at_two,nonzer
         at_two = two_q__q;
         nonzero = nonzero_q__q;
         init_one = init == one;
+        nonzero_next = nonzero_q__d;
     end
     
 endmodule // lc_accel_ctrl_p4__addr__oy
@@ -5174,7 +5357,7 @@ module lc_accel_ctrl_p4__addr__wrap_oy(d,q,clock);
 endmodule // lc_accel_ctrl_p4__addr__wrap_oy
 
 
-module lc_accel_ctrl_p4__drain(clock,clear,capture,out_addr,ch0,out_plane,out_c,busy,param_ch,scale_ch,shift,write,write_addr);
+module lc_accel_ctrl_p4__drain(clock,clear,capture,out_addr,ch0,out_plane,out_c,busy_next,param_ch,scale_ch,shift,write,write_addr);
     
     // Module arguments
     input wire  clock;
@@ -5184,7 +5367,7 @@ module lc_accel_ctrl_p4__drain(clock,clear,capture,out_addr,ch0,out_plane,out_c,
     input wire  [15:0] ch0;
     input wire  [15:0] out_plane;
     input wire  [15:0] out_c;
-    output reg  busy;
+    output reg  busy_next;
     output reg  [15:0] param_ch;
     output reg  [15:0] scale_ch;
     output reg  shift;
@@ -5204,6 +5387,7 @@ module lc_accel_ctrl_p4__drain(clock,clear,capture,out_addr,ch0,out_plane,out_c,
     wire  left__at_two;
     wire  left__nonzero;
     wire  left__init_one;
+    wire  left__nonzero_next;
     reg  [15:0] addr__d;
     wire  [15:0] addr__q;
     reg  [15:0] ch__d;
@@ -5225,7 +5409,8 @@ module lc_accel_ctrl_p4__drain(clock,clear,capture,out_addr,ch0,out_plane,out_c,
         .at_one(left__at_one),
         .at_two(left__at_two),
         .nonzero(left__nonzero),
-        .init_one(left__init_one)
+        .init_one(left__init_one),
+        .nonzero_next(left__nonzero_next)
     );
     lc_accel_ctrl_p4__drain__addr addr(
         .d(addr__d),
@@ -5278,7 +5463,7 @@ module lc_accel_ctrl_p4__drain(clock,clear,capture,out_addr,ch0,out_plane,out_c,
         if (clear) begin
             out_valid__d = 1'b0;
         end
-        busy = left__nonzero || out_valid__q;
+        busy_next = left__nonzero_next || out_valid__d;
         param_ch = ch__q;
         scale_ch = out_ch__q;
         shift = out_valid__q;
@@ -5327,7 +5512,7 @@ module lc_accel_ctrl_p4__drain__ch(d,q,clock);
 endmodule // lc_accel_ctrl_p4__drain__ch
 
 
-module lc_accel_ctrl_p4__drain__left(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one);
+module lc_accel_ctrl_p4__drain__left(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one,nonzero_next);
     
     // Module arguments
     input wire  clock;
@@ -5339,6 +5524,7 @@ module lc_accel_ctrl_p4__drain__left(clock,clear,load,dec,init,at_one,at_two,non
     output reg  at_two;
     output reg  nonzero;
     output reg  init_one;
+    output reg  nonzero_next;
     
     // Constant declarations
     localparam  zero = 16'h0;
@@ -5406,6 +5592,7 @@ module lc_accel_ctrl_p4__drain__left(clock,clear,load,dec,init,at_one,at_two,non
         at_two = two_q__q;
         nonzero = nonzero_q__q;
         init_one = init == one;
+        nonzero_next = nonzero_q__d;
     end
     
 endmodule // lc_accel_ctrl_p4__drain__left
@@ -5872,7 +6059,26 @@ module lc_accel_ctrl_p4__params__p_shift(read_address,read_clock,read_data,write
 endmodule // lc_accel_ctrl_p4__params__p_shift
 
 
-module lc_accel_ctrl_p4__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,clear,in_write,in_addr,y,out_write,out_addr,busy);
+module lc_accel_ctrl_p4__pipe_busy(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_accel_ctrl_p4__pipe_busy
+
+
+module lc_accel_ctrl_p4__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,clear,in_write,in_addr,y,out_write,out_addr,busy_next);
     
     // Module arguments
     input wire  clock;
@@ -5891,7 +6097,7 @@ module lc_accel_ctrl_p4__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,c
     output reg  [7:0] y;
     output reg  out_write;
     output reg  [15:0] out_addr;
-    output reg  busy;
+    output reg  busy_next;
     
     // Constant declarations
     localparam  zero32 = 32'h0;
@@ -6338,7 +6544,7 @@ module lc_accel_ctrl_p4__rq(clock,acc,bias,mult,shift,nmult,nshift,prelu,lo,hi,c
         y = r7_y__q;
         out_write = r7_write__q;
         out_addr = r7_addr__q;
-        busy = r1_write__q || r2_write__q || r3_write__q || r4_write__q || r5_write__q || r6_write__q;
+        busy_next = r1_write__d || r2_write__d || r3_write__d || r4_write__d || r5_write__d || r6_write__d || r7_write__d;
     end
     
 endmodule // lc_accel_ctrl_p4__rq

@@ -151,7 +151,6 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     localparam  hdr_bits6 = 6'b11000;
     localparam  tail_mask = 6'b11111;
     localparam  zero_length = 26'h0;
-    localparam  one_count = 20'h1;
     localparam  zero5 = 5'b0;
     localparam  zero6 = 6'b0;
     localparam  zero9 = 9'b0;
@@ -213,10 +212,15 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     wire  got_last__q;
     reg  [5:0] tail__d;
     wire  [5:0] tail__q;
-    reg  [19:0] count_seen__d;
-    wire  [19:0] count_seen__q;
-    reg  [19:0] count_all__d;
-    wire  [19:0] count_all__q;
+    reg  left__clear;
+    reg  left__load;
+    reg  left__dec;
+    reg  [19:0] left__init;
+    wire  left__at_one;
+    wire  left__at_two;
+    wire  left__nonzero;
+    wire  left__init_one;
+    wire  left__nonzero_next;
     reg  empty__d;
     wire  empty__q;
     reg  [8:0] seg_left__d;
@@ -287,7 +291,6 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     reg  [23:0] window;
     reg  new_seg;
     reg  [8:0] hdr_len;
-    reg  [19:0] count_next;
     reg  [12:0] s_raw;
     reg  [12:0] m_raw;
     reg  [12:0] hdr_s;
@@ -300,6 +303,12 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
     reg  [6:0] end_pos;
     reg  [5:0] ptr_esc;
     reg  [5:0] ptr_hdr;
+    reg  [6:0] hdr_end;
+    reg  hdr_over;
+    reg  [6:0] tail7;
+    reg  [6:0] tail_next_word;
+    reg  over_tail;
+    reg  over_next_word;
     reg  more_words;
     reg  no_bits;
     reg  window_ok;
@@ -415,15 +424,17 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         .q(tail__q),
         .clock(clock)
     );
-    lc_compact_lane__count_seen count_seen(
-        .d(count_seen__d),
-        .q(count_seen__q),
-        .clock(clock)
-    );
-    lc_compact_lane__count_all count_all(
-        .d(count_all__d),
-        .q(count_all__q),
-        .clock(clock)
+    lc_compact_lane__left left(
+        .clock(clock),
+        .clear(left__clear),
+        .load(left__load),
+        .dec(left__dec),
+        .init(left__init),
+        .at_one(left__at_one),
+        .at_two(left__at_two),
+        .nonzero(left__nonzero),
+        .init_one(left__init_one),
+        .nonzero_next(left__nonzero_next)
     );
     lc_compact_lane__empty empty(
         .d(empty__d),
@@ -592,8 +603,6 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         sh__d = sh__q;
         got_last__d = got_last__q;
         tail__d = tail__q;
-        count_seen__d = count_seen__q;
-        count_all__d = count_all__q;
         empty__d = empty__q;
         seg_left__d = seg_left__q;
         k__d = k__q;
@@ -664,30 +673,43 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         zeros__window = ((f4) & 15'h7fff);
         zeros__fine = ((ptr__q) & 2'h3);
         zeros__head = new_seg;
+        ptr6 = ((ptr__q) & 6'h3f);
+        ptr_hdr = ptr6 + hdr_bits6;
+        hdr_end = ((ptr_hdr) & 7'h7f);
+        tail7 = ((tail__q) & 7'h7f);
+        tail_next_word = tail7 + word_bits;
+        over_tail = hdr_end > tail7;
+        over_next_word = hdr_end > tail_next_word;
         more_words = ~got_last__q;
         end_pos = many;
+        hdr_over = 1'b0;
         if (sh__q) begin
             if (v2__q & l2__q) begin
-                end_pos = ((tail__q) & 7'h7f) + word_bits;
+                end_pos = tail_next_word;
+                hdr_over = over_next_word;
             end
             if (v1__q & l1__q) begin
-                end_pos = ((tail__q) & 7'h7f);
+                end_pos = tail7;
+                hdr_over = over_tail;
             end
             window_ok = v1__q & (v2__q | l1__q);
             no_bits = ~(v1__q | v2__q | more_words);
         end
         else begin
             if (v1__q & l1__q) begin
-                end_pos = ((tail__q) & 7'h7f) + word_bits;
+                end_pos = tail_next_word;
+                hdr_over = over_next_word;
             end
             if (v0__q & l0__q) begin
-                end_pos = ((tail__q) & 7'h7f);
+                end_pos = tail7;
+                hdr_over = over_tail;
             end
             window_ok = v0__q & (v1__q | l0__q);
             no_bits = ~(v0__q | v1__q | v2__q | more_words);
         end
         if (no_bits) begin
             end_pos = zero7;
+            hdr_over = hdr_end > zero7;
             window_ok = 1'b1;
         end
         rice__window = s1_window__q;
@@ -707,11 +729,12 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         s1_moving = s1_valid__q & ~s1_bad & stage_free;
         s1_free = ~s1_valid__q | s1_moving;
         can_step = (state__q == LaneState__Run) & lp_ok & window_ok & s1_free & ~(new_seg & empty__q);
-        count_next = count_seen__q + one_count;
-        final_weight = ~new_seg & (count_next == count_all__q);
-        ptr6 = ((ptr__q) & 6'h3f);
+        left__clear = 1'b0;
+        left__init = count;
+        left__load = start;
+        left__dec = can_step & ~new_seg;
+        final_weight = ~new_seg & left__at_one;
         ptr_esc = ptr6 + esc_len6;
-        ptr_hdr = ptr6 + hdr_bits6;
         ptr_coarse = ptr6 & coarse_mask;
         zeros__esc_next = ptr_esc;
         base = ptr_coarse + ((k__q) & 6'h3f) + one6;
@@ -725,7 +748,7 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
             sh__d = zeros__next_ptr[32'h5];
         end
         room = ((end_pos) & 8'hff) - ((base) & 8'hff);
-        hdr_bad = (((ptr_hdr) & 7'h7f) > end_pos) | (hdr_k > k_max);
+        hdr_bad = hdr_over | (hdr_k > k_max);
         pred = acc__q >> frac;
         if (acc__q[32'hc]) begin
             pred = pred | sign_fill;
@@ -739,7 +762,6 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
             end
             else begin
                 seg_left__d = seg_left__q - one9;
-                count_seen__d = count_next;
                 acc__d = acc__q + slope__q;
             end
         end
@@ -837,8 +859,6 @@ module lc_compact_lane(clock,reset,start,length_bits,count,lp_ok,lp_shift,in_dat
         end
         if (start) begin
             state__d = LaneState__Run;
-            count_seen__d = zero_count;
-            count_all__d = count;
             empty__d = count == zero_count;
             got_last__d = length_bits == zero_length;
             tail__d = len_tail;
@@ -900,44 +920,6 @@ module lc_compact_lane__acc(d,q,clock);
     end
           
 endmodule // lc_compact_lane__acc
-
-
-module lc_compact_lane__count_all(d,q,clock);
-    
-    // Module arguments
-    input wire  [19:0] d;
-    output reg  [19:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 20'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_compact_lane__count_all
-
-
-module lc_compact_lane__count_seen(d,q,clock);
-    
-    // Module arguments
-    input wire  [19:0] d;
-    output reg  [19:0] q;
-    input wire  clock;
-    
-    // Update code (custom)
-    initial begin
-       q = 20'h0;
-    end
-    
-    always @(posedge clock) begin
-       q <= d;
-    end
-          
-endmodule // lc_compact_lane__count_seen
 
 
 module lc_compact_lane__empty(d,q,clock);
@@ -1071,6 +1053,168 @@ module lc_compact_lane__last(d,q,clock);
     end
           
 endmodule // lc_compact_lane__last
+
+
+module lc_compact_lane__left(clock,clear,load,dec,init,at_one,at_two,nonzero,init_one,nonzero_next);
+    
+    // Module arguments
+    input wire  clock;
+    input wire  clear;
+    input wire  load;
+    input wire  dec;
+    input wire  [19:0] init;
+    output reg  at_one;
+    output reg  at_two;
+    output reg  nonzero;
+    output reg  init_one;
+    output reg  nonzero_next;
+    
+    // Constant declarations
+    localparam  zero = 20'h0;
+    localparam  one = 20'h1;
+    localparam  two = 20'h2;
+    localparam  three = 20'h3;
+    
+    // Stub signals
+    reg  [19:0] count__d;
+    wire  [19:0] count__q;
+    reg  one_q__d;
+    wire  one_q__q;
+    reg  two_q__d;
+    wire  two_q__q;
+    reg  nonzero_q__d;
+    wire  nonzero_q__q;
+    
+    // Sub module instances
+    lc_compact_lane__left__count count(
+        .d(count__d),
+        .q(count__q),
+        .clock(clock)
+    );
+    lc_compact_lane__left__one_q one_q(
+        .d(one_q__d),
+        .q(one_q__q),
+        .clock(clock)
+    );
+    lc_compact_lane__left__two_q two_q(
+        .d(two_q__d),
+        .q(two_q__q),
+        .clock(clock)
+    );
+    lc_compact_lane__left__nonzero_q nonzero_q(
+        .d(nonzero_q__d),
+        .q(nonzero_q__q),
+        .clock(clock)
+    );
+    
+    // Update code
+    always @(*) begin
+        count__d = count__q;
+        one_q__d = one_q__q;
+        two_q__d = two_q__q;
+        nonzero_q__d = nonzero_q__q;
+        if (dec) begin
+            count__d = count__q - one;
+            one_q__d = count__q == two;
+            two_q__d = count__q == three;
+            nonzero_q__d = count__q != one;
+        end
+        if (load) begin
+            count__d = init;
+            one_q__d = init == one;
+            two_q__d = init == two;
+            nonzero_q__d = init != zero;
+        end
+        if (clear) begin
+            count__d = zero;
+            one_q__d = 1'b0;
+            two_q__d = 1'b0;
+            nonzero_q__d = 1'b0;
+        end
+        at_one = one_q__q;
+        at_two = two_q__q;
+        nonzero = nonzero_q__q;
+        init_one = init == one;
+        nonzero_next = nonzero_q__d;
+    end
+    
+endmodule // lc_compact_lane__left
+
+
+module lc_compact_lane__left__count(d,q,clock);
+    
+    // Module arguments
+    input wire  [19:0] d;
+    output reg  [19:0] q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 20'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__left__count
+
+
+module lc_compact_lane__left__nonzero_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__left__nonzero_q
+
+
+module lc_compact_lane__left__one_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__left__one_q
+
+
+module lc_compact_lane__left__two_q(d,q,clock);
+    
+    // Module arguments
+    input wire  d;
+    output reg  q;
+    input wire  clock;
+    
+    // Update code (custom)
+    initial begin
+       q = 1'h0;
+    end
+    
+    always @(posedge clock) begin
+       q <= d;
+    end
+          
+endmodule // lc_compact_lane__left__two_q
 
 
 module lc_compact_lane__ptr(d,q,clock);
